@@ -1,0 +1,9 @@
+// The findings catalog: every finding definition miprobe can emit, by area.
+// docs/findings.md is generated from it (npm run docs:findings) and a test
+// checks ids are unique and well formed.
+import type { FindingDefinition } from '../finding.js';
+import { DNS } from './dns.js';
+
+export const CATALOG: readonly FindingDefinition[] = [
+  ...Object.values(DNS),
+];

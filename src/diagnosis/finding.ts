@@ -1,0 +1,40 @@
+// A finding: what diagnosis concludes from probe results. Definitions are
+// data (see ./catalog/); a finding is a definition plus the evidence seen.
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface FindingDefinition {
+  /** Stable id, e.g. DNS-001; never reused for another meaning. */
+  readonly id: string;
+  readonly severity: Severity;
+  readonly title: string;
+  /** What to do about it, in one or two sentences. */
+  readonly fix: string;
+  /** The seed document section (or public reference) the requirement comes from. */
+  readonly ref: string;
+}
+
+export interface Finding extends FindingDefinition {
+  /** What was seen, concretely: names, addresses, codes. */
+  readonly evidence: string;
+  /** Which instance or subject the finding is about, when several are diagnosed. */
+  readonly subject?: string;
+}
+
+export function finding(def: FindingDefinition, evidence: string, overrides: Partial<FindingDefinition> = {}): Finding {
+  return { ...def, ...overrides, evidence };
+}
+
+export type Verdict = 'healthy' | 'degraded' | 'failing';
+
+export function verdictOf(findings: readonly Finding[]): Verdict {
+  if (findings.some((f) => f.severity === 'critical')) return 'failing';
+  if (findings.some((f) => f.severity === 'warning')) return 'degraded';
+  return 'healthy';
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.id.localeCompare(b.id));
+}

@@ -2,8 +2,9 @@
 // docs/findings.md is generated from it (npm run docs:findings) and a test
 // checks ids are unique and well formed.
 import type { FindingDefinition } from '../finding.js';
-import { DNS } from './dns.js';
+import { DNS, NAME } from './dns.js';
 
 export const CATALOG: readonly FindingDefinition[] = [
   ...Object.values(DNS),
+  ...Object.values(NAME),
 ];

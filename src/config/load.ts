@@ -1,0 +1,119 @@
+// Loading: file (YAML or JSON) < MIPROBE_* environment < flags, validated
+// once by the schema. Every error names the source, the key path and what
+// was expected, so the CLI can print it as one line (exit 2).
+import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config, type ConfigLayer } from './schema.js';
+
+export class ConfigError extends Error {}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((issue) => {
+    const where = formatPath(issue.path);
+    const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    return where ? `${where}: ${message}` : message;
+  }).join('; ');
+}
+
+/** Reads and parses a config file; YAML is a superset of JSON, so one parser serves both. */
+export async function readConfigFile(path: string): Promise<ConfigLayer> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot read config file ${path} (${code ?? 'error'}): check the path given with --config or MIPROBE_CONFIG`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(text, { prettyErrors: true, maxAliasCount: 100 });
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0];
+    throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${first}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a mapping of keys (e.g. "timeoutMs: 5000"), not a ${Array.isArray(parsed) ? 'list' : typeof parsed}`);
+  }
+  return parsed as ConfigLayer;
+}
+
+const list = (value: string): string[] => value.split(/[\s,]+/).filter(Boolean);
+const bool = (value: string): boolean | string => (/^(1|true|yes|on)$/i.test(value) ? true : /^(0|false|no|off)$/i.test(value) ? false : value);
+const int = (value: string): number | string => (/^\d+$/.test(value) ? Number(value) : value);
+
+/** The MIPROBE_* variables and the config key each sets. Secrets (MIPROBE_PASSWORD, MIPROBE_TOKEN) are read by the probes, never stored here. */
+export const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], (v: string) => unknown]> = [
+  ['MIPROBE_TIMEOUT_MS', ['timeoutMs'], int],
+  ['MIPROBE_ALLOW_CIDRS', ['allowCidrs'], list],
+  ['MIPROBE_DNS_SERVERS', ['dns', 'servers'], list],
+  ['MIPROBE_AZURE_DNS', ['dns', 'azureDns'], String],
+  ['MIPROBE_SUBNET', ['probe', 'subnet'], String],
+  ['MIPROBE_LOGIN', ['probe', 'login'], String],
+  ['MIPROBE_USER', ['probe', 'user'], String],
+  ['MIPROBE_PASSWORD_FILE', ['probe', 'passwordFile'], String],
+  ['MIPROBE_TOKEN_FILE', ['probe', 'tokenFile'], String],
+  ['MIPROBE_CA_FILE', ['probe', 'caFile'], String],
+  ['MIPROBE_STRICT', ['probe', 'strict'], bool],
+  ['MIPROBE_PUBLIC', ['probe', 'public'], bool],
+];
+
+export function setPath(target: ConfigLayer, path: readonly string[], value: unknown): void {
+  let node = target;
+  path.slice(0, -1).forEach((key) => {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as ConfigLayer;
+  });
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = value;
+}
+
+export function envLayer(env: Readonly<Record<string, string | undefined>>): ConfigLayer {
+  const layer: ConfigLayer = {};
+  for (const [name, path, convert] of ENV_KEYS) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(layer, path, convert(value));
+  }
+  return layer;
+}
+
+function isMapping(value: unknown): value is ConfigLayer {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep merge of mappings; lists and scalars of later layers replace earlier ones. */
+export function mergeLayers(...layers: readonly ConfigLayer[]): ConfigLayer {
+  const out: ConfigLayer = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue;
+      const prev = out[key];
+      out[key] = isMapping(prev) && isMapping(value) ? mergeLayers(prev, value) : value;
+    }
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  readonly file?: string | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly flags: ConfigLayer;
+}
+
+export async function loadConfig(opts: LoadOptions): Promise<Config> {
+  const path = opts.file ?? opts.env.MIPROBE_CONFIG;
+  const fileLayer = path ? await readConfigFile(path) : {};
+  const merged = mergeLayers(fileLayer, envLayer(opts.env), opts.flags);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const source = path ? ` (from ${path}, MIPROBE_* variables or flags)` : ' (from MIPROBE_* variables or flags)';
+    throw new ConfigError(`invalid configuration${source}: ${describeIssues(result.error.issues)}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,66 @@
+// Name resolution and host-name findings (DNS-, NAME-).
+import type { FindingDefinition } from '../finding.js';
+
+const ARCH = 'seed: Connectivity architecture (Managed Instance) / Virtual cluster connectivity architecture';
+const MGMT = 'seed: Connectivity architecture before the November 2022 Feature Wave / How to determine the IP address of the management endpoint';
+const CUSTOM_DNS = 'seed: Connectivity architecture (Managed Instance) / Network requirements: Optional custom DNS';
+
+export const DNS = {
+  nxdomain: { id: 'DNS-001', severity: 'critical', title: 'The instance name does not exist in DNS',
+    fix: 'Check the spelling of the host name (<mi>.<zone>.database.windows.net). With custom DNS, make sure the server forwards database.windows.net to Azure (168.63.129.16) or a resolver that can reach public DNS.',
+    ref: ARCH },
+  unreachable: { id: 'DNS-002', severity: 'critical', title: 'A DNS resolver did not answer',
+    fix: 'Check that the resolver address is right and reachable from this host (UDP and TCP 53 allowed by NSGs and firewalls); in Azure the VNet resolver is 168.63.129.16.',
+    ref: CUSTOM_DNS },
+  notPrivate: { id: 'DNS-003', severity: 'critical', title: 'The instance name resolves to a non-private address',
+    fix: 'A VNet-local endpoint must resolve to the private address of the instance\'s internal load balancer. A public address usually means a DNS override, a stale record, or the public endpoint name (which uses port 3342). Fix the DNS record or the name the application uses.',
+    ref: ARCH },
+  outsideSubnet: { id: 'DNS-004', severity: 'warning', title: 'The instance name resolves outside the expected subnet',
+    fix: 'The address is private but not in the managed instance subnet given with --subnet. Check for a stale or overriding record (hosts file, custom zone) or correct --subnet.',
+    ref: ARCH },
+  disagree: { id: 'DNS-005', severity: 'warning', title: 'Resolvers give different answers for the instance name',
+    fix: 'Clients using different resolvers reach different addresses. Make custom DNS forward the zone to Azure DNS (168.63.129.16) instead of holding its own copy, then flush caches.',
+    ref: CUSTOM_DNS },
+  noVnetLabel: { id: 'DNS-006', severity: 'info', title: 'No management endpoint: the CNAME chain has no ".vnet" label',
+    fix: 'Nothing to do. Instances in the November 2022 feature wave (current architecture) have no management endpoint; otherwise the name is not a VNet-local managed instance name.',
+    ref: MGMT },
+  managementUnresolved: { id: 'DNS-007', severity: 'warning', title: 'The management endpoint name does not resolve',
+    fix: 'The name derived by removing ".vnet" from the CNAME target should resolve to a public address. Check that custom DNS resolves database.windows.net names through public DNS.',
+    ref: MGMT },
+  managementPrivate: { id: 'DNS-008', severity: 'warning', title: 'The management endpoint resolves to a private address',
+    fix: 'The management endpoint maps to a public external load balancer address. A private answer points at a DNS override for worker.database.windows.net names; remove it.',
+    ref: MGMT },
+  customDnsCoverage: { id: 'DNS-009', severity: 'critical', title: 'A custom DNS server cannot resolve names the instance depends on',
+    fix: 'Custom DNS must resolve these domains and their subdomains: add Azure\'s recursive resolver 168.63.129.16 as a forwarder (or to the VNet\'s DNS server list) so they resolve through it.',
+    ref: CUSTOM_DNS },
+  chainBroken: { id: 'DNS-010', severity: 'critical', title: 'The CNAME chain is broken (loop or too long)',
+    fix: 'A record in the chain points back at an earlier name, or the chain is longer than any real one. Fix the custom zone or conditional forwarder that serves these names.',
+    ref: ARCH },
+  resolverError: { id: 'DNS-011', severity: 'critical', title: 'A DNS resolver answered with an error',
+    fix: 'SERVFAIL or REFUSED means the resolver cannot or will not recurse for this name; a malformed answer means something between here and the resolver mangles DNS. Check its forwarders and access lists.',
+    ref: CUSTOM_DNS },
+  noAddress: { id: 'DNS-012', severity: 'critical', title: 'The instance name has no address record',
+    fix: 'The name exists but the chain ends without an A or AAAA record. Check the custom zone or conditional forwarder for this name.',
+    ref: ARCH },
+  tcpFallback: { id: 'DNS-013', severity: 'info', title: 'A resolver truncated its UDP answer; TCP was needed',
+    fix: 'Nothing to do unless clients fail: then allow TCP 53 to the resolver, since some answers need it.',
+    ref: CUSTOM_DNS },
+  guardDenied: { id: 'DNS-014', severity: 'warning', title: 'A resolver was not queried: its address is outside the allowed ranges',
+    fix: 'Add the resolver\'s range to --allow-cidr / MIPROBE_ALLOW_CIDRS if it should be used, or remove it from the resolver list.',
+    ref: 'miprobe: address guard' },
+  azureDisagrees: { id: 'DNS-015', severity: 'warning', title: 'Custom DNS and Azure DNS disagree on the instance address',
+    fix: 'The custom resolver answers differently from Azure\'s resolver (168.63.129.16). Forward database.windows.net to Azure DNS instead of holding a static copy.',
+    ref: CUSTOM_DNS },
+} as const satisfies Record<string, FindingDefinition>;
+
+export const NAME = {
+  customDomain: { id: 'NAME-001', severity: 'warning', title: 'The host name is not a managed instance name',
+    fix: 'Custom domain names (CNAMEs to the instance) work for the TDS connection only if the certificate and the gateway accept them; the gateway routes by the instance name. Diagnose the <mi>.<zone>.database.windows.net name as well.',
+    ref: ARCH },
+  publicEndpoint: { id: 'NAME-002', severity: 'info', title: 'This is the public endpoint name (port 3342)',
+    fix: 'The public endpoint is reached on port 3342 and always uses the proxy connection type; it must be enabled on the instance and allowed by the NSG.',
+    ref: 'REFERENCES: public endpoint <mi>.public.<zone>.database.windows.net, port 3342' },
+  privateLink: { id: 'NAME-003', severity: 'info', title: 'This is a private endpoint (privatelink) name',
+    fix: 'Private endpoints use port 1433 and the proxy connection type; the name must resolve to the private endpoint\'s address through the privatelink zone.',
+    ref: 'REFERENCES: private endpoints use 1433, proxy' },
+} as const satisfies Record<string, FindingDefinition>;

@@ -1,0 +1,12 @@
+// One line of the report's check list: what was checked, how it went, how long it took.
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip' | 'info';
+
+export interface CheckLine {
+  /** Short, e.g. "DNS 10.0.0.2:53" or "TCP 1433". */
+  readonly name: string;
+  readonly status: CheckStatus;
+  readonly seconds?: number;
+  /** What was seen, one line. */
+  readonly detail: string;
+}

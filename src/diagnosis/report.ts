@@ -1,0 +1,49 @@
+// The diagnosis document: what `diagnose --json` prints (schema in
+// config/report.schema.json) and what the text renderer and metrics read.
+import type { DnsHop, DnsError } from '../net/dns/types.js';
+import type { CheckLine } from './check.js';
+import type { Finding, Verdict } from './finding.js';
+import type { TargetKind } from './target.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface ResolverReport {
+  readonly server: string;
+  readonly role: 'system' | 'custom' | 'azure';
+  readonly ok: boolean;
+  readonly chain: readonly DnsHop[];
+  readonly addresses: readonly string[];
+  readonly canonicalName: string;
+  readonly transport: 'udp' | 'tcp';
+  readonly seconds: number;
+  readonly error?: DnsError;
+}
+
+export type ManagementEndpointReport =
+  | { readonly present: true; readonly host: string; readonly cnameTarget: string; readonly addresses: readonly string[];
+      readonly seconds: number; readonly error?: DnsError }
+  | { readonly present: false; readonly reason: string };
+
+export interface DnsCoverageReport {
+  readonly server: string;
+  readonly checked: number;
+  readonly failures: ReadonlyArray<{ readonly name: string; readonly code: string }>;
+  readonly seconds: number;
+}
+
+export interface DiagnosisReport {
+  readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  readonly tool: { readonly name: 'miprobe'; readonly version: string };
+  readonly target: {
+    readonly fqdn: string; readonly kind: TargetKind; readonly port: number;
+    readonly miName?: string; readonly zoneId?: string; readonly cloud?: string; readonly publicName?: string;
+  };
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly verdict: Verdict;
+  readonly dns: readonly ResolverReport[];
+  readonly managementEndpoint: ManagementEndpointReport;
+  readonly dnsCoverage: readonly DnsCoverageReport[];
+  readonly checks: readonly CheckLine[];
+  readonly findings: readonly Finding[];
+}

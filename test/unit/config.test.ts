@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { ConfigError, envLayer, loadConfig, mergeLayers } from '../../src/config/load.js';
+import { envLayer, loadConfig, mergeLayers } from '../../src/config/load.js';
 import { DEFAULT_REQUIRED_DNS_NAMES } from '../../src/config/defaults.js';
 
 t.test('defaults', async (t) => {
@@ -46,7 +46,7 @@ t.test('errors name the key path and the expected value', async (t) => {
   await t.rejects(loadConfig({ file: join(dir, 'list.yaml'), env: {}, flags: {} }), { message: /must hold a mapping/ });
   await t.rejects(loadConfig({ file: join(dir, 'missing.yaml'), env: {}, flags: {} }), { message: /cannot read config file .*missing\.yaml \(ENOENT\)/ });
   t.equal((await loadConfig({ file: join(dir, 'empty.yaml'), env: {}, flags: {} })).timeoutMs, 5000, 'an empty file is no settings');
-  await t.rejects(loadConfig({ env: { MIPROBE_TIMEOUT_MS: 'soon' }, flags: {} }), ConfigError);
+  await t.rejects(loadConfig({ env: { MIPROBE_TIMEOUT_MS: 'soon' }, flags: {} }), { message: /timeoutMs: .*expected number/ });
   await t.rejects(loadConfig({ env: { MIPROBE_ALLOW_CIDRS: '127.0.0.0/8,nope' }, flags: {} }), { message: /allowCidrs\[1\]: expected a CIDR block/ });
   await t.rejects(loadConfig({ env: { MIPROBE_STRICT: 'maybe' }, flags: {} }), { message: /probe\.strict/ });
 });

@@ -18,7 +18,9 @@ export type DnsErrorCode =
   | 'DNS_CNAME_TOO_LONG' // more hops than the limit
   | 'DNS_NETWORK'    // socket error (ECONNREFUSED on TCP, ICMP port unreachable on UDP ...)
   | 'DNS_BAD_NAME'   // the name to resolve is not a valid host name
-  | 'GUARD_DENIED';  // the server address is outside the allowed ranges
+  | 'GUARD_DENIED'   // the server address is outside the allowed ranges
+  | 'DNS_NO_SERVERS' // no server to ask (empty list, e.g. resolv.conf without nameserver lines)
+  | 'DNS_ABORTED';   // the caller's signal aborted the resolution
 
 export type DnsRecordType = 'A' | 'AAAA' | 'CNAME';
 
@@ -54,13 +56,29 @@ export interface ResolveResult {
   readonly seconds: number;
   /** Present exactly when ok is false. */
   readonly error?: DnsError;
+  /** Every server tried, in order, with the outcome it gave (failover evidence). */
+  readonly attempts?: readonly DnsServerAttempt[];
+}
+
+/** What one server gave during a resolution. */
+export interface DnsServerAttempt {
+  /** ip:port */
+  readonly server: string;
+  /** 'OK' or the error code this server produced. */
+  readonly outcome: 'OK' | DnsErrorCode;
+  readonly message?: string;
+  readonly seconds: number;
 }
 
 export interface ResolveOptions extends NetOptions {
   readonly guard: AddressGuard;
   /** Servers tried in order; the next is tried on timeout, SERVFAIL, REFUSED or network error. */
   readonly servers: readonly Endpoint[];
-  /** Per-attempt timeout in ms (the overall deadline is timeoutMs). Default: timeoutMs / (retries + 1). */
+  /**
+   * Per-attempt (per UDP transmission) timeout in ms; the overall deadline is timeoutMs.
+   * Default: the time left divided evenly over the servers not yet tried, then by (retries + 1),
+   * so that a silent first server leaves time for the next one.
+   */
   readonly attemptTimeoutMs?: number;
   /** UDP retransmissions per server after the first attempt. Default 1. */
   readonly retries?: number;

@@ -1,0 +1,94 @@
+// DNS data of a simulated Managed Instance, shaped like the real names
+// (REFERENCES.md, "Managed Instance connectivity").
+//
+// API (stable):
+//   buildMiZone(p: MiZoneParams): SimRecord[]
+//   REQUIRED_DNS_NAMES: readonly string[]      names a custom DNS server must resolve
+//   requiredDnsRecords(names?, addressFor?): SimRecord[]
+//   miZoneNames(p): { vnetLocal, target, management?, public?, publicTarget? }
+//
+// Legacy shape (vnetLabel true, the default):
+//   <mi>.<zone>.<suffix>               CNAME trx.<region>-a.worker.vnet.<suffix>
+//   trx.<region>-a.worker.vnet.<suffix> A    ilbAddress
+//   trx.<region>-a.worker.<suffix>      A    managementAddress   (".vnet" removed: the
+//                                            legacy management endpoint, when given)
+// Newer architecture (vnetLabel false): the CNAME target has no ".vnet" label and resolves to
+// the ILB; there is no separate management name (the November 2022 feature wave removed it),
+// so managementAddress is ignored.
+// Public endpoint, when publicAddress is given:
+//   <mi>.public.<zone>.<suffix>        CNAME trx.<region>-a.worker.public.<suffix>
+//   trx.<region>-a.worker.public.<suffix> A  publicAddress
+import type { SimRecord } from './dns-server.js';
+
+export interface MiZoneParams {
+  readonly miName: string;
+  readonly zoneId: string;
+  readonly region: string;
+  readonly ilbAddress: string;
+  readonly managementAddress?: string;
+  /** Default 'database.windows.net'. */
+  readonly dnsSuffix?: string;
+  /** Default true (the legacy chain through ".vnet"). */
+  readonly vnetLabel?: boolean;
+  readonly publicAddress?: string;
+  readonly ttl?: number;
+  readonly extra?: readonly SimRecord[];
+}
+
+export interface MiZoneNames {
+  readonly vnetLocal: string;
+  readonly target: string;
+  readonly management?: string;
+  readonly public?: string;
+  readonly publicTarget?: string;
+}
+
+export function miZoneNames(p: MiZoneParams): MiZoneNames {
+  const suffix = (p.dnsSuffix ?? 'database.windows.net').replace(/^\.|\.$/g, '').toLowerCase();
+  const mi = p.miName.toLowerCase();
+  const zone = p.zoneId.toLowerCase();
+  const region = p.region.toLowerCase();
+  const worker = `trx.${region}-a.worker`;
+  const vnet = p.vnetLabel !== false;
+  return {
+    vnetLocal: `${mi}.${zone}.${suffix}`,
+    target: vnet ? `${worker}.vnet.${suffix}` : `${worker}.${suffix}`,
+    ...(vnet && p.managementAddress ? { management: `${worker}.${suffix}` } : {}),
+    ...(p.publicAddress ? { public: `${mi}.public.${zone}.${suffix}`, publicTarget: `${worker}.public.${suffix}` } : {}),
+  };
+}
+
+export function buildMiZone(p: MiZoneParams): SimRecord[] {
+  const n = miZoneNames(p);
+  const ttl = p.ttl ?? 60;
+  const records: SimRecord[] = [
+    { name: n.vnetLocal, type: 'CNAME', data: n.target, ttl },
+    { name: n.target, type: 'A', data: p.ilbAddress, ttl },
+  ];
+  if (n.management && p.managementAddress) records.push({ name: n.management, type: 'A', data: p.managementAddress, ttl });
+  if (n.public && n.publicTarget && p.publicAddress) {
+    records.push({ name: n.public, type: 'CNAME', data: n.publicTarget, ttl });
+    records.push({ name: n.publicTarget, type: 'A', data: p.publicAddress, ttl });
+  }
+  return [...records, ...(p.extra ?? [])];
+}
+
+/**
+ * Names a custom DNS setup must resolve: the original custom-DNS requirement list, then the
+ * certificate revocation (CRL, OCSP, AIA) hosts of the Azure CAs.
+ */
+export const REQUIRED_DNS_NAMES: readonly string[] = [
+  'microsoft.com', 'windows.net', 'windows.com', 'msocsp.com', 'digicert.com', 'live.com', 'microsoftonline.com',
+  'microsoftonline-p.com',
+  'crl.microsoft.com', 'mscrl.microsoft.com', 'crl3.digicert.com', 'crl4.digicert.com', 'www.microsoft.com',
+  'ocsp.digicert.com', 'oneocsp.microsoft.com', 'ocsp.msocsp.com', 'cacerts.digicert.com',
+];
+
+/**
+ * A records for `names`; by default name i points at the documentation address 192.0.2.(i+1)
+ * (RFC 5737: never routed). Pass `addressFor` to point them at loopback responders instead.
+ */
+export function requiredDnsRecords(names: readonly string[] = REQUIRED_DNS_NAMES,
+  addressFor: (name: string, index: number) => string = (_name, i) => `192.0.2.${(i % 254) + 1}`): SimRecord[] {
+  return names.map((name, i) => ({ name, type: 'A', data: addressFor(name, i), ttl: 300 }));
+}

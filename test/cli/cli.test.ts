@@ -1,0 +1,92 @@
+// The command line: exit codes, one-line errors for user mistakes, the
+// address guard, and the real executable end to end.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { runCli } from '../helpers/capture.js';
+import { startDnsServer } from '../../src/sim/dns-server.js';
+import { buildMiZone } from '../../src/sim/mi-zone.js';
+
+const run = promisify(execFile);
+const LOOPBACK_ONLY = { MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' };
+
+t.test('version and help', async (t) => {
+  const version = await runCli(['--version']);
+  t.equal(version.code, 0);
+  t.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  const help = await runCli(['--help']);
+  t.equal(help.code, 0);
+  t.match(help.stdout, /diagnose <fqdn>/);
+  for (const cmd of ['diagnose', 'demo']) {
+    const r = await runCli([cmd, '--help']);
+    t.equal(r.code, 0, `${cmd} --help exits 0`);
+    t.match(r.stdout, new RegExp(`Usage: miprobe ${cmd}`));
+  }
+  t.equal((await runCli([])).code, 2, 'no command is a usage error');
+});
+
+t.test('user mistakes: exit 2, one line naming the problem and the fix, no stack', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['diagnose'], /diagnose needs the instance host name/],
+    [['diagnose', 'a.b.database.windows.net', 'c.d.database.windows.net'], /takes one host name, got 2/],
+    [['diagnose', '--bogus', 'mi.zone.database.windows.net'], /diagnose: Unknown option '--bogus'/],
+    [['diagnose', 'mi_1.zone.database.windows.net', '--dns-server', '127.0.0.1'], /label "mi_1"/],
+    [['diagnose', '10.0.0.4', '--dns-server', '127.0.0.1'], /is an IP address/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', 'resolver.example'], /dns\.servers\[0\]: expected an IP address/],
+    [['diagnose', 'mi.zone.database.windows.net', '--timeout', 'soon'], /--timeout expects milliseconds/],
+    [['diagnose', 'mi.zone.database.windows.net', '--subnet', '10.0.0.0/33', '--dns-server', '127.0.0.1'], /probe\.subnet: expected a CIDR block/],
+    [['diagnose', 'mi.zone.database.windows.net', '--config', '/nonexistent/miprobe.yaml'], /cannot read config file \/nonexistent\/miprobe\.yaml/],
+    [['demo', '--scenario', 'nope'], /unknown scenario "nope"/],
+  ];
+  for (const [argv, pattern] of cases) {
+    const r = await runCli(argv, LOOPBACK_ONLY);
+    t.equal(r.code, 2, `${argv.join(' ')}: exit 2`);
+    t.match(r.stderr, pattern, `${argv.join(' ')}: message`);
+    t.notMatch(r.stderr, /\n\s+at /, `${argv.join(' ')}: no stack trace`);
+    t.equal(r.stdout, '', `${argv.join(' ')}: nothing on stdout`);
+  }
+});
+
+t.test('the guard stops traffic to resolvers outside the allowed ranges before any packet', async (t) => {
+  const server = await startDnsServer({ host: '127.111.0.53', port: 0, records: buildMiZone({ miName: 'mi1', zoneId: 'z1', region: 'r', ilbAddress: '10.0.0.4' }) });
+  t.teardown(() => server.close());
+  const r = await runCli(['diagnose', 'mi1.z1.database.windows.net', '--json', '--dns-server', `127.111.0.53:${server.endpoint.port}`,
+    '--allow-cidr', '10.0.0.0/8'], {});
+  const report = JSON.parse(r.stdout) as { findings: Array<{ id: string }>; dns: Array<{ error?: { code: string } }> };
+  t.equal(report.dns[0]?.error?.code, 'GUARD_DENIED');
+  t.ok(report.findings.some((f) => f.id === 'DNS-014'));
+  t.equal(server.queryCount(), 0, 'the server saw no query');
+});
+
+t.test('diagnose against a simulated resolver: exit code follows the verdict', async (t) => {
+  const records = buildMiZone({ miName: 'mi1', zoneId: 'z1', region: 'r', ilbAddress: '10.0.0.4', managementAddress: '127.111.1.9' });
+  const server = await startDnsServer({ host: '127.111.1.53', port: 0, records });
+  t.teardown(() => server.close());
+  const base = ['--dns-server', `127.111.1.53:${server.endpoint.port}`, '--timeout', '800'];
+  const ok = await runCli(['diagnose', 'mi1.z1.database.windows.net', ...base, '--subnet', '10.0.0.0/24', '--config', '/dev/null'], LOOPBACK_ONLY);
+  t.equal(ok.code, 1, 'the default required-name list is not served, so DNS-009 (critical)');
+  t.match(ok.stdout, /DNS-009/);
+  t.match(ok.stdout, /\[PASS\] DNS 127\.111\.1\.53:\d+ \(custom\)/);
+  const dir = t.testdir({ 'c.yaml': 'dns:\n  requiredNames: []\n' });
+  const clean = await runCli(['diagnose', 'mi1.z1.database.windows.net', ...base, '--subnet', '10.0.0.0/24', '--config', join(dir, 'c.yaml')], LOOPBACK_ONLY);
+  t.equal(clean.code, 0, clean.stdout);
+  t.match(clean.stdout, /Verdict: HEALTHY/);
+  t.notMatch(clean.stdout, /\u001b\[/, 'no colour when not a TTY');
+  const wrongSubnet = await runCli(['diagnose', 'mi1.z1.database.windows.net', ...base, '--subnet', '10.1.0.0/24', '--json', '--config', join(dir, 'c.yaml')], LOOPBACK_ONLY);
+  t.equal(wrongSubnet.code, 0, 'outside the subnet but private is a warning');
+  t.match(JSON.parse(wrongSubnet.stdout), { verdict: 'degraded', findings: [{ id: 'DNS-004', severity: 'warning' }] });
+});
+
+t.test('the installed executable runs the demo', async (t) => {
+  const bin = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
+  const { stdout } = await run(process.execPath, [bin, 'demo', '--json'], { env: { ...process.env, ...LOOPBACK_ONLY }, timeout: 30_000 });
+  const report = JSON.parse(stdout) as { verdict: string; schemaVersion: number; target: { fqdn: string } };
+  t.equal(report.verdict, 'healthy');
+  t.equal(report.schemaVersion, 1);
+  t.equal(report.target.fqdn, 'sim-mi.0a1b2c3d4e5f.database.windows.net');
+  const failing = await run(process.execPath, [bin, 'demo', '--scenario', 'dns-nxdomain'], { env: { ...process.env, ...LOOPBACK_ONLY } })
+    .then(() => 0, (err: { code: number; stdout: string }) => { t.match(err.stdout, /DNS-001/); return err.code; });
+  t.equal(failing, 1, 'a critical finding exits 1');
+});

@@ -54,7 +54,10 @@ export interface DnsServerOptions {
   readonly records: readonly SimRecord[];
   /** Default 'normal'. */
   readonly behaviour?: DnsBehaviour;
-  /** Behaviour per question name (case-insensitive), overriding `behaviour`. */
+  /**
+   * Behaviour per question name (case-insensitive), overriding `behaviour`; a key "name/TYPE"
+   * (e.g. "a.test/AAAA") applies to that type only and wins over the bare name.
+   */
   readonly behaviours?: Readonly<Record<string, DnsBehaviour>>;
   /** Return only the first CNAME of a chain. */
   readonly partialChain?: boolean;
@@ -125,7 +128,9 @@ function toAnswer(r: SimRecord): Answer {
 }
 
 /** The answer section and rcode for one question, from the zone. */
-export function lookup(zone: Zone, qname: string, qtype: string, partialChain: boolean): { rcode: number; answers: Answer[] } {
+export function lookup(zone: Zone, qname: string, qtype: string, partialChain: boolean): { rcode: number; answers: Answer[];
+  /** The name the answer ends on without records of qtype (NODATA or NXDOMAIN), for the SOA. */
+  negative?: string } {
   const answers: Answer[] = [];
   let current = norm(qname);
   const visited = new Set<string>([current]);
@@ -139,9 +144,15 @@ export function lookup(zone: Zone, qname: string, qtype: string, partialChain: b
       current = cname.data;
     }
   }
-  for (const r of zone.byName.get(current) ?? []) if (r.type === qtype) answers.push(toAnswer(r));
+  let found = false;
+  for (const r of zone.byName.get(current) ?? []) {
+    if (r.type === qtype) {
+      answers.push(toAnswer(r));
+      found = true;
+    }
+  }
   const rcode = zone.existing.has(current) ? RCODES.NOERROR : RCODES.NXDOMAIN;
-  return { rcode, answers };
+  return { rcode, answers, ...(found ? {} : { negative: current }) };
 }
 
 function hasOpt(q: dnsPacket.DecodedPacket): number | undefined {
@@ -149,8 +160,16 @@ function hasOpt(q: dnsPacket.DecodedPacket): number | undefined {
   return undefined;
 }
 
+/** RFC 2308 negative answers carry the SOA of the zone; the zone here is the last two labels. */
+function soaFor(name: string): Answer {
+  const labels = name.split('.');
+  const zone = labels.length > 2 ? labels.slice(-2).join('.') : name;
+  return { type: 'SOA', name: zone, class: 'IN', ttl: 60, data: { mname: 'ns.sim.invalid', rname: 'hostmaster.sim.invalid',
+    serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 60 } };
+}
+
 function encodeResponse(query: dnsPacket.DecodedPacket, rcode: number, answers: Answer[], opts: { id?: number; tc?: boolean;
-  questionName?: string } = {}): Buffer {
+  questionName?: string; authorities?: Answer[] } = {}): Buffer {
   const question = query.questions?.[0];
   const rd = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
   const flags = dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_AVAILABLE | rd
@@ -162,6 +181,7 @@ function encodeResponse(query: dnsPacket.DecodedPacket, rcode: number, answers: 
     flags,
     questions: question ? [{ ...question, name: opts.questionName ?? question.name }] : [],
     answers,
+    authorities: opts.authorities ?? [],
     additionals: payload !== undefined ? [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0,
       ednsVersion: 0, flags: 0, flag_do: false, options: [] }] : [],
   });
@@ -196,12 +216,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<SimDnsServ
   let zone = buildZone(opts.records, defaultTtl);
   let defaultBehaviour: DnsBehaviour = opts.behaviour ?? 'normal';
   const perName = new Map<string, DnsBehaviour>(Object.entries(opts.behaviours ?? {}).map(([k, v]) => [norm(k), v]));
+  // "name/TYPE" keys are stored lower-case like bare names.
   const seenFirst = new Set<string>();
   const log: SeenQuery[] = [];
   let count = 0;
   let closed = false;
 
-  const behaviourFor = (name: string): DnsBehaviour => perName.get(norm(name)) ?? defaultBehaviour;
+  const behaviourFor = (name: string, type: string): DnsBehaviour =>
+    perName.get(`${norm(name)}/${type.toLowerCase()}`) ?? perName.get(norm(name)) ?? defaultBehaviour;
 
   const reply = (query: dnsPacket.DecodedPacket, transport: 'udp' | 'tcp'): Reply | undefined => {
     const q = query.questions?.[0];
@@ -209,10 +231,13 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<SimDnsServ
     if (!q || (query.questions?.length ?? 0) !== 1 || query.type === 'response') {
       return query.type === 'response' ? undefined : { own: [encodeResponse(query, RCODES.FORMERR, [])] };
     }
-    const behaviour = behaviourFor(q.name);
+    const behaviour = behaviourFor(q.name, q.type);
     const right = (): Buffer => {
-      const { rcode, answers } = lookup(zone, q.name, q.type, opts.partialChain === true);
-      const full = encodeResponse(query, rcode, answers);
+      const { rcode, answers, negative } = lookup(zone, q.name, q.type, opts.partialChain === true);
+      // A partial chain (authoritative server not chasing the CNAME) has no SOA: the client must follow.
+      const partial = opts.partialChain === true && answers.some((a) => a.type === 'CNAME');
+      const authorities = negative !== undefined && !partial ? [soaFor(negative)] : [];
+      const full = encodeResponse(query, rcode, answers, { authorities });
       if (transport === 'udp') {
         const limit = Math.max(512, hasOpt(query) ?? 512);
         if (full.length > limit) return encodeResponse(query, rcode, [], { tc: true });
@@ -222,7 +247,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<SimDnsServ
     const wrongId = (id + 1 + (id % 255)) & 0xffff;
     switch (behaviour) {
       case 'normal': return { own: [right()] };
-      case 'nxdomain': return { own: [encodeResponse(query, RCODES.NXDOMAIN, [])] };
+      case 'nxdomain': return { own: [encodeResponse(query, RCODES.NXDOMAIN, [], { authorities: [soaFor(norm(q.name))] })] };
       case 'servfail': return { own: [encodeResponse(query, RCODES.SERVFAIL, [])] };
       case 'refused': return { own: [encodeResponse(query, RCODES.REFUSED, [])] };
       case 'notimp': return { own: [encodeResponse(query, RCODES.NOTIMP, [])] };
@@ -422,6 +447,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<SimDnsServ
     endpoint: { host: opts.host, port },
     queryCount: () => count,
     queries: () => [...log],
+    /** `name` may be "name/TYPE" for one record type only. */
     setBehaviour: (behaviour, name) => {
       if (name === undefined) defaultBehaviour = behaviour;
       else perName.set(norm(name), behaviour);

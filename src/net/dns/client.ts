@@ -56,6 +56,11 @@ export interface QueryResult {
   readonly authoritative: boolean;
   /** The UDP answer had TC set (and TCP was then used). */
   readonly truncated: boolean;
+  /**
+   * The authority section carries an SOA: an explicit negative answer (RFC 2308), so a chain
+   * that ends without records here is NODATA, not a partial chain to follow.
+   */
+  readonly negativeSoa: boolean;
   /** Present exactly when ok is false. */
   readonly error?: DnsError;
 }
@@ -345,7 +350,7 @@ export async function queryServer(name: string, type: DnsRecordType, server: End
   const serverText = formatEndpoint(server);
   const fail = (code: DnsErrorCode, message: string, queries: number, transport: 'udp' | 'tcp', extra: Partial<QueryResult> = {}): QueryResult =>
     ({ ok: false, server: serverText, transport, queries, seconds: secondsSince(started), answers: [], authoritative: false,
-      truncated: false, ...extra, error: { code, message } });
+      truncated: false, negativeSoa: false, ...extra, error: { code, message } });
   if (!opts.guard.allows(server.host)) {
     return fail('GUARD_DENIED', `DNS server ${server.host} is outside the allowed ranges (${opts.guard.describe().join(', ')})`, 0, 'udp');
   }
@@ -387,12 +392,14 @@ export async function queryServer(name: string, type: DnsRecordType, server: End
     const rcode = rcodeOf(packet);
     const answers = answersOf(packet);
     const authoritative = packet.flag_aa;
+    const negativeSoa = (packet.authorities ?? []).some((rr) => rr.type === 'SOA');
     const code = rcodeToError(rcode);
     if (code !== undefined) {
       return fail(code, `${serverText} answered ${rcodeName(rcode)} for ${q.name} ${type}`, queries, transport,
-        { rcode, answers, authoritative, truncated });
+        { rcode, answers, authoritative, truncated, negativeSoa });
     }
-    return { ok: true, server: serverText, transport, queries, seconds: secondsSince(started), rcode, answers, authoritative, truncated };
+    return { ok: true, server: serverText, transport, queries, seconds: secondsSince(started), rcode, answers, authoritative,
+      truncated, negativeSoa };
   } finally {
     deadline.dispose();
   }

@@ -12,7 +12,8 @@
 //   - A and AAAA (unless ipv6 === false) are asked concurrently. Each follows its CNAME
 //     chain: the hops in the answer are walked from the asked name (order in the packet does
 //     not matter); an answer that ends on a CNAME without addresses makes the target the next
-//     question; a target already visited is DNS_CNAME_LOOP; more than maxHops hops is
+//     question, unless the answer carries an SOA in its authority section (an RFC 2308
+//     negative answer: the end of the chain has no such record, DNS_NODATA); a target already visited is DNS_CNAME_LOOP; more than maxHops hops is
 //     DNS_CNAME_TOO_LONG. The chain holds the CNAME hops in order, then the A records, then
 //     the AAAA records of the final name (names lower-case, no trailing dot);
 //   - the A side decides: AAAA failures never turn an A success into a failure, and once A
@@ -122,7 +123,7 @@ async function followChain(name: string, type: 'A' | 'AAAA', p: ChainParams): Pr
     }
     const records = res.answers.filter((rr) => rr.type === type && rr.name === current);
     if (records.length > 0) return { ok: true, cnames, records, canonicalName: current, queries, tcp };
-    if (!moved) {
+    if (!moved || res.negativeSoa) {
       return failure('DNS_NODATA', `${p.server.host}:${p.server.port} has no ${type} record for ${current}`
         + (cnames.length > 0 ? ` (end of the CNAME chain of ${name})` : ''));
     }

@@ -12,11 +12,17 @@ import { REPORT_SCHEMA_VERSION, type DiagnosisReport, type ManagementEndpointRep
 import { managementHostFromChain, type TargetName } from './target.js';
 import { VERSION } from '../version.js';
 
+/** The parts of a diagnosis; name resolution always runs, the others can be chosen (the agent schedules them apart). */
+export type CheckKind = 'dataPath' | 'management' | 'revocation';
+export const ALL_CHECKS: ReadonlySet<CheckKind> = new Set<CheckKind>(['dataPath', 'management', 'revocation']);
+
 export interface DiagnoseInput {
   readonly target: TargetName;
   readonly subnet?: Cidr | undefined;
   /** Names each custom resolver must resolve (empty skips the check). */
   readonly requiredNames: readonly string[];
+  /** Which checks beyond name resolution to run; default all. */
+  readonly checks?: ReadonlySet<CheckKind> | undefined;
 }
 
 async function lookUpManagement(answers: Awaited<ReturnType<typeof probeNameResolution>>, ctx: ProbeContext): Promise<ManagementLookup | undefined> {

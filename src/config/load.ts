@@ -61,6 +61,11 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], (v: st
   ['MIPROBE_CA_FILE', ['probe', 'caFile'], String],
   ['MIPROBE_STRICT', ['probe', 'strict'], bool],
   ['MIPROBE_PUBLIC', ['probe', 'public'], bool],
+  ['MIPROBE_AGENT_LISTEN', ['agent', 'listen'], String],
+  ['MIPROBE_AGENT_WEB_CONFIG', ['agent', 'webConfigFile'], String],
+  ['MIPROBE_AGENT_SHARD', ['agent', 'shard'], String],
+  ['MIPROBE_AGENT_CONCURRENCY', ['agent', 'concurrency'], int],
+  ['MIPROBE_LOG_LEVEL', ['agent', 'logLevel'], String],
 ];
 
 export function setPath(target: ConfigLayer, path: readonly string[], value: unknown): void {

@@ -1,6 +1,7 @@
 // The configuration schema (zod). One schema serves the file, the
 // environment and the flags: each source yields a partial object, they are
 // merged (flags > env > file > defaults) and validated once here.
+import { validate as cronValidate } from 'node-cron';
 import { z } from 'zod';
 import { parseCidr } from '../net/address.js';
 import { parseEndpoint } from '../net/endpoint.js';
@@ -49,6 +50,53 @@ export const probeSchema = z.object({
   scanPorts: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'expected a list of ports and ranges, e.g. 1-1024,8080').optional(),
 }).strict();
 
+/** The agent's checks; name resolution runs within each of them too. */
+export const agentChecks = ['nameResolution', 'dataPath', 'management', 'revocation'] as const;
+export type AgentCheck = (typeof agentChecks)[number];
+
+const cronField = z.string().max(100).refine((s) => cronValidate(s), { message: 'expected a cron expression for node-cron, e.g. "*/30 * * * * *" (with seconds) or "*/15 * * * *"' });
+const scheduleSchema = (cron: string, deadlineMs: number) => z.object({
+  /** When the check runs, as a node-cron expression (5 fields, or 6 with seconds). */
+  cron: cronField.default(cron),
+  /** Deadline of one run of the check for one instance. */
+  deadlineMs: z.number().int().min(100).max(600_000).default(deadlineMs),
+  enabled: z.boolean().default(true),
+}).strict();
+const schedulesSchema = z.object({
+  nameResolution: scheduleSchema('*/30 * * * * *', 20_000).default(() => scheduleSchema('*/30 * * * * *', 20_000).parse({})),
+  dataPath: scheduleSchema('*/30 * * * * *', 20_000).default(() => scheduleSchema('*/30 * * * * *', 20_000).parse({})),
+  management: scheduleSchema('0 */15 * * * *', 60_000).default(() => scheduleSchema('0 */15 * * * *', 60_000).parse({})),
+  revocation: scheduleSchema('0 */15 * * * *', 60_000).default(() => scheduleSchema('0 */15 * * * *', 60_000).parse({})),
+}).strict();
+
+/** The long-running agent (miprobe agent); ignored by the other commands. */
+export const agentSchema = z.object({
+  /** host:port to listen on; ":9433" means every interface. */
+  listen: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9433, :9433 or [::1]:9433').default(':9433'),
+  /** exporter-toolkit web configuration file (TLS, basic auth, headers). */
+  webConfigFile: z.string().min(1).optional(),
+  /** Checks running at once, over all instances and kinds. */
+  concurrency: z.number().int().min(1).max(1000).default(32),
+  /** /probe requests served at once; more get 503. */
+  probeConcurrency: z.number().int().min(1).max(1000).default(8),
+  /** Each run starts up to this many seconds after its cron tick (a stable per-instance offset). */
+  jitterSeconds: z.number().min(0).max(3600).default(5),
+  /** On SIGTERM, how long to wait for checks in flight. */
+  shutdownGraceMs: z.number().int().min(0).max(120_000).default(10_000),
+  /** "i/n": watch only the instances whose stable hash falls in shard i of n (0-based). */
+  shard: z.string().regex(/^\d+\/\d+$/, 'expected i/n, e.g. 0/3').refine((s) => { const [i, n] = s.split('/').map(Number); return (n ?? 0) >= 1 && (i ?? 0) < (n ?? 0); }, { message: 'expected i/n with 0 <= i < n' }).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  schedules: schedulesSchema.default(() => schedulesSchema.parse({})),
+}).strict();
+
+/** One watched instance: its name, labels, and probe options overriding `probe`. */
+export const instanceSchema = probeSchema.partial().extend({
+  fqdn: hostName,
+  /** Extra labels on miprobe_instance_info (bounded: at most 10, Prometheus label names). */
+  labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/, 'expected a Prometheus label name').refine((k) => !k.startsWith('__') && !['instance', 'kind', 'job'].includes(k), { message: 'reserved label name' }), z.string().max(200))
+    .refine((r) => Object.keys(r).length <= 10, { message: 'at most 10 labels per instance' }).default({}),
+}).strict();
+
 export const configSchema = z.object({
   /** Deadline of each network check, in milliseconds. */
   timeoutMs: z.number().int().min(100).max(120_000).default(5000),
@@ -56,9 +104,14 @@ export const configSchema = z.object({
   allowCidrs: z.array(cidr).default([]),
   dns: dnsSchema.default(() => dnsSchema.parse({})),
   probe: probeSchema.default(() => probeSchema.parse({})),
+  /** Instances the agent watches (miprobe agent). */
+  instances: z.array(instanceSchema).max(100_000).default([]),
+  agent: agentSchema.default(() => agentSchema.parse({})),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type ProbeConfig = z.infer<typeof probeSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
+export type InstanceConfig = z.infer<typeof instanceSchema>;
 /** What a source (file, env, flags) contributes before validation. */
 export type ConfigLayer = Record<string, unknown>;

@@ -1,0 +1,257 @@
+// The data-path probe: TCP to the gateway, PRELOGIN, TLS (inside TDS 7.x, or
+// TDS 8.0 strict first). No login, so it can repeat every few seconds without
+// tripping failed-login protection. Each stage has its own result; a stage is
+// absent when an earlier one failed. Results are JSON-serialisable (the chain
+// as PEM strings).
+//
+// API:
+//   probeDataPath(opts: DataPathOptions) -> Promise<DataPathResult>     never throws
+//   types TcpStage, PreloginStage, TlsStage, StrictCheck, DataPathResult
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { deadlineSignal, secondsSince } from '../net/deadline.js';
+import type { AddressGuard } from '../net/guard.js';
+import { tcpConnect, type TcpResult } from '../net/tcp.js';
+import { encodeMessage, MessageReader, PacketType, TdsMessageDecoder, TdsProtocolError, type TdsFramingCode } from '../net/tds/packet.js';
+import { decodePrelogin, Encryption, encodePrelogin, encryptionName, formatVersion, type EncryptionName } from '../net/tds/prelogin.js';
+import { startTlsInTds, startTlsStrict, TlsError, trustedCa, type TlsErrorCode, type TlsInfo } from '../net/tds/tls.js';
+
+export type TcpStage = TcpResult;
+
+export type PreloginErrorCode = Exclude<TdsFramingCode, 'TDS_BAD_TYPE'> | 'TDS_RESET' | 'TDS_UNEXPECTED_TYPE' | 'TDS_SKIPPED';
+
+export type PreloginStage =
+  | {
+    readonly ok: true;
+    readonly seconds: number;
+    /** Server version from the VERSION option, e.g. 16.0.4135.0. */
+    readonly version: string;
+    readonly encryption: EncryptionName;
+    readonly encryptionByte: number;
+    readonly instance?: string;
+    readonly threadId?: number;
+    readonly mars?: boolean;
+    readonly fedAuthRequired?: boolean;
+    readonly nonce?: boolean;
+    /** The encryption the client asked for. */
+    readonly requested: EncryptionName;
+    /** True when the exchange ran inside TLS (strict). */
+    readonly insideTls: boolean;
+  }
+  | {
+    readonly ok: false;
+    readonly seconds: number;
+    readonly code: PreloginErrorCode;
+    readonly message: string;
+    /** Bytes received before the failure. */
+    readonly bytesReceived: number;
+  };
+
+export type TlsStageCode = TlsErrorCode | 'TLS_NOT_OFFERED' | 'TLS_UNTRUSTED' | 'TLS_EXPIRED' | 'TLS_NOT_YET_VALID' | 'TLS_HOSTNAME_MISMATCH';
+
+export type TlsStage =
+  | ({ readonly ok: true; readonly seconds: number; readonly mode: 'tds7' | 'strict' } & TlsInfo)
+  | {
+    readonly ok: false;
+    readonly seconds: number;
+    readonly mode: 'tds7' | 'strict';
+    readonly code: TlsStageCode;
+    readonly message: string;
+    /** Present when the handshake completed but validation failed. */
+    readonly info?: TlsInfo;
+  };
+
+/** After a 7.x PRELOGIN failure, whether a TDS 8 strict handshake works (a strict-only server). */
+export interface StrictCheck {
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly alpn?: string;
+  readonly message: string;
+}
+
+export interface DataPathResult {
+  /** The name the client used (SNI, host-name check). */
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+  readonly strict: boolean;
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly tcp: TcpStage;
+  readonly prelogin?: PreloginStage;
+  readonly tls?: TlsStage;
+  readonly strictCheck?: StrictCheck;
+}
+
+export interface DataPathOptions {
+  /** The name the client used (FQDN); SNI and the certificate check use it. */
+  readonly host: string;
+  /** The resolved address to connect to. */
+  readonly address: string;
+  readonly port?: number;
+  /** TDS 8.0: TLS first with ALPN tds/8.0, then PRELOGIN inside TLS. */
+  readonly strict?: boolean;
+  /** Extra trusted roots (PEM), added to the system store (--ca-file). */
+  readonly ca?: string | readonly string[];
+  readonly guard: AddressGuard;
+  /** The whole probe's deadline (ms). */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** Try TDS 8 strict when a 7.x PRELOGIN is closed/reset. Default true. */
+  readonly strictFallback?: boolean;
+}
+
+const CLIENT_VERSION = { major: 0, minor: 1, build: 0, subbuild: 0 };
+
+function preloginRequest(strict: boolean): Buffer {
+  return encodeMessage(PacketType.PRELOGIN, encodePrelogin({
+    version: CLIENT_VERSION,
+    encryption: strict ? Encryption.OFF : Encryption.ON,
+    instance: '',
+    threadId: process.pid,
+    mars: false,
+    fedAuthRequired: false,
+  }));
+}
+
+async function exchangePrelogin(stream: Socket | TLSSocket, strict: boolean, signal: AbortSignal, callerSignal: AbortSignal | undefined)
+  : Promise<{ stage: PreloginStage; reader: MessageReader }> {
+  const started = performance.now();
+  // Bounded: one packet of at most 32767 bytes, a PRELOGIN answer of at most 4 KB.
+  const reader = new MessageReader(stream, new TdsMessageDecoder({ maxPacketSize: 32767, maxMessageBytes: 8192 }));
+  let received = 0;
+  const count = (c: Buffer): void => { received += c.length; };
+  stream.on('data', count);
+  try {
+    stream.write(preloginRequest(strict));
+    const msg = await reader.read({ signal, callerSignal });
+    if (msg.type !== PacketType.TABULAR_RESULT && msg.type !== PacketType.PRELOGIN) {
+      return { reader, stage: { ok: false, seconds: secondsSince(started), code: 'TDS_UNEXPECTED_TYPE', bytesReceived: received,
+        message: `the answer to PRELOGIN is a packet of type 0x${msg.type.toString(16)}, not a PRELOGIN response (0x04)` } };
+    }
+    const p = decodePrelogin(msg.payload);
+    const version = p.version ?? CLIENT_VERSION;
+    const stage: PreloginStage = {
+      ok: true,
+      seconds: secondsSince(started),
+      version: formatVersion(version),
+      encryption: encryptionName(p.encryption ?? Encryption.NOT_SUP),
+      encryptionByte: p.encryption ?? -1,
+      requested: strict ? 'ENCRYPT_OFF' : 'ENCRYPT_ON',
+      insideTls: strict,
+      ...(p.instance !== undefined ? { instance: p.instance } : {}),
+      ...(p.threadId !== undefined ? { threadId: p.threadId } : {}),
+      ...(p.mars !== undefined ? { mars: p.mars } : {}),
+      ...(p.fedAuthRequired !== undefined ? { fedAuthRequired: p.fedAuthRequired } : {}),
+      ...(p.nonce !== undefined ? { nonce: true } : {}),
+    };
+    return { reader, stage };
+  } catch (err) {
+    let code: PreloginErrorCode = 'TDS_MALFORMED';
+    let message = String(err);
+    if (err instanceof TdsProtocolError) {
+      code = err.code === 'TDS_BAD_TYPE' ? 'TDS_MALFORMED' : err.code;
+      message = err.message;
+      if (code === 'TDS_CLOSED' && reader.errorCode === 'ECONNRESET') code = 'TDS_RESET';
+    }
+    return { reader, stage: { ok: false, seconds: secondsSince(started), code, message, bytesReceived: received } };
+  } finally {
+    stream.off('data', count);
+  }
+}
+
+function tlsStageOf(info: TlsInfo, seconds: number, mode: 'tds7' | 'strict'): TlsStage {
+  if (!info.trusted || !info.hostnameMatch || info.expired || info.notYetValid) {
+    let code: TlsStageCode = 'TLS_UNTRUSTED';
+    let message = `the certificate chain is not trusted (${info.trustError ?? 'unknown reason'})`;
+    if (info.expired || info.trustError === 'CERT_HAS_EXPIRED') {
+      code = 'TLS_EXPIRED';
+      message = `the server certificate expired on ${info.chain[0]?.validTo ?? '?'}`;
+    } else if (info.notYetValid || info.trustError === 'CERT_NOT_YET_VALID') {
+      code = 'TLS_NOT_YET_VALID';
+      message = `the server certificate is valid only from ${info.chain[0]?.validFrom ?? '?'}`;
+    } else if (info.trusted && !info.hostnameMatch) {
+      code = 'TLS_HOSTNAME_MISMATCH';
+      message = info.hostnameError ?? `the certificate does not cover ${info.servername}`;
+    }
+    return { ok: false, seconds, mode, code, message, info };
+  }
+  return { ok: true, seconds, mode, ...info };
+}
+
+async function tlsStage(socket: Socket, opts: DataPathOptions, mode: 'tds7' | 'strict', signal: AbortSignal): Promise<{ stage: TlsStage; socket?: TLSSocket }> {
+  const started = performance.now();
+  const ca = trustedCa(opts.ca);
+  const startOpts = { servername: opts.host, ca, signal, callerSignal: opts.signal };
+  try {
+    const session = mode === 'strict' ? await startTlsStrict(socket, startOpts) : await startTlsInTds(socket, startOpts);
+    return { stage: tlsStageOf(session.info, secondsSince(started), mode), socket: session.socket };
+  } catch (err) {
+    const code: TlsStageCode = err instanceof TlsError ? err.code : 'TLS_HANDSHAKE_FAILED';
+    return { stage: { ok: false, seconds: secondsSince(started), mode, code, message: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
+async function strictCheck(opts: DataPathOptions, port: number, timeoutMs: number): Promise<StrictCheck> {
+  const started = performance.now();
+  const tcp = await tcpConnect(opts.address, port, { guard: opts.guard, timeoutMs, signal: opts.signal, keep: true });
+  if (!tcp.ok || !tcp.socket) return { ok: false, seconds: secondsSince(started), message: `TCP: ${tcp.ok ? 'no socket' : tcp.message}` };
+  const signal = deadlineSignal({ timeoutMs, signal: opts.signal });
+  const { stage, socket } = await tlsStage(tcp.socket, opts, 'strict', signal);
+  socket?.destroy();
+  tcp.socket.destroy();
+  const info = stage.ok ? stage : stage.info;
+  const completed = stage.ok || stage.info !== undefined;
+  return {
+    ok: completed,
+    seconds: secondsSince(started),
+    ...(info?.alpn ? { alpn: info.alpn } : {}),
+    message: completed ? `a TDS 8 strict TLS handshake succeeded (${info?.protocol ?? '?'}, ALPN ${info?.alpn ?? 'none'})` : stage.message,
+  };
+}
+
+/** Probes TCP, PRELOGIN and TLS to one address; never throws. */
+export async function probeDataPath(opts: DataPathOptions): Promise<DataPathResult> {
+  const started = performance.now();
+  const port = opts.port ?? 1433;
+  const strict = opts.strict === true;
+  const signal = deadlineSignal({ timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const head = { host: opts.host, address: opts.address, port, strict };
+  const tcpFull = await tcpConnect(opts.address, port, { guard: opts.guard, timeoutMs: opts.timeoutMs, signal: opts.signal, keep: true });
+  const { socket: tcpSocket, ...tcp } = tcpFull;
+  const finish = (rest: Partial<Pick<DataPathResult, 'prelogin' | 'tls' | 'strictCheck'>>, ok: boolean): DataPathResult =>
+    ({ ...head, ok, seconds: secondsSince(started), tcp, ...rest });
+  if (!tcp.ok || !tcpSocket) return finish({}, false);
+  tcpSocket.on('error', () => undefined);
+  let tlsSocket: TLSSocket | undefined;
+  try {
+    if (strict) {
+      const t = await tlsStage(tcpSocket, opts, 'strict', signal);
+      tlsSocket = t.socket;
+      if (!t.socket || (!t.stage.ok && !t.stage.info)) return finish({ tls: t.stage }, false);
+      const { stage } = await exchangePrelogin(t.socket, true, signal, opts.signal);
+      return finish({ tls: t.stage, prelogin: stage }, t.stage.ok && stage.ok);
+    }
+    const { stage: prelogin, reader } = await exchangePrelogin(tcpSocket, false, signal, opts.signal);
+    reader.detach();
+    if (!prelogin.ok) {
+      tcpSocket.destroy();
+      const remaining = opts.timeoutMs - (performance.now() - started);
+      if ((opts.strictFallback ?? true) && (prelogin.code === 'TDS_CLOSED' || prelogin.code === 'TDS_RESET') && remaining > 50) {
+        return finish({ prelogin, strictCheck: await strictCheck(opts, port, remaining) }, false);
+      }
+      return finish({ prelogin }, false);
+    }
+    if (prelogin.encryption !== 'ENCRYPT_ON' && prelogin.encryption !== 'ENCRYPT_REQ') {
+      const tls: TlsStage = { ok: false, seconds: 0, mode: 'tds7', code: 'TLS_NOT_OFFERED',
+        message: `the server answered ${prelogin.encryption} to ENCRYPT_ON: a client would log in without TLS (or, if it insists on encryption, fail)` };
+      return finish({ prelogin, tls }, false);
+    }
+    const t = await tlsStage(tcpSocket, opts, 'tds7', signal);
+    tlsSocket = t.socket;
+    return finish({ prelogin, tls: t.stage }, t.stage.ok);
+  } finally {
+    tlsSocket?.destroy();
+    tcpSocket.destroy();
+  }
+}

@@ -1,0 +1,324 @@
+// The login probe: a TDS login with tedious 19 to the resolved address, with the
+// FQDN as TLS server name (options.serverName) so the gateway can route by name.
+// Modes: none (skipped), dummy (a deliberately invalid user: 18456 proves the path
+// to the engine end to end; rate-limited), sql (user + password), token (an access
+// token, FEDAUTH). The password and token are passed in by the caller, used only
+// in tedious' config and never logged or returned. tedious' `debug` events (state
+// changes only: packet/payload/data/token dumps stay off, they would show the
+// password) time each phase. Connections, including redirects, go through a
+// connector that asks the AddressGuard and resolves node names with `resolveHost`.
+//
+// API:
+//   probeLogin(opts: LoginOptions) -> Promise<LoginResult>    never throws
+//   resetLoginRateLimit(), DUMMY_USER
+import { randomBytes } from 'node:crypto';
+import { isIP, type Socket } from 'node:net';
+import tedious from 'tedious';
+import { deadlineSignal, secondsSince } from '../net/deadline.js';
+import type { AddressGuard } from '../net/guard.js';
+import { tcpConnect } from '../net/tcp.js';
+import { trustedCa } from '../net/tds/tls.js';
+
+export type LoginMode = 'none' | 'dummy' | 'sql' | 'token';
+
+export type LoginPhaseName = 'connect' | 'prelogin' | 'tls' | 'login7' | 'initial-sql' | 'routing' | 'query';
+
+export interface LoginPhase {
+  /** 0 = the gateway, 1 = the redirect node. */
+  readonly leg: number;
+  readonly name: LoginPhaseName;
+  readonly seconds: number;
+}
+
+export type LoginCode =
+  | 'LOGIN_OK'                   // logged in (sql, token)
+  | 'LOGIN_EXPECTED_FAILURE'     // dummy: 18456 as intended, the path to the engine works
+  | 'LOGIN_SKIPPED'              // mode none
+  | 'LOGIN_RATE_LIMITED'         // dummy login refused by the local rate limit
+  | 'LOGIN_FAILED'               // 18456 with real credentials
+  | 'LOGIN_NOT_ROUTED'           // 40532
+  | 'LOGIN_CLIENT_IP_DENIED'     // 40615
+  | 'LOGIN_PUBLIC_ACCESS_DENIED' // 47073
+  | 'LOGIN_VNET_RULE_MISSING'    // 40914
+  | 'LOGIN_SERVER_ERROR'         // another server error number
+  | 'LOGIN_TIMEOUT'              // ETIMEOUT
+  | 'LOGIN_SOCKET'               // ESOCKET (refused, unreachable, guard)
+  | 'LOGIN_RESET'                // ECONNRESET / socket hang up
+  | 'LOGIN_ENCRYPT'              // EENCRYPT
+  | 'LOGIN_CERTIFICATE'          // TLS certificate rejected
+  | 'LOGIN_ABORTED'
+  | 'LOGIN_ERROR';
+
+export interface RoutingTarget {
+  readonly server: string;
+  readonly port: number;
+  readonly instance?: string;
+}
+
+export interface LoginQuery {
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly value?: number;
+  readonly message?: string;
+}
+
+interface LoginCommon {
+  readonly mode: LoginMode;
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+  readonly strict: boolean;
+  readonly seconds: number;
+  readonly phases: readonly LoginPhase[];
+  /** TLS was used for the login (false: tedious logged in in clear text). */
+  readonly encrypted?: boolean;
+  /** The routing ENVCHANGE (type 20) target, when the gateway redirected. */
+  readonly routing?: RoutingTarget;
+  /** Server error number (18456, 40532 ...), when one came. */
+  readonly number?: number;
+  readonly state?: number;
+}
+
+export type LoginResult =
+  | (LoginCommon & { readonly ok: true; readonly code: 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'; readonly message: string; readonly query?: LoginQuery })
+  | (LoginCommon & { readonly ok: false; readonly code: Exclude<LoginCode, 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'>; readonly message: string;
+      /** The phase that was running when it failed. */
+      readonly failedPhase?: LoginPhaseName; readonly tediousCode?: string });
+
+export interface LoginOptions {
+  readonly mode: LoginMode;
+  /** The FQDN the client uses (TLS server name, routing by name). */
+  readonly host: string;
+  readonly address: string;
+  readonly port?: number;
+  readonly strict?: boolean;
+  readonly user?: string;
+  /** Read by the caller from a file or env; never logged. */
+  readonly password?: string;
+  /** Access token (mode token); never logged. */
+  readonly token?: string;
+  readonly database?: string;
+  readonly ca?: string | readonly string[];
+  /** Accept any certificate (diagnosis of the path beyond a known certificate problem). Default false. */
+  readonly trustServerCertificate?: boolean;
+  readonly guard: AddressGuard;
+  /** Resolves a redirect node name to addresses (our DNS resolver); IP literals need none. */
+  readonly resolveHost?: (name: string, signal: AbortSignal) => Promise<readonly string[]>;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** Run `SELECT 1` after a successful login. Default true. */
+  readonly query?: boolean;
+  /** Minimum interval between dummy logins to one host (ms). Default 60000; 0 disables. */
+  readonly dummyIntervalMs?: number;
+}
+
+/** The dummy login's user name (the password is random each time). */
+export const DUMMY_USER = 'miprobe_dummy_login';
+
+const lastDummy = new Map<string, number>();
+
+/** Forgets the dummy-login history (tests, or an operator's explicit retry). */
+export function resetLoginRateLimit(): void {
+  lastDummy.clear();
+}
+
+const STATE_PHASE: Record<string, LoginPhaseName | undefined> = {
+  Connecting: 'connect',
+  SentPrelogin: 'prelogin',
+  SentTLSSSLNegotiation: 'tls',
+  SentLogin7WithStandardLogin: 'login7',
+  SentLogin7WithFedauth: 'login7',
+  SentLogin7WithNTLMLogin: 'login7',
+  SentLogin7Withfedauth: 'login7',
+  LoggedInSendingInitialSql: 'initial-sql',
+  ReRouting: 'routing',
+};
+
+const ERROR_CODES: Record<number, LoginCode> = {
+  18456: 'LOGIN_FAILED',
+  40532: 'LOGIN_NOT_ROUTED',
+  40615: 'LOGIN_CLIENT_IP_DENIED',
+  47073: 'LOGIN_PUBLIC_ACCESS_DENIED',
+  40914: 'LOGIN_VNET_RULE_MISSING',
+};
+
+const CERT_ERROR = /CERT|certificate|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|Hostname\/IP does not match/i;
+
+interface ErrorLike { message?: string; code?: string; cause?: unknown }
+
+function describeError(err: unknown): { code: string | undefined; text: string; causeCode: string | undefined; causeText: string } {
+  const e = (err ?? {}) as ErrorLike;
+  const cause = (e.cause ?? {}) as ErrorLike;
+  const agg = (err as { errors?: ErrorLike[] } | undefined)?.errors;
+  const inner = agg && agg.length > 0 ? agg[agg.length - 1] ?? {} : cause;
+  return { code: e.code, text: e.message ?? String(err), causeCode: inner.code ?? cause.code, causeText: inner.message ?? cause.message ?? '' };
+}
+
+/** Logs in once (or skips, per mode); never throws, never returns secrets. */
+export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
+  const started = performance.now();
+  const port = opts.port ?? 1433;
+  const strict = opts.strict === true;
+  const base = { mode: opts.mode, host: opts.host, address: opts.address, port, strict };
+  const fail = (code: Exclude<LoginCode, 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'>, message: string, extra: Partial<LoginCommon> & { failedPhase?: LoginPhaseName; tediousCode?: string } = {}): LoginResult =>
+    ({ ...base, seconds: secondsSince(started), phases: [], ...extra, ok: false, code, message });
+
+  if (opts.mode === 'none') return fail('LOGIN_SKIPPED', 'login not requested (--login none)');
+  if (opts.mode === 'sql' && (!opts.user || opts.password === undefined)) return fail('LOGIN_SKIPPED', 'sql login needs --user and a password (file or env)');
+  if (opts.mode === 'token' && !opts.token) return fail('LOGIN_SKIPPED', 'token login needs an access token (file or env)');
+  if (opts.mode === 'dummy') {
+    const interval = opts.dummyIntervalMs ?? 60_000;
+    const key = opts.host.toLowerCase();
+    const last = lastDummy.get(key);
+    const now = Date.now();
+    if (interval > 0 && last !== undefined && now - last < interval) {
+      return fail('LOGIN_RATE_LIMITED', `a dummy login to ${opts.host} ran ${Math.round((now - last) / 1000)} s ago; at most one per ${Math.round(interval / 1000)} s (failed logins trigger protection)`);
+    }
+    lastDummy.set(key, now);
+  }
+
+  const signal = deadlineSignal({ timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const phases: LoginPhase[] = [];
+  let leg = 0;
+  let current: { name: LoginPhaseName; since: number } | undefined;
+  let lastPhase: LoginPhaseName | undefined;
+  let encrypted = strict;
+  let routing: RoutingTarget | undefined;
+  let connects = 0;
+  let serverError: { number: number; state: number; message: string } | undefined;
+
+  const onDebug = (line: string): void => {
+    const m = /^State change: (\S+) -> (\S+)$/.exec(line);
+    if (!m) return;
+    const now = performance.now();
+    if (current) {
+      phases.push({ leg, name: current.name, seconds: Math.round(now - current.since) / 1000 });
+      lastPhase = current.name;
+    }
+    const next = STATE_PHASE[m[2] ?? ''];
+    if (m[1] === 'ReRouting' || m[2] === 'ReRouting') { /* leg changes when the next connect starts */ }
+    if (m[1] === 'ReRouting') leg++;
+    current = next ? { name: next, since: now } : undefined;
+  };
+
+  const connector = async (target: { host: string; port: number }, _lookup: unknown, connSignal: AbortSignal): Promise<Socket> => {
+    connects++;
+    if (connects > 1) routing = { server: target.host, port: target.port };
+    let addresses: readonly string[] = [target.host];
+    if (isIP(target.host) === 0) {
+      if (!opts.resolveHost) throw Object.assign(new Error(`cannot resolve ${target.host}: no resolver configured`), { code: 'ENOTFOUND' });
+      addresses = await opts.resolveHost(target.host, AbortSignal.any([signal, connSignal]));
+      if (addresses.length === 0) throw Object.assign(new Error(`${target.host} has no address`), { code: 'ENOTFOUND' });
+    }
+    let lastError = 'no address';
+    for (const address of addresses) {
+      const r = await tcpConnect(address, target.port, { guard: opts.guard, timeoutMs: Math.max(1, opts.timeoutMs - (performance.now() - started)), signal: AbortSignal.any([signal, connSignal]), keep: true });
+      if (r.ok && r.socket) return r.socket;
+      if (!r.ok) lastError = `${r.code}: ${r.message}`;
+    }
+    const code = lastError.startsWith('TCP_REFUSED') ? 'ECONNREFUSED' : lastError.startsWith('TCP_TIMEOUT') ? 'ETIMEDOUT' : 'ESOCKET';
+    throw Object.assign(new Error(`connect to ${target.host}:${target.port} failed (${lastError})`), { code });
+  };
+
+  const authentication: tedious.ConnectionAuthentication = opts.mode === 'token'
+    ? { type: 'azure-active-directory-access-token', options: { token: opts.token ?? '' } }
+    : { type: 'default', options: { userName: opts.mode === 'dummy' ? DUMMY_USER : opts.user ?? '', password: opts.mode === 'dummy' ? randomBytes(18).toString('base64url') : opts.password ?? '' } };
+  const ca = trustedCa(opts.ca);
+  const conn = new tedious.Connection({
+    server: opts.address,
+    authentication,
+    options: {
+      port,
+      encrypt: strict ? 'strict' : true,
+      serverName: opts.host,
+      trustServerCertificate: opts.trustServerCertificate === true,
+      ...(ca ? { cryptoCredentialsDetails: { ca } } : {}),
+      connectTimeout: Math.max(100, opts.timeoutMs),
+      requestTimeout: Math.max(100, opts.timeoutMs),
+      maxRetriesOnTransientErrors: 0,
+      connector: connector as unknown as tedious.ConnectionOptions['connector'],
+      ...(opts.database ? { database: opts.database } : {}),
+      debug: { packet: false, data: false, payload: false, token: false },
+    },
+  });
+  conn.on('debug', onDebug);
+  conn.on('secure', () => { encrypted = true; });
+  conn.on('errorMessage', (t: { number: number; state: number; message: string }) => { serverError = { number: t.number, state: t.state, message: t.message }; });
+  conn.on('error', () => undefined);
+
+  const connectErr = await new Promise<unknown>((resolve) => {
+    const onAbort = (): void => {
+      resolve(Object.assign(new Error(opts.signal?.aborted ? 'aborted' : `no login within ${opts.timeoutMs} ms`), { code: opts.signal?.aborted ? 'EABORT' : 'ETIMEOUT' }));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    conn.connect((err) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(err ?? undefined);
+    });
+  });
+  if (current) {
+    phases.push({ leg, name: current.name, seconds: Math.round(performance.now() - current.since) / 1000 });
+    lastPhase = current.name;
+    current = undefined;
+  }
+  const common = { ...base, phases, encrypted, ...(routing ? { routing } : {}), ...(serverError ? { number: serverError.number, state: serverError.state } : {}) };
+
+  if (connectErr === undefined) {
+    let query: LoginQuery | undefined;
+    if (opts.query !== false) query = await runSelectOne(conn, signal);
+    conn.off('debug', onDebug);
+    conn.close();
+    return { ...common, seconds: secondsSince(started), ok: true, code: 'LOGIN_OK', message: `logged in${routing ? ` via ${routing.server}:${routing.port}` : ''}`, ...(query ? { query } : {}) };
+  }
+  conn.off('debug', onDebug);
+  conn.close();
+  const d = describeError(connectErr);
+  const seconds = secondsSince(started);
+  const failedPhase = lastPhase;
+  const extra = { ...common, seconds, ...(failedPhase ? { failedPhase } : {}), ...(d.code ? { tediousCode: d.code } : {}) };
+  if (serverError) {
+    if (opts.mode === 'dummy' && serverError.number === 18456) {
+      return { ...common, seconds, ok: true, code: 'LOGIN_EXPECTED_FAILURE', message: `the engine rejected the dummy login as intended: ${serverError.message}` };
+    }
+    const code = (ERROR_CODES[serverError.number] ?? 'LOGIN_SERVER_ERROR') as Exclude<LoginCode, 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'>;
+    return { ...extra, ok: false, code, message: `error ${serverError.number}, state ${serverError.state}: ${serverError.message}` };
+  }
+  const text = `${d.text}${d.causeText && !d.text.includes(d.causeText) ? ` (${d.causeText})` : ''}`;
+  if (d.code === 'EABORT') return { ...extra, ok: false, code: 'LOGIN_ABORTED', message: 'aborted' };
+  if (CERT_ERROR.test(`${d.causeCode ?? ''} ${text}`)) return { ...extra, ok: false, code: 'LOGIN_CERTIFICATE', message: text };
+  if (d.code === 'ETIMEOUT') return { ...extra, ok: false, code: 'LOGIN_TIMEOUT', message: text };
+  if (d.code === 'EENCRYPT') return { ...extra, ok: false, code: 'LOGIN_ENCRYPT', message: text };
+  if (d.causeCode === 'ECONNRESET' || /ECONNRESET|socket hang up/i.test(text)) return { ...extra, ok: false, code: 'LOGIN_RESET', message: text };
+  if (d.code === 'ESOCKET') return { ...extra, ok: false, code: 'LOGIN_SOCKET', message: text };
+  return { ...extra, ok: false, code: 'LOGIN_ERROR', message: text };
+}
+
+function runSelectOne(conn: tedious.Connection, signal: AbortSignal): Promise<LoginQuery> {
+  const started = performance.now();
+  return new Promise<LoginQuery>((resolve) => {
+    let value: number | undefined;
+    let settled = false;
+    const finish = (q: LoginQuery): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      resolve(q);
+    };
+    const onAbort = (): void => finish({ ok: false, seconds: secondsSince(started), message: 'no answer to SELECT 1 before the deadline' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    const request = new tedious.Request('SELECT 1', (err) => {
+      if (err) finish({ ok: false, seconds: secondsSince(started), message: err.message });
+      else finish({ ok: value === 1, seconds: secondsSince(started), ...(value !== undefined ? { value } : {}) });
+    });
+    request.on('row', (columns: Array<{ value: unknown }>) => {
+      const v = columns[0]?.value;
+      if (typeof v === 'number') value = v;
+    });
+    try {
+      conn.execSqlBatch(request);
+    } catch (err) {
+      finish({ ok: false, seconds: secondsSince(started), message: String(err) });
+    }
+  });
+}

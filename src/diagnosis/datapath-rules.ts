@@ -1,0 +1,213 @@
+// Data-path findings and check lines: pure functions of the data-path, login,
+// redirect and public-endpoint probe results.
+//
+// API:
+//   dataPathFindings(e: DataPathEvidence) -> Finding[]
+//   dataPathChecks(e: DataPathEvidence) -> CheckLine[]
+import type { DataPathResult, TlsStage } from '../probes/datapath.js';
+import type { LoginResult } from '../probes/login.js';
+import type { RedirectResult } from '../probes/redirect.js';
+import { DATAPATH } from './catalog/datapath.js';
+import type { CheckLine } from './check.js';
+import { finding, type Finding } from './finding.js';
+
+export interface DataPathEvidence {
+  /** TCP/PRELOGIN/TLS to the VNet-local endpoint. */
+  readonly path?: DataPathResult;
+  readonly login?: LoginResult;
+  readonly redirect?: RedirectResult;
+  /** --public: the same probe to <mi>.public.<zone>...:3342. */
+  readonly public?: DataPathResult;
+}
+
+const EXPIRING_SECONDS = 14 * 86_400;
+
+function at(p: DataPathResult): string {
+  return `${p.host} (${p.address}:${p.port})`;
+}
+
+function tcpFindings(p: DataPathResult, out: Finding[]): void {
+  const t = p.tcp;
+  if (t.ok) return;
+  const evidence = `TCP to ${at(p)}: ${t.code}, ${t.message} after ${t.connectSeconds} s`;
+  if (t.state === 'closed') out.push(finding(DATAPATH.tcpClosed, evidence));
+  else if (t.state === 'filtered') out.push(finding(DATAPATH.tcpFiltered, evidence));
+  else if (t.state === 'unreachable') out.push(finding(DATAPATH.tcpUnreachable, evidence));
+  else out.push(finding(DATAPATH.tcpError, evidence));
+}
+
+function tlsFindings(tls: TlsStage, where: string, out: Finding[]): void {
+  if (tls.ok) {
+    if (tls.expiresInSeconds < EXPIRING_SECONDS) {
+      out.push(finding(DATAPATH.tlsExpiring, `${where}: the certificate ${tls.chain[0]?.subject ?? ''} expires ${tls.chain[0]?.validTo ?? '?'}`));
+    }
+    return;
+  }
+  const evidence = `${where}: ${tls.code}: ${tls.message}`;
+  const info = tls.info;
+  switch (tls.code) {
+    case 'TLS_NOT_OFFERED': out.push(finding(DATAPATH.encryptionOff, evidence)); return;
+    case 'TLS_TIMEOUT': out.push(finding(DATAPATH.tlsTimeout, evidence)); return;
+    case 'TLS_EXPIRED': case 'TLS_NOT_YET_VALID': out.push(finding(DATAPATH.tlsExpired, evidence)); break;
+    case 'TLS_HOSTNAME_MISMATCH': out.push(finding(DATAPATH.tlsHostname, evidence)); return;
+    case 'TLS_UNTRUSTED': out.push(finding(DATAPATH.tlsUntrusted, `${evidence}; issuer ${info?.chain[info.chain.length - 1]?.issuer ?? '?'}`)); break;
+    case 'TLS_CLOSED': case 'TLS_PROTOCOL': case 'TLS_HANDSHAKE_FAILED': out.push(finding(DATAPATH.tlsHandshake, evidence)); return;
+    case 'TLS_ABORTED': return;
+  }
+  // Expired and untrusted can come with a wrong name too: report each problem.
+  if (info && !info.hostnameMatch) out.push(finding(DATAPATH.tlsHostname, `${where}: ${info.hostnameError ?? 'name mismatch'}`));
+}
+
+function pathFindings(p: DataPathResult, out: Finding[]): void {
+  tcpFindings(p, out);
+  const pre = p.prelogin;
+  if (pre && !pre.ok) {
+    const evidence = `PRELOGIN to ${at(p)}: ${pre.code}: ${pre.message} (${pre.bytesReceived} bytes received, ${pre.seconds} s)`;
+    if (pre.code === 'TDS_TIMEOUT') out.push(finding(DATAPATH.preloginTimeout, evidence));
+    else if (pre.code === 'TDS_CLOSED' || pre.code === 'TDS_RESET') {
+      if (p.strictCheck?.ok) out.push(finding(DATAPATH.strictOnly, `${evidence}; ${p.strictCheck.message}`));
+      else out.push(finding(DATAPATH.preloginClosed, evidence));
+    } else if (pre.code !== 'TDS_ABORTED' && pre.code !== 'TDS_SKIPPED') out.push(finding(DATAPATH.preloginGarbage, evidence));
+  }
+  if (pre?.ok && pre.fedAuthRequired) out.push(finding(DATAPATH.fedAuthRequired, `PRELOGIN from ${at(p)}: FEDAUTHREQUIRED=1`));
+  if (p.tls) tlsFindings(p.tls, `TLS (${p.tls.mode === 'strict' ? 'TDS 8 strict' : 'in TDS 7.x'}) with ${at(p)}`, out);
+}
+
+function loginFindings(l: LoginResult, out: Finding[]): void {
+  const where = `${l.mode} login to ${l.host} (${l.address}:${l.port})`;
+  const phase = !l.ok && l.failedPhase ? ` during ${l.failedPhase}` : '';
+  const evidence = `${where}${phase}: ${l.code}: ${l.message}`;
+  if (l.ok) {
+    if (l.code === 'LOGIN_EXPECTED_FAILURE') out.push(finding(DATAPATH.dummyOk, evidence));
+    if (l.encrypted === false) out.push(finding(DATAPATH.loginInClear, `${where}: tedious completed the login without TLS`));
+    if (l.query && !l.query.ok) out.push(finding(DATAPATH.queryFailed, `${where}: SELECT 1: ${l.query.message ?? `value ${String(l.query.value)}`}`));
+    return;
+  }
+  if (l.encrypted === false && l.number !== undefined) out.push(finding(DATAPATH.loginInClear, `${where}: the login was sent without TLS`));
+  switch (l.code) {
+    case 'LOGIN_SKIPPED': case 'LOGIN_ABORTED': return;
+    case 'LOGIN_RATE_LIMITED': out.push(finding(DATAPATH.rateLimited, evidence)); return;
+    case 'LOGIN_FAILED': out.push(finding(DATAPATH.loginFailed, evidence)); return;
+    case 'LOGIN_NOT_ROUTED': out.push(finding(DATAPATH.notRouted, evidence)); return;
+    case 'LOGIN_CLIENT_IP_DENIED': out.push(finding(DATAPATH.clientIpDenied, evidence)); return;
+    case 'LOGIN_PUBLIC_ACCESS_DENIED': out.push(finding(DATAPATH.publicAccessDenied, evidence)); return;
+    case 'LOGIN_VNET_RULE_MISSING': out.push(finding(DATAPATH.vnetRuleMissing, evidence)); return;
+    case 'LOGIN_TIMEOUT': out.push(finding(DATAPATH.loginTimeout, evidence)); return;
+    case 'LOGIN_SOCKET': case 'LOGIN_RESET': out.push(finding(DATAPATH.loginSocket, evidence)); return;
+    case 'LOGIN_ENCRYPT': out.push(finding(DATAPATH.loginEncrypt, evidence)); return;
+    case 'LOGIN_CERTIFICATE': out.push(finding(DATAPATH.loginCertificate, evidence)); return;
+    case 'LOGIN_SERVER_ERROR': case 'LOGIN_ERROR': out.push(finding(DATAPATH.loginServerError, evidence)); return;
+  }
+}
+
+function redirectFindings(r: RedirectResult, out: Finding[]): void {
+  const node = `${r.server}:${r.port}`;
+  out.push(finding(DATAPATH.redirected, `the gateway redirected the login to ${node}`));
+  if (!r.portInRange) out.push(finding(DATAPATH.redirectOutOfRange, `redirect port ${r.port}`));
+  if (!r.resolve.ok) {
+    out.push(finding(DATAPATH.redirectUnresolved, `${r.server}: ${r.resolve.message ?? 'no address'}`));
+    return;
+  }
+  const p = r.path;
+  if (!p) return;
+  if (!p.tcp.ok) {
+    out.push(finding(DATAPATH.redirectBlocked, `TCP to the node ${node} (${p.address}): ${p.tcp.code}, ${p.tcp.message}`));
+    return;
+  }
+  if (p.prelogin && !p.prelogin.ok) {
+    out.push(finding(DATAPATH.redirectBlocked, `PRELOGIN to the node ${node}: ${p.prelogin.code}: ${p.prelogin.message}`));
+    return;
+  }
+  if (p.tls && !p.tls.ok) out.push(finding(DATAPATH.redirectTls, `TLS with the node ${node}: ${p.tls.code}: ${p.tls.message}`));
+}
+
+export function dataPathFindings(e: DataPathEvidence): Finding[] {
+  const out: Finding[] = [];
+  if (e.path) pathFindings(e.path, out);
+  if (e.login) loginFindings(e.login, out);
+  if (e.redirect) redirectFindings(e.redirect, out);
+  if (e.public) {
+    const p = e.public;
+    if (p.ok) out.push(finding(DATAPATH.publicOk, `${at(p)}: TCP, PRELOGIN and TLS succeeded`));
+    else {
+      const stage = !p.tcp.ok ? `TCP ${p.tcp.code}: ${p.tcp.message}` : p.prelogin && !p.prelogin.ok ? `PRELOGIN ${p.prelogin.code}: ${p.prelogin.message}`
+        : p.tls && !p.tls.ok ? `TLS ${p.tls.code}: ${p.tls.message}` : 'failed';
+      out.push(finding(DATAPATH.publicFailed, `${at(p)}: ${stage}`));
+    }
+  }
+  // One finding per id and evidence.
+  const seen = new Set<string>();
+  return out.filter((f) => {
+    const key = `${f.id}\u0000${f.evidence}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function pathChecks(p: DataPathResult, label: string, out: CheckLine[]): void {
+  const t = p.tcp;
+  out.push({ name: `${label}TCP ${p.port}`, status: t.ok ? 'pass' : 'fail', seconds: t.connectSeconds,
+    detail: t.ok ? `${p.address}:${p.port} open` : `${p.address}:${p.port} ${t.state} (${t.code})` });
+  const pre = p.prelogin;
+  const tls = p.tls;
+  const tlsLine = (): void => {
+    if (!tls) {
+      out.push({ name: `${label}TLS`, status: 'skip', detail: 'not reached' });
+      return;
+    }
+    if (tls.ok) {
+      const leaf = tls.chain[0];
+      out.push({ name: `${label}TLS`, status: tls.expiresInSeconds < EXPIRING_SECONDS ? 'warn' : 'pass', seconds: tls.seconds,
+        detail: `${tls.protocol} ${tls.cipher}${tls.alpn ? ` ALPN ${tls.alpn}` : ''}; ${leaf?.subject ?? '?'} until ${leaf?.validTo ?? '?'}; trusted, name matches ${tls.servername}` });
+    } else {
+      out.push({ name: `${label}TLS`, status: 'fail', seconds: tls.seconds, detail: `${tls.code}: ${tls.message}` });
+    }
+  };
+  if (p.strict && t.ok) tlsLine();
+  if (!t.ok) {
+    out.push({ name: `${label}PRELOGIN`, status: 'skip', detail: 'TCP failed' });
+    out.push({ name: `${label}TLS`, status: 'skip', detail: 'TCP failed' });
+    return;
+  }
+  if (!pre) out.push({ name: `${label}PRELOGIN`, status: 'skip', detail: 'TLS failed' });
+  else if (pre.ok) {
+    const enc = pre.insideTls ? 'inside TLS' : pre.encryption;
+    out.push({ name: `${label}PRELOGIN`, status: !pre.insideTls && pre.encryption !== 'ENCRYPT_ON' && pre.encryption !== 'ENCRYPT_REQ' ? 'fail' : 'pass',
+      seconds: pre.seconds, detail: `server ${pre.version}, ${enc}${pre.fedAuthRequired ? ', FEDAUTHREQUIRED' : ''}` });
+  } else {
+    const strictHint = p.strictCheck ? `; TDS 8 strict: ${p.strictCheck.ok ? 'works' : 'fails too'}` : '';
+    out.push({ name: `${label}PRELOGIN`, status: p.strictCheck?.ok ? 'warn' : 'fail', seconds: pre.seconds, detail: `${pre.code}: ${pre.message}${strictHint}` });
+  }
+  if (!p.strict) tlsLine();
+}
+
+export function dataPathChecks(e: DataPathEvidence): CheckLine[] {
+  const out: CheckLine[] = [];
+  if (e.path) pathChecks(e.path, '', out);
+  const l = e.login;
+  if (l) {
+    const phases = l.phases.map((ph) => `${ph.leg > 0 ? 'node ' : ''}${ph.name} ${ph.seconds.toFixed(3)}s`).join(', ');
+    if (l.code === 'LOGIN_SKIPPED') out.push({ name: 'Login', status: 'skip', detail: l.message });
+    else if (l.code === 'LOGIN_RATE_LIMITED') out.push({ name: 'Login', status: 'skip', detail: l.message });
+    else if (l.ok) {
+      const q = l.query ? `; SELECT 1 ${l.query.ok ? 'ok' : 'failed'}` : '';
+      out.push({ name: `Login (${l.mode})`, status: l.encrypted === false ? 'fail' : 'pass', seconds: l.seconds,
+        detail: `${l.code === 'LOGIN_EXPECTED_FAILURE' ? '18456 as expected: path to the engine works' : 'logged in'}${l.encrypted === false ? ' WITHOUT TLS' : ''}${q}${phases ? ` (${phases})` : ''}` });
+    } else {
+      out.push({ name: `Login (${l.mode})`, status: 'fail', seconds: l.seconds,
+        detail: `${l.code}${l.number !== undefined ? ` ${l.number}` : ''}${l.failedPhase ? ` during ${l.failedPhase}` : ''}: ${l.message}` });
+    }
+  }
+  const r = e.redirect;
+  if (r) {
+    if (!r.resolve.ok) out.push({ name: 'Redirect', status: 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} does not resolve: ${r.resolve.message ?? ''}` });
+    else if (r.path) {
+      const stage = !r.path.tcp.ok ? `TCP ${r.path.tcp.state}` : r.path.prelogin && !r.path.prelogin.ok ? `PRELOGIN ${r.path.prelogin.code}`
+        : r.path.tls && !r.path.tls.ok ? `TLS ${r.path.tls.code}` : 'TCP, PRELOGIN and TLS ok';
+      out.push({ name: 'Redirect', status: r.ok ? 'pass' : 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} -> ${r.path.address}: ${stage}` });
+    }
+  }
+  if (e.public) pathChecks(e.public, 'Public ', out);
+  return out;
+}

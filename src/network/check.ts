@@ -10,7 +10,7 @@ import { requiredTag, type RequiredAddress } from './addresses.js';
 import type { Nsg, NsgRule, RouteTable, Subnet, Vnet, Direction } from './arm.js';
 import { nsgRuleCreate, nsgRuleUpdate, routeCreate, routeUpdate } from './az.js';
 import { describeRule, evaluateFlow, matchRule, orderedRules, type FlowEvaluation, type FlowSpec } from './nsg.js';
-import { azPorts, formatPorts, intersectPorts, isEmptyPorts, subtractPorts, unionPorts, type PortSet } from './ports.js';
+import { ALL_PORTS, azPorts, formatPorts, portsEqual, intersectPorts, isEmptyPorts, subtractPorts, unionPorts, type PortSet } from './ports.js';
 import {
   PLATFORM_PREFIX, ROUTE_REQUIREMENTS, RULE_REQUIREMENTS, type AddressRef, type Architecture, type RouteRequirement, type RuleRequirement,
 } from './requirements.js';
@@ -41,7 +41,8 @@ const isPlatform = (r: NsgRule): boolean => r.name.toLowerCase().startsWith(PLAT
 export function detectArchitecture(nsg: Nsg | undefined, rt: RouteTable | undefined): { architecture: Architecture; reason: string } {
   const platform = nsg?.rules.filter(isPlatform) ?? [];
   if (platform.length > 0) {
-    const mgmt = platform.find((r) => r.direction === 'Inbound' && r.access === 'Allow'
+    // A rule for the management ports specifically (not one that admits every port).
+    const mgmt = platform.find((r) => r.direction === 'Inbound' && r.access === 'Allow' && !portsEqual(r.destinationPorts, ALL_PORTS)
       && !isEmptyPorts(intersectPorts(r.destinationPorts, [[9000, 9000], [9003, 9003]])));
     if (mgmt) return { architecture: 'legacy', reason: `auto: platform rule ${mgmt.name} admits management ports (service-aided legacy configuration)` };
     return { architecture: 'current', reason: `auto: platform rules present (${platform.slice(0, 3).map((r) => r.name).join(', ')}${platform.length > 3 ? ', ...' : ''})` };
@@ -64,12 +65,15 @@ function azAddress(ref: AddressRef, subnetCidrs: readonly Cidr[]): string[] {
 }
 
 /** A free priority in front of `before` (exclusive), the preferred one when free. */
-function freePriority(nsg: Nsg, direction: Direction, preferred: number, before = 4097): number | undefined {
+function freePriority(nsg: Nsg, direction: Direction, preferred: number, before: number | undefined, reserved: Set<string>): number | undefined {
   const used = new Set(nsg.rules.filter((r) => r.direction === direction && !r.isDefault).map((r) => r.priority));
-  const limit = Math.min(before, 4097);
-  if (preferred < limit && !used.has(preferred)) return preferred;
-  for (let p = 100; p < limit; p++) if (!used.has(p)) return p;
-  return undefined;
+  const free = (p: number): boolean => !used.has(p) && !reserved.has(`${direction}:${p}`);
+  const limit = Math.min(before ?? 4097, 4097);
+  let chosen: number | undefined;
+  if (preferred < limit && free(preferred)) chosen = preferred;
+  else for (let p = 100; p < limit && chosen === undefined; p++) if (free(p)) chosen = p;
+  if (chosen !== undefined) reserved.add(`${direction}:${chosen}`);
+  return chosen;
 }
 
 function flowText(req: RuleRequirement, spec: FlowSpec): string {
@@ -89,7 +93,8 @@ interface RuleOutcome {
   readonly findings: NetworkFinding[];
 }
 
-function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: readonly Cidr[], subnetText: string): RuleOutcome {
+function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: readonly Cidr[], subnetText: string,
+  reserved: Set<string>): RuleOutcome {
   const spec: FlowSpec = { direction: req.direction, protocol: req.protocol, ports: req.ports,
     source: resolve(req.source, subnetCidrs, subnetText), destination: resolve(req.destination, subnetCidrs, subnetText) };
   const ev = evaluateFlow(nsg, spec);
@@ -121,7 +126,7 @@ function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: re
 
   if (ev.shadowed.length > 0) {
     const s = ev.shadowed[0]!;
-    const prio = freePriority(nsg, req.direction, s.allow.priority, s.deny.priority);
+    const prio = freePriority(nsg, req.direction, s.allow.priority, s.deny.priority, reserved);
     const evidence = ev.shadowed.map((x) => `${describeRule(x.deny)} takes ${flow.replace(/ports .*$/, '')}ports ${formatPorts(x.ports)} `
       + `before ${describeRule(x.allow)}`).join('; ');
     findings.push({ ...finding(defFor(req, NSG.shadowedRule), evidence),
@@ -141,7 +146,7 @@ function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: re
     return { check: { name, status: failStatus, detail: `ports ${formatPorts(missing)} denied by ${deniers.map((r) => r.name).join(', ') || 'no rule'}` }, findings };
   }
 
-  const prio = freePriority(nsg, req.direction, req.suggested.priority, firstCustomDeny);
+  const prio = freePriority(nsg, req.direction, req.suggested.priority, firstCustomDeny, reserved);
   const missingPorts: PortSet = ev.deniedPorts;
   const allPorts = isEmptyPorts(subtractPorts(req.ports, missingPorts));
   findings.push({ ...finding(defFor(req, NSG.missingRule), `no rule admits ${flow}${allPorts ? '' : ` on ports ${formatPorts(missingPorts)}`}; `
@@ -180,7 +185,7 @@ function routeOutcome(rt: RouteTable, req: RouteRequirement, ctx: { subnetCidrs:
     case 'skip':
       return { check: { name, status: 'skip', detail: ev.reason }, findings: [] };
     case 'pass':
-      return { check: { name, status: 'pass', detail: `${ev.prefix} -> ${req.nextHopType} via ${describeRoute(ev.route)}${ev.exact ? '' : ' (wider route)'}` }, findings: [] };
+      return { check: { name, status: 'pass', detail: ev.exact ? `${ev.prefix} -> ${req.nextHopType} (${ev.route.name})` : `${ev.prefix} -> ${req.nextHopType} via wider route ${describeRoute(ev.route)}` }, findings: [] };
     case 'missing':
       return { check: { name, status: 'fail', detail: `no route for ${ev.prefix}` },
         findings: [{ ...finding(UDR.missingRoute, `${rt.name} has no route for ${ev.prefix} (required: ${ev.name}, next hop ${req.nextHopType})`),
@@ -218,8 +223,9 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
   else if (subnetCidrs.length === 0) checks.push({ name: 'NSG rules', status: 'skip', detail: 'the subnet has no IPv4 prefix' });
   else {
     if (nsg.defaultsAssumed) checks.push({ name: 'NSG default rules', status: 'info', detail: 'not in the export; Azure\'s fixed defaults assumed' });
+    const reserved = new Set<string>();
     for (const req of ruleReqs) {
-      const outcome = evaluateRuleRequirement(nsg, req, subnetCidrs, subnetText);
+      const outcome = evaluateRuleRequirement(nsg, req, subnetCidrs, subnetText, reserved);
       add(outcome);
       if (req.platformName) {
         const spec: FlowSpec = { direction: req.direction, protocol: req.protocol, ports: req.ports,

@@ -1,0 +1,97 @@
+// check-network against the fixture corpus: each case's exact list of finding ids.
+import t from 'tap';
+import { join } from 'node:path';
+import { checkNetwork } from '../../src/cli/check-network.js';
+import type { NetworkCheckReport } from '../../src/network/types.js';
+import { runCommand } from '../helpers/network-cli.js';
+
+const F = (name: string): string => join(import.meta.dirname, '..', 'fixtures', 'network', name);
+const REGIONS = ['--region', 'westeurope', '--region-pair', 'northeurope'];
+
+interface Case {
+  readonly name: string;
+  readonly subnet?: string;
+  readonly nsg?: string;
+  readonly rt?: string;
+  readonly vnet?: string;
+  readonly extra?: readonly string[];
+  readonly architecture: 'legacy' | 'current';
+  /** Finding ids, sorted. */
+  readonly ids: readonly string[];
+}
+
+const legacy = { nsg: 'nsg-legacy.json', rt: 'rt-legacy.json', architecture: 'legacy' as const };
+const current = { nsg: 'nsg-current.json', rt: 'rt-current.json', architecture: 'current' as const };
+
+const CASES: readonly Case[] = [
+  { name: 'compliant legacy (service-aided table)', ...legacy, ids: [] },
+  { name: 'compliant legacy (original table, Any sources, 0.0.0.0/0 -> Internet)', ...legacy,
+    nsg: 'nsg-legacy-original.json', rt: 'rt-legacy-original.json', ids: [] },
+  { name: 'compliant legacy as written by the intent policy (platform names with management ports)', ...legacy,
+    nsg: 'nsg-legacy-service-aided.json', ids: [] },
+  { name: 'compliant current', ...current, ids: [] },
+  { name: 'missing management inbound', ...legacy, nsg: 'nsg-legacy-no-management-in.json', ids: ['NSG-001'] },
+  { name: 'missing CorpnetSaw inbound', ...legacy, nsg: 'nsg-legacy-no-corpnetsaw-in.json', ids: ['NSG-001'] },
+  { name: 'missing CorpnetPublic inbound', ...legacy, nsg: 'nsg-legacy-no-corpnetpublic-in.json', ids: ['NSG-001'] },
+  { name: 'missing mi_subnet inbound (deny_all_inbound shadows only a default rule)', ...legacy,
+    nsg: 'nsg-legacy-no-misubnet-in.json', ids: ['NSG-001'] },
+  { name: 'missing health_probe inbound', ...legacy, nsg: 'nsg-legacy-no-health-probe-in.json', ids: ['NSG-001'] },
+  { name: 'missing management outbound (443, 12000 and the original 80)', ...legacy,
+    nsg: 'nsg-legacy-no-management-out.json', ids: ['NSG-001', 'NSG-008'] },
+  { name: 'missing mi_subnet outbound', ...legacy, nsg: 'nsg-legacy-no-misubnet-out.json', ids: ['NSG-001'] },
+  { name: 'management allows shadowed by a deny from Internet', ...legacy, nsg: 'nsg-legacy-shadowed.json',
+    ids: ['NSG-002', 'NSG-002', 'NSG-002'] },
+  { name: 'deny of two public ranges partially overlaps the management sources', ...legacy, nsg: 'nsg-legacy-partial-deny.json',
+    ids: ['NSG-004', 'NSG-004', 'NSG-004'] },
+  { name: 'wrong port list (1452 missing)', ...legacy, nsg: 'nsg-legacy-wrong-ports.json', ids: ['NSG-003'] },
+  { name: 'management ports split over two rules', ...legacy, nsg: 'nsg-legacy-split-management.json', ids: ['NSG-005'] },
+  { name: 'mi_subnet rule restricted to Tcp', ...legacy, nsg: 'nsg-legacy-misubnet-tcp-only.json', ids: ['NSG-001'] },
+  { name: 'replication without port 445', ...legacy, extra: ['--replication'], ids: ['NSG-001'] },
+  { name: 'replication without 445, original table allows Any outbound', ...legacy, nsg: 'nsg-legacy-original.json',
+    rt: 'rt-legacy-original.json', extra: ['--replication'], ids: ['NSG-001'] },
+  { name: 'missing route', ...legacy, rt: 'rt-legacy-no-sqlmanagement.json', ids: ['UDR-001'] },
+  { name: 'wrong next hop', ...legacy, rt: 'rt-legacy-wrong-hop.json', ids: ['UDR-002'] },
+  { name: 'forced tunnelling: 0.0.0.0/0 to an appliance and no SqlManagement route', ...legacy,
+    rt: 'rt-legacy-forced-tunnel.json', ids: ['UDR-002'] },
+  { name: 'subnet too small (/29)', ...legacy, subnet: 'subnet-small.json', ids: ['SUBNET-004'] },
+  { name: 'subnet below the recommended size (/28)', ...legacy, subnet: 'subnet-28.json', ids: ['SUBNET-005'] },
+  { name: 'current needs 32 addresses (/28)', ...current, subnet: 'subnet-28.json', ids: ['SUBNET-004'] },
+  { name: 'service endpoint present (legacy)', ...legacy, subnet: 'subnet-service-endpoint.json', ids: ['SUBNET-003'] },
+  { name: 'service endpoint present (current: allowed)', ...current, subnet: 'subnet-service-endpoint.json', ids: [] },
+  { name: 'not delegated', ...legacy, subnet: 'subnet-not-delegated.json', ids: ['SUBNET-001'] },
+  { name: 'NAT gateway', ...current, subnet: 'subnet-nat.json', ids: ['SUBNET-006'] },
+  { name: 'IPv6 prefix (current)', ...current, subnet: 'subnet-ipv6.json', vnet: 'vnet-dual-stack.json', ids: ['SUBNET-010'] },
+  { name: 'no NSG attached', ...legacy, subnet: 'subnet-no-nsg.json', ids: ['SUBNET-007'] },
+  { name: 'exported NSG is not the attached one', ...legacy, subnet: 'subnet-other-nsg.json', ids: ['SUBNET-009'] },
+  { name: 'custom DNS without 168.63.129.16', ...legacy, vnet: 'vnet-custom-dns.json', ids: ['VNET-001'] },
+  { name: 'custom DNS including 168.63.129.16', ...legacy, vnet: 'vnet-custom-dns-azure.json', ids: [] },
+  { name: 'current: healthprobe-in gone behind a custom deny-all', ...current, nsg: 'nsg-current-no-healthprobe-deny.json',
+    ids: ['NSG-001', 'NSG-007'] },
+  { name: 'current: platform rule renamed, same effect', ...current, nsg: 'nsg-current-renamed.json', ids: ['NSG-007'] },
+  { name: 'current: internal-in changed to Tcp behind a deny-all', ...current, nsg: 'nsg-current-changed.json',
+    ids: ['NSG-001', 'NSG-006'] },
+  { name: 'current: route missing', ...current, rt: 'rt-current-empty.json', ids: ['UDR-001'] },
+];
+
+for (const c of CASES) {
+  t.test(c.name, async (t) => {
+    const argv = ['--subnet-file', F(c.subnet ?? 'subnet.json'), '--json', ...REGIONS, ...(c.extra ?? [])];
+    if (c.nsg) argv.push('--nsg-file', F(c.nsg));
+    if (c.rt) argv.push('--route-table-file', F(c.rt));
+    argv.push('--vnet-file', F(c.vnet ?? 'vnet.json'));
+    const run = await runCommand(checkNetwork, argv);
+    const report = JSON.parse(run.stdout) as NetworkCheckReport;
+    t.equal(report.kind, 'check-network');
+    t.equal(report.schemaVersion, 1);
+    t.equal(report.architecture, c.architecture, `auto-detected ${report.architectureReason}`);
+    t.same(report.findings.map((f) => f.id).sort(), c.ids, report.findings.map((f) => `${f.id}: ${f.evidence}`).join('\n'));
+    const critical = report.findings.some((f) => f.severity === 'critical');
+    t.equal(run.code, critical ? 1 : 0, 'exit code');
+    t.equal(report.verdict, critical ? 'failing' : report.findings.some((f) => f.severity === 'warning') ? 'degraded' : 'healthy');
+    for (const f of report.findings) {
+      t.match(f, { id: String, severity: String, title: String, evidence: String, fix: String, ref: String });
+      if (['NSG-001', 'NSG-008'].includes(f.id)) t.match(f.command, /^az network nsg rule create /, `${f.id} carries the az command`);
+      if (f.id === 'UDR-001') t.match(f.command, /^az network route-table route create /);
+    }
+  });
+}

@@ -1,0 +1,57 @@
+// CA-issuer certificates (AIA caIssuers): DER, PEM or a PKCS#7 certs-only
+// bundle (.p7c), fetched with the same bounds and cached.
+import { x509 } from './crypto.js';
+import { boundedFetch, type FetchOptions } from './http.js';
+import type { RevocationCache } from './cache.js';
+import type { CheckError } from './types.js';
+
+export const DEFAULT_MAX_CERT_BYTES = 256 * 1024;
+
+export interface IssuerFetch {
+  readonly url: string;
+  readonly ok: boolean;
+  readonly cached: boolean;
+  readonly seconds: number;
+  /** Subjects of the certificates obtained. */
+  readonly subjects: readonly string[];
+  readonly error?: CheckError;
+}
+
+export function parseCertificates(body: Buffer): x509.X509Certificate[] | string {
+  const text = body.subarray(0, 64).toString('latin1');
+  try {
+    if (text.includes('-----BEGIN CERTIFICATE-----')) {
+      return x509.PemConverter.decode(body.toString('latin1')).map((der) => new x509.X509Certificate(der));
+    }
+    if (body[0] !== 0x30) return 'neither DER nor PEM';
+    try {
+      return [new x509.X509Certificate(body)];
+    } catch {
+      return [...new x509.X509Certificates(body)];
+    }
+  } catch (err) {
+    return (err as Error).message.slice(0, 200);
+  }
+}
+
+export interface IssuerFetchOptions extends Omit<FetchOptions, 'maxBytes' | 'method' | 'body'> {
+  readonly cache?: RevocationCache;
+  readonly maxBytes?: number;
+}
+
+export async function fetchIssuers(url: string, opts: IssuerFetchOptions): Promise<IssuerFetch & { certs: x509.X509Certificate[] }> {
+  const started = performance.now();
+  const key = `aia ${url}`;
+  const hit = opts.cache?.get<x509.X509Certificate[]>(key);
+  if (hit) return { url, ok: true, cached: true, seconds: (performance.now() - started) / 1000, subjects: hit.map((c) => c.subject), certs: hit };
+  const res = await boundedFetch(url, { ...opts, maxBytes: opts.maxBytes ?? DEFAULT_MAX_CERT_BYTES, method: 'GET' });
+  const seconds = (performance.now() - started) / 1000;
+  if (!res.ok) return { url, ok: false, cached: false, seconds, subjects: [], certs: [], error: { code: res.code, message: res.message } };
+  const certs = parseCertificates(res.body);
+  if (typeof certs === 'string' || certs.length === 0) {
+    return { url, ok: false, cached: false, seconds, subjects: [], certs: [],
+      error: { code: 'PARSE_ERROR', message: `not a certificate (${typeof certs === 'string' ? certs : 'empty bundle'})` } };
+  }
+  opts.cache?.set(key, certs);
+  return { url, ok: true, cached: false, seconds, subjects: certs.map((c) => c.subject), certs };
+}

@@ -1,0 +1,258 @@
+// Revocation probes: the status of every certificate of a captured chain
+// (CRL and OCSP, missing intermediates fetched from CA-issuer URLs), and the
+// reachability of the platform's revocation endpoints (DNS, TCP, HTTP).
+// I/O only; src/diagnosis/revocation-rules.ts decides what results mean.
+import { deadlineSignal } from '../net/deadline.js';
+import type { AddressGuard } from '../net/guard.js';
+import type { RevocationCache } from '../net/pki/cache.js';
+import { checkCrl } from '../net/pki/crl.js';
+import { keyHash, certParts, x509 } from '../net/pki/crypto.js';
+import { revocationInfo, schemeOf, type RevocationInfo } from '../net/pki/extensions.js';
+import { boundedFetch, type FetchPhases, type HostResolver } from '../net/pki/http.js';
+import { fetchIssuers, type IssuerFetch } from '../net/pki/issuers.js';
+import { checkOcsp } from '../net/pki/ocsp.js';
+import type { CheckError, CrlCheck, OcspCheck, RevocationStatus } from '../net/pki/types.js';
+
+export type { CrlCheck, OcspCheck, RevocationStatus, CheckError } from '../net/pki/types.js';
+
+/**
+ * The revocation endpoints Azure's certificate authorities publish (REFERENCES.md), checked for
+ * reachability by default; `--revocation-url` replaces the list.
+ */
+export const DEFAULT_REVOCATION_ENDPOINTS: readonly string[] = [
+  'http://crl.microsoft.com/',
+  'http://mscrl.microsoft.com/',
+  'http://crl3.digicert.com/',
+  'http://crl4.digicert.com/',
+  'http://www.microsoft.com/pkiops/',
+  'http://ocsp.digicert.com/',
+  'http://oneocsp.microsoft.com/',
+  'http://ocsp.msocsp.com/',
+];
+
+export interface RevocationCheckOptions {
+  readonly guard: AddressGuard;
+  /** Deadline of the whole chain check, ms. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  /** Host name resolution for CRL/OCSP/AIA hosts. Default: the system resolver. */
+  readonly resolve?: HostResolver;
+  /** Shared across checks so repeated checks cost no fetch until nextUpdate. */
+  readonly cache?: RevocationCache;
+  /** The clock for freshness. Default: the cache's clock, else the wall clock. */
+  readonly now?: () => Date;
+  readonly ocspMethod?: 'auto' | 'GET' | 'POST';
+  readonly ocspNonce?: boolean;
+  /** Fetch an issuer the server did not send from the CA-issuers URL. Default true. */
+  readonly fetchMissingIssuers?: boolean;
+  /** Extra certificates to build the chain with (e.g. trust anchors), PEM. */
+  readonly extraCertificatesPem?: readonly string[];
+  readonly maxCrlBytes?: number;
+  readonly maxOcspBytes?: number;
+  /** What the chain belongs to (gateway, redirect node, public endpoint ...). */
+  readonly subject?: string;
+}
+
+export interface CertificateRevocation {
+  /** 0 = leaf. */
+  readonly position: number;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serial: string;
+  readonly notAfter: string;
+  readonly selfSigned: boolean;
+  readonly info: RevocationInfo;
+  /** Where the issuer came from: the chain sent, a CA-issuers fetch, itself (a root), or nowhere. */
+  readonly issuerSource: 'chain' | 'aia' | 'self' | 'missing';
+  /** CDP/OCSP URLs with schemes miprobe (and most clients) do not fetch, e.g. ldap://. */
+  readonly unsupportedUrls: readonly string[];
+  readonly crl: readonly CrlCheck[];
+  readonly ocsp: readonly OcspCheck[];
+  readonly status: RevocationStatus;
+  readonly revocation?: { readonly reason: string; readonly date: string; readonly source: 'crl' | 'ocsp' };
+}
+
+export interface ChainRevocationResult {
+  /** No certificate revoked, and every certificate below the root has a verified good status. */
+  readonly ok: boolean;
+  readonly subject?: string;
+  readonly seconds: number;
+  readonly certificates: readonly CertificateRevocation[];
+  readonly issuerFetches: readonly IssuerFetch[];
+  /** Set when the chain itself could not be read. */
+  readonly error?: CheckError;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
+
+/** Splits PEM text (one or several blocks per entry) into certificates. */
+export function parsePemChain(chainPem: readonly string[]): x509.X509Certificate[] {
+  return chainPem.flatMap((text) => text.match(PEM_CERT) ?? []).map((block) => new x509.X509Certificate(block));
+}
+
+async function issues(issuer: x509.X509Certificate, cert: x509.X509Certificate): Promise<boolean> {
+  if (issuer.subject !== cert.issuer) return false;
+  try {
+    return await cert.verify({ publicKey: issuer, signatureOnly: true });
+  } catch {
+    return false;
+  }
+}
+
+/** Checks the revocation status of every certificate of a chain (leaf first). Never throws. */
+export async function checkChainRevocation(chainPem: readonly string[], opts: RevocationCheckOptions): Promise<ChainRevocationResult> {
+  const started = performance.now();
+  const seconds = (): number => Math.round(performance.now() - started) / 1000;
+  const subject = opts.subject !== undefined ? { subject: opts.subject } : {};
+  let certs: x509.X509Certificate[];
+  let pool: x509.X509Certificate[];
+  try {
+    certs = parsePemChain(chainPem);
+    pool = [...certs, ...parsePemChain(opts.extraCertificatesPem ?? [])];
+  } catch (err) {
+    return { ok: false, ...subject, seconds: seconds(), certificates: [], issuerFetches: [],
+      error: { code: 'PARSE_ERROR', message: `unreadable certificate: ${(err as Error).message.slice(0, 200)}` } };
+  }
+  const leaf = certs[0];
+  if (!leaf) {
+    return { ok: false, ...subject, seconds: seconds(), certificates: [], issuerFetches: [],
+      error: { code: 'PARSE_ERROR', message: 'no certificate in the chain' } };
+  }
+  const signal = deadlineSignal(opts);
+  const remaining = (): number => Math.max(1, Math.ceil(opts.timeoutMs - (performance.now() - started)));
+  const fetchBase = { guard: opts.guard, signal, ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    ...(opts.cache ? { cache: opts.cache } : {}) };
+  const now = opts.now ?? (() => new Date(opts.cache?.now() ?? Date.now()));
+
+  // Build the path leaf -> root, fetching issuers the server did not send.
+  const path: Array<{ cert: x509.X509Certificate; issuer?: x509.X509Certificate; source: CertificateRevocation['issuerSource'] }> = [];
+  const issuerFetches: IssuerFetch[] = [];
+  let current: x509.X509Certificate | undefined = leaf;
+  while (current && path.length < 8) {
+    const cert: x509.X509Certificate = current;
+    if (cert.subject === cert.issuer && await issues(cert, cert)) {
+      path.push({ cert, source: 'self' });
+      break;
+    }
+    let issuer: x509.X509Certificate | undefined;
+    for (const candidate of pool) {
+      if (candidate !== cert && await issues(candidate, cert)) {
+        issuer = candidate;
+        break;
+      }
+    }
+    let source: CertificateRevocation['issuerSource'] = issuer ? 'chain' : 'missing';
+    if (!issuer && (opts.fetchMissingIssuers ?? true)) {
+      for (const url of revocationInfo(cert).caIssuersUrls.filter((u) => schemeOf(u) === 'http')) {
+        const got = await fetchIssuers(url, { ...fetchBase, timeoutMs: remaining() });
+        const { certs: fetched, ...record } = got;
+        issuerFetches.push(record);
+        for (const candidate of fetched) {
+          if (await issues(candidate, cert)) {
+            issuer = candidate;
+            source = 'aia';
+            pool.push(candidate);
+            break;
+          }
+        }
+        if (issuer) break;
+      }
+    }
+    path.push({ cert, ...(issuer ? { issuer } : {}), source });
+    current = issuer;
+  }
+
+  const certificates = await Promise.all(path.map(async ({ cert, issuer, source }, position): Promise<CertificateRevocation> => {
+    const info = revocationInfo(cert);
+    const unsupportedUrls = [...info.crlUrls, ...info.ocspUrls].filter((u) => schemeOf(u) !== 'http');
+    const base = {
+      position, subject: cert.subject, issuer: cert.issuer, serial: cert.serialNumber, notAfter: cert.notAfter.toISOString(),
+      selfSigned: source === 'self', info, issuerSource: source, unsupportedUrls,
+    };
+    if (!issuer) return { ...base, crl: [], ocsp: [], status: 'unchecked' };
+    const issuerKeyId = keyHash(certParts(issuer.rawData).spkiDer).toString('hex');
+    const common = { ...fetchBase, timeoutMs: remaining(), now };
+    const [crl, ocsp] = await Promise.all([
+      Promise.all(info.crlUrls.filter((u) => schemeOf(u) === 'http').map((url) =>
+        checkCrl(url, cert, issuer, issuerKeyId, { ...common, ...(opts.maxCrlBytes ? { maxBytes: opts.maxCrlBytes } : {}) }))),
+      Promise.all(info.ocspUrls.filter((u) => schemeOf(u) === 'http').map((url) =>
+        checkOcsp(url, cert, issuer, issuerKeyId, { ...common, ...(opts.maxOcspBytes ? { maxBytes: opts.maxOcspBytes } : {}),
+          ...(opts.ocspMethod ? { method: opts.ocspMethod } : {}), ...(opts.ocspNonce !== undefined ? { nonce: opts.ocspNonce } : {}) }))),
+    ]);
+    return { ...base, crl, ocsp, ...aggregate(crl, ocsp) };
+  }));
+
+  const ok = certificates.every((c) => c.selfSigned || c.status === 'good');
+  return { ok, ...subject, seconds: seconds(), certificates, issuerFetches };
+}
+
+/** A status only counts when its signature verified. */
+function aggregate(crl: readonly CrlCheck[], ocsp: readonly OcspCheck[]): Pick<CertificateRevocation, 'status' | 'revocation'> {
+  for (const c of crl) {
+    if (c.signature === 'valid' && c.status === 'revoked') {
+      return { status: 'revoked', revocation: { reason: c.reason ?? 'unspecified', date: c.revocationDate ?? '', source: 'crl' } };
+    }
+  }
+  for (const o of ocsp) {
+    if (o.signature === 'valid' && o.status === 'revoked') {
+      return { status: 'revoked', revocation: { reason: o.reason ?? 'unspecified', date: o.revocationDate ?? '', source: 'ocsp' } };
+    }
+  }
+  if ([...crl, ...ocsp].some((c) => c.ok && c.status === 'good')) return { status: 'good' };
+  if (ocsp.some((o) => o.ok && o.status === 'unknown')) return { status: 'unknown' };
+  return { status: 'unchecked' };
+}
+
+export interface EndpointProbeOptions {
+  readonly resolve: HostResolver | ((host: string) => Promise<{ addresses: readonly string[]; error?: { code: string; message: string } }>);
+  readonly guard: AddressGuard;
+  /** Per URL, ms. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface EndpointReachability {
+  readonly url: string;
+  readonly kind: 'crl' | 'ocsp' | 'other';
+  readonly host: string;
+  /** Any HTTP answer came back (the status does not matter for reachability). */
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly dns?: FetchPhases['dns'];
+  readonly tcp?: FetchPhases['tcp'];
+  readonly http?: FetchPhases['http'];
+  readonly error?: CheckError;
+}
+
+function kindOf(url: string): EndpointReachability['kind'] {
+  return /ocsp/i.test(url) ? 'ocsp' : /crl|pkiops/i.test(url) ? 'crl' : 'other';
+}
+
+/** DNS, TCP and HTTP reachability of revocation endpoints, all URLs concurrently. Never throws. */
+export async function probeRevocationEndpoints(urls: readonly string[], opts: EndpointProbeOptions): Promise<EndpointReachability[]> {
+  const resolver: HostResolver = (host, o) => (opts.resolve as HostResolver)(host, o);
+  return Promise.all(urls.map(async (url): Promise<EndpointReachability> => {
+    let host = '';
+    try {
+      host = new URL(url).hostname;
+    } catch {
+      host = '';
+    }
+    const res = await boundedFetch(url, { guard: opts.guard, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve: resolver,
+      maxBytes: 16 * 1024, method: 'GET', anyStatus: true });
+    const phases = res.phases;
+    return {
+      url, kind: kindOf(url), host, ok: res.ok, seconds: res.seconds,
+      ...(phases.dns ? { dns: phases.dns } : {}), ...(phases.tcp ? { tcp: phases.tcp } : {}), ...(phases.http ? { http: phases.http } : {}),
+      ...(res.ok ? {} : { error: { code: res.code, message: res.message } }),
+    };
+  }));
+}
+
+/** The `revocation` section of the report: chain checks and platform endpoint reachability. */
+export interface RevocationReport {
+  readonly chains: readonly ChainRevocationResult[];
+  readonly endpoints: readonly EndpointReachability[];
+  /** Set when the checks were skipped (--no-revocation). */
+  readonly skipped?: string;
+}

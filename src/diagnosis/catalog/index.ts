@@ -3,10 +3,12 @@
 // checks ids are unique and well formed.
 import type { FindingDefinition } from '../finding.js';
 import { DNS, NAME } from './dns.js';
+import { REVOCATION } from './revocation.js';
 import { DATAPATH } from './datapath.js';
 
 export const CATALOG: readonly FindingDefinition[] = [
   ...Object.values(DNS),
   ...Object.values(NAME),
+  ...Object.values(REVOCATION),
   ...Object.values(DATAPATH),
 ];

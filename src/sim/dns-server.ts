@@ -364,13 +364,21 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<SimDnsServ
     socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
     let pending: Buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
+      if (socket.writableEnded) return;
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       if (pending.length > 2 * (65535 + 2)) {
         socket.destroy();
         return;
       }
-      while (pending.length >= 2) {
+      while (pending.length >= 2 && !socket.writableEnded) {
         const len = pending.readUInt16BE(0);
+        if (len < 12) {
+          // Shorter than a DNS header: not a DNS peer. Flush what was answered and hang up.
+          pending = Buffer.alloc(0);
+          socket.end();
+          socket.resume();
+          return;
+        }
         if (pending.length < len + 2) break;
         const msg = pending.subarray(2, len + 2);
         pending = pending.subarray(len + 2);

@@ -236,7 +236,7 @@ export async function probeDataPath(opts: DataPathOptions): Promise<DataPathResu
     reader.detach();
     if (!prelogin.ok) {
       tcpSocket.destroy();
-      const remaining = opts.timeoutMs - (performance.now() - started);
+      const remaining = Math.floor(opts.timeoutMs - (performance.now() - started));
       if ((opts.strictFallback ?? true) && (prelogin.code === 'TDS_CLOSED' || prelogin.code === 'TDS_RESET') && remaining > 50) {
         return finish({ prelogin, strictCheck: await strictCheck(opts, port, remaining) }, false);
       }

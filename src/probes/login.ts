@@ -212,7 +212,7 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
     }
     let lastError = 'no address';
     for (const address of addresses) {
-      const r = await tcpConnect(address, target.port, { guard: opts.guard, timeoutMs: Math.max(1, opts.timeoutMs - (performance.now() - started)), signal: AbortSignal.any([signal, connSignal]), keep: true });
+      const r = await tcpConnect(address, target.port, { guard: opts.guard, timeoutMs: Math.max(1, Math.ceil(opts.timeoutMs - (performance.now() - started))), signal: AbortSignal.any([signal, connSignal]), keep: true });
       if (r.ok && r.socket) return r.socket;
       if (!r.ok) lastError = `${r.code}: ${r.message}`;
     }

@@ -85,7 +85,7 @@ export async function probeRedirect(opts: RedirectOptions): Promise<RedirectResu
   if (!resolved.ok || address === undefined) {
     return { ok: false, server, port, portInRange, resolve: resolved, seconds: secondsSince(started) };
   }
-  const remaining = Math.max(1, opts.timeoutMs - (performance.now() - started));
+  const remaining = Math.max(1, Math.ceil(opts.timeoutMs - (performance.now() - started)));
   const path = await probeDataPath({
     host: opts.host, address, port, strict: opts.strict === true, guard: opts.guard, timeoutMs: remaining, strictFallback: false,
     ...(opts.ca !== undefined ? { ca: opts.ca } : {}), ...(opts.signal ? { signal: opts.signal } : {}),

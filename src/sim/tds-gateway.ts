@@ -150,7 +150,8 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
           stats.loginFailures++;
           reply(stream, PacketType.TABULAR_RESULT, Buffer.concat([errorToken(number, state, cls, text, serverName), done(DONE_ERROR)]), packetSize);
         };
-        if (behaviour !== 'node' && opts.instanceName && stripName(name) !== stripName(opts.instanceName)) {
+        // A node takes any routed name; the encryption-off impostor is not a real gateway and does not route.
+        if (behaviour !== 'node' && behaviour !== 'encryption-off' && opts.instanceName && stripName(name) !== stripName(opts.instanceName)) {
           fail(40532, 1, 20, `Cannot open server "${name}" requested by the login. The login failed.`);
           continue;
         }
@@ -370,3 +371,6 @@ function answerRpc(msg: TdsMessage): Buffer {
     return doneProc;
   }
 }
+
+export { TDS_SCENARIOS, findTdsScenario, startTdsScenario, SIM_SQL_LOGIN } from './tds-scenarios.js';
+export type { TdsScenario, TdsScenarioOptions, RunningTdsScenario, CertKind } from './tds-scenarios.js';

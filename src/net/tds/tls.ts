@@ -179,42 +179,35 @@ function certInfo(cert: X509Certificate): CertInfo {
   return cert.subjectAltName ? { ...info, subjectAltName: cert.subjectAltName } : info;
 }
 
-/** The peer chain as sent and as completed by the trust store, leaf first, bounded to 10. */
-function peerChain(tlsSocket: tls.TLSSocket): X509Certificate[] {
+/**
+ * The peer chain as sent and as completed by the trust store, leaf first, bounded to 10.
+ * Uses getPeerCertificate(true) only: in Node 20, calling getPeerX509Certificate()
+ * first leaves later getPeerCertificate() calls empty.
+ */
+function peerChain(detailed: tls.DetailedPeerCertificate | undefined): X509Certificate[] {
   const out: X509Certificate[] = [];
   const seen = new Set<string>();
-  let cert: X509Certificate | undefined = tlsSocket.getPeerX509Certificate();
-  while (cert && out.length < 10 && !seen.has(cert.fingerprint256)) {
-    seen.add(cert.fingerprint256);
-    out.push(cert);
+  let cert: tls.DetailedPeerCertificate | undefined = detailed;
+  while (cert && cert.raw && out.length < 10) {
+    const x = new X509Certificate(cert.raw);
+    if (seen.has(x.fingerprint256)) break;
+    seen.add(x.fingerprint256);
+    out.push(x);
     cert = cert.issuerCertificate;
-  }
-  if (out.length <= 1) {
-    // getPeerCertificate(true) also lists what the server sent when the chain does not verify
-    let legacy: tls.DetailedPeerCertificate | undefined = tlsSocket.getPeerCertificate(true);
-    out.length = 0;
-    seen.clear();
-    while (legacy && legacy.raw && out.length < 10) {
-      const x = new X509Certificate(legacy.raw);
-      if (seen.has(x.fingerprint256)) break;
-      seen.add(x.fingerprint256);
-      out.push(x);
-      legacy = legacy.issuerCertificate;
-    }
   }
   return out;
 }
 
 export function describeTls(tlsSocket: tls.TLSSocket, servername: string): TlsInfo {
-  const chain = peerChain(tlsSocket);
+  const detailed = tlsSocket.getPeerCertificate(true);
+  const chain = peerChain(detailed && detailed.raw ? detailed : undefined);
   const leaf = chain[0];
   const now = Date.now();
   let hostnameError: string | undefined;
   if (!leaf) {
     hostnameError = 'the server sent no certificate';
   } else {
-    const legacy = tlsSocket.getPeerCertificate(false);
-    const err = tls.checkServerIdentity(servername, legacy);
+    const err = tls.checkServerIdentity(servername, detailed);
     if (err) hostnameError = err.message;
   }
   const verify = tlsSocket.authorizationError as unknown as string | Error | null | undefined;

@@ -1,0 +1,126 @@
+// Data-path scenarios for `miprobe demo` and the tests: what the gateway does,
+// which certificate it presents, whether it redirects, how the diagnosis logs
+// in, and which findings the diagnosis must produce.
+//
+// API:
+//   TDS_SCENARIOS: readonly TdsScenario[]
+//   findTdsScenario(name) -> TdsScenario | undefined
+//   startTdsScenario(scenario, opts: TdsScenarioOptions) -> Promise<RunningTdsScenario>
+import type { LoginMode } from '../probes/login.js';
+import { startTdsGateway, type TdsBehaviour, type TdsGateway } from './tds-gateway.js';
+
+export type CertKind = 'valid' | 'wrong-host' | 'expired' | 'untrusted';
+
+export interface TdsScenario {
+  readonly name: string;
+  readonly description: string;
+  readonly behaviour: TdsBehaviour;
+  readonly cert: CertKind;
+  /** The gateway redirects to a node that is listening ('healthy') or not ('blocked'). */
+  readonly redirect?: 'healthy' | 'blocked';
+  /** How the diagnosis logs in; sql uses SIM_SQL_LOGIN. */
+  readonly login: LoginMode;
+  /** Probe with TDS 8 strict. */
+  readonly strict?: boolean;
+  /** Finding ids the diagnosis must produce (exactly these, among the data-path ids). */
+  readonly expected: readonly string[];
+}
+
+/** The simulated engine's SQL login (a demo value, not a secret). */
+export const SIM_SQL_LOGIN = { user: 'miprobe', password: 'miprobe' } as const;
+
+export const TDS_SCENARIOS: readonly TdsScenario[] = [
+  { name: 'proxy-healthy', description: 'Proxy connection type: PRELOGIN, TLS in TDS 7.x, dummy login rejected by the engine with 18456',
+    behaviour: 'healthy', cert: 'valid', login: 'dummy', expected: ['LOGIN-012'] },
+  { name: 'proxy-healthy-strict', description: 'Proxy, probed with TDS 8 strict (TLS first, ALPN tds/8.0), SQL login and SELECT 1',
+    behaviour: 'healthy', cert: 'valid', login: 'sql', strict: true, expected: [] },
+  { name: 'redirect-healthy', description: 'Redirect connection type: the gateway routes the login to a node on 11xxx, which answers',
+    behaviour: 'redirect', cert: 'valid', redirect: 'healthy', login: 'dummy', expected: ['LOGIN-012', 'REDIRECT-005'] },
+  { name: 'redirect-blocked', description: 'Redirect connection type, but the node port (11000-11999) is closed to the client',
+    behaviour: 'redirect', cert: 'valid', redirect: 'blocked', login: 'dummy', expected: ['LOGIN-007', 'REDIRECT-001', 'REDIRECT-005'] },
+  { name: 'login-failed', description: 'The network path works; the engine rejects the SQL login (18456)',
+    behaviour: 'login-failed', cert: 'valid', login: 'sql', expected: ['LOGIN-001'] },
+  { name: 'encryption-off', description: 'Something answers PRELOGIN with ENCRYPT_NOT_SUP: a driver logs in without TLS',
+    behaviour: 'encryption-off', cert: 'valid', login: 'dummy', expected: ['TDS-005', 'LOGIN-011', 'LOGIN-012'] },
+  { name: 'strict-only', description: 'The server accepts only TDS 8 strict; a TDS 7.x PRELOGIN is reset',
+    behaviour: 'strict-only', cert: 'valid', login: 'dummy', expected: ['TDS-004', 'LOGIN-007'] },
+  { name: 'cert-wrong-host', description: 'The certificate is for another host name',
+    behaviour: 'healthy', cert: 'wrong-host', login: 'dummy', expected: ['TLS-004', 'LOGIN-009'] },
+  { name: 'cert-expired', description: 'The certificate has expired',
+    behaviour: 'healthy', cert: 'expired', login: 'dummy', expected: ['TLS-003', 'LOGIN-009'] },
+  { name: 'cert-untrusted', description: 'The certificate chains to an unknown root (a TLS-inspecting proxy)',
+    behaviour: 'healthy', cert: 'untrusted', login: 'dummy', expected: ['TLS-002', 'LOGIN-009'] },
+  { name: 'slow-prelogin', description: 'The gateway accepts TCP but answers PRELOGIN only after the deadline',
+    behaviour: 'slow-prelogin', cert: 'valid', login: 'dummy', expected: ['TDS-001', 'LOGIN-006'] },
+  { name: 'reset-after-prelogin', description: 'The connection is reset right after the PRELOGIN answer (inspecting firewall)',
+    behaviour: 'reset-after-prelogin', cert: 'valid', login: 'dummy', expected: ['TLS-001', 'LOGIN-007'] },
+  { name: 'garbage', description: 'The service on the port answers PRELOGIN with random bytes',
+    behaviour: 'garbage', cert: 'valid', login: 'none', expected: ['TDS-003'] },
+  { name: 'absurd-length', description: 'The answer is a packet header claiming 65,535 bytes and no body',
+    behaviour: 'absurd-length', cert: 'valid', login: 'none', expected: ['TDS-003'] },
+  { name: 'never-answers', description: 'TCP is accepted and nothing is ever sent back',
+    behaviour: 'silent', cert: 'valid', login: 'none', expected: ['TDS-001'] },
+];
+
+export function findTdsScenario(name: string): TdsScenario | undefined {
+  return TDS_SCENARIOS.find((s) => s.name === name);
+}
+
+export interface ScenarioCert {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly chainPem?: string;
+}
+
+export interface TdsScenarioOptions {
+  /** Gateway address and port (e.g. the ILB address, 1433). */
+  readonly host: string;
+  readonly port: number;
+  /** The instance FQDN the gateway serves. */
+  readonly instanceName: string;
+  /** Certificates by kind; each must name `instanceName` except 'wrong-host'. */
+  readonly certs: Readonly<Record<CertKind, ScenarioCert>>;
+  /** Redirect node: the name in the routing ENVCHANGE (resolve it to nodeHost in the sim DNS), address and port. */
+  readonly nodeName?: string;
+  readonly nodeHost?: string;
+  readonly nodePort?: number;
+  /** slow-prelogin delay (ms); default 5000. */
+  readonly slowMs?: number;
+}
+
+export interface RunningTdsScenario {
+  readonly scenario: TdsScenario;
+  readonly gateway: TdsGateway;
+  readonly node?: TdsGateway;
+  /** What the routing ENVCHANGE points at. */
+  readonly routing?: { readonly server: string; readonly port: number };
+  close(): Promise<void>;
+}
+
+export async function startTdsScenario(scenario: TdsScenario, opts: TdsScenarioOptions): Promise<RunningTdsScenario> {
+  const cert = opts.certs[scenario.cert];
+  let node: TdsGateway | undefined;
+  let routing: { server: string; port: number } | undefined;
+  if (scenario.redirect) {
+    const server = opts.nodeName ?? opts.nodeHost ?? opts.host;
+    const port = opts.nodePort ?? 11000;
+    routing = { server, port };
+    if (scenario.redirect === 'healthy') {
+      node = await startTdsGateway({ host: opts.nodeHost ?? opts.host, port, ...cert, behaviour: 'node', instanceName: opts.instanceName });
+    }
+  }
+  const gateway = await startTdsGateway({
+    host: opts.host, port: opts.port, ...cert, behaviour: scenario.behaviour, instanceName: opts.instanceName,
+    logins: { [SIM_SQL_LOGIN.user]: SIM_SQL_LOGIN.password },
+    ...(routing ? { redirectTo: routing } : {}), ...(opts.slowMs !== undefined ? { slowMs: opts.slowMs } : {}),
+  }).catch(async (err: unknown) => {
+    await node?.close();
+    throw err;
+  });
+  return {
+    scenario, gateway, ...(node ? { node } : {}), ...(routing ? { routing } : {}),
+    close: async () => {
+      await Promise.all([gateway.close(), node?.close()]);
+    },
+  };
+}

@@ -22,6 +22,7 @@ Options:
 const COMMANDS: Record<string, () => Promise<Command>> = {
   diagnose: async () => diagnoseCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
+  agent: async () => (await import('./agent.js')).agentCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

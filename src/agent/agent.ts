@@ -1,0 +1,311 @@
+// The long-running agent: the watched instances, their schedules, the latest
+// result of each check, the HTTP endpoints, reload and shutdown.
+import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config/load.js';
+import type { AgentCheck, Config } from '../config/schema.js';
+import { diagnose, type CheckKind } from '../diagnosis/diagnose.js';
+import type { DiagnosisReport } from '../diagnosis/report.js';
+import { HostNameError, parseTarget } from '../diagnosis/target.js';
+import { INSTANCE_FAMILIES } from '../metrics/families.js';
+import { createAgentMetrics, renderProbe, type AgentMetrics } from '../metrics/registry.js';
+import { findingSamples, ownedFindings, reportToMetrics, type CheckOutcome } from '../metrics/report.js';
+import type { ProbeContext } from '../probes/context.js';
+import { probeContext, subnetFromConfig } from '../cli/runtime.js';
+import { VERSION } from '../version.js';
+import { renderStatusPage } from './html.js';
+import { planInstances, type PlannedInstance } from './instances.js';
+import { Limiter } from './limiter.js';
+import { Scheduler } from './scheduler.js';
+import { startServer, type AgentServer, type Reply, type ServerLimits } from './server.js';
+import { ResultStore } from './store.js';
+import { loadWebConfig, type WebConfig } from './web-config.js';
+
+export const AGENT_CHECKS: readonly AgentCheck[] = ['nameResolution', 'dataPath', 'management', 'revocation'];
+/** /probe modules: one check, or all of them. */
+export const PROBE_MODULES: readonly string[] = [...AGENT_CHECKS, 'all'];
+
+/** The checks `diagnose` runs beyond name resolution, per agent check. */
+const DIAGNOSE_CHECKS: Record<AgentCheck | 'all', ReadonlySet<CheckKind>> = {
+  nameResolution: new Set(),
+  dataPath: new Set(['dataPath']),
+  management: new Set(['management']),
+  revocation: new Set(['revocation']),
+  all: new Set(['dataPath', 'management', 'revocation']),
+};
+
+/** Offset subtracted from Prometheus' scrape timeout (as blackbox_exporter does). */
+export const PROBE_TIMEOUT_OFFSET_SECONDS = 0.5;
+const PROBE_DEFAULT_TIMEOUT_SECONDS = 10;
+const PROBE_MAX_TIMEOUT_SECONDS = 120;
+
+/** Everything derived from one configuration; swapped whole on reload. */
+interface Loaded {
+  readonly config: Config;
+  readonly instances: readonly PlannedInstance[];
+  readonly byFqdn: ReadonlyMap<string, PlannedInstance>;
+  /** Resolvers and guard, computed once (reading /etc/resolv.conf is not free). */
+  readonly baseContext: ProbeContext;
+  readonly webConfig: WebConfig;
+}
+
+export interface AgentOptions {
+  readonly logger: Logger;
+  /** Loads and validates the configuration (start and every reload). */
+  readonly loadConfig: () => Promise<Config>;
+  /** Instances given on the command line, added to the config's. */
+  readonly extraInstances?: readonly string[];
+  /** Overrides the config's listen address (tests use port 0). */
+  readonly listen?: string;
+  readonly serverLimits?: Partial<ServerLimits>;
+  /** Standard process_* metrics (off in tests that run several agents in one process). */
+  readonly defaultMetrics?: boolean;
+}
+
+function stateOf(outcome: CheckOutcome | undefined): string {
+  if (!outcome) return 'none';
+  if (!outcome.report) return `error:${outcome.error ?? 'unknown'}`;
+  const ids = [...new Set(ownedFindings(outcome.report, outcome.check).map((f) => f.id))].sort();
+  return `${outcome.report.verdict}${ids.length ? `:${ids.join(',')}` : ''}`;
+}
+
+export class Agent {
+  readonly metrics: AgentMetrics;
+  readonly store = new ResultStore();
+  private readonly stopController = new AbortController();
+  private readonly limiter: Limiter;
+  private probeLimiter: Limiter;
+  private readonly scheduler: Scheduler;
+  private loaded!: Loaded;
+  private server?: AgentServer;
+  private readonly startedAt = new Date();
+  private stopping = false;
+
+  private constructor(private readonly opts: AgentOptions, loaded: Loaded) {
+    setMaxListeners(0, this.stopController.signal);
+    this.metrics = createAgentMetrics({ defaultMetrics: opts.defaultMetrics !== false });
+    this.loaded = loaded;
+    this.limiter = new Limiter(loaded.config.agent.concurrency);
+    this.probeLimiter = new Limiter(loaded.config.agent.probeConcurrency);
+    this.scheduler = new Scheduler({
+      limiter: this.limiter, metrics: this.metrics, stopSignal: this.stopController.signal,
+      runCheck: async ({ instance, check, signal, deadlineMs }) => { await this.runScheduled(instance, check, signal, deadlineMs); },
+      onError: (err) => opts.logger.error({ err: (err as Error).message }, 'scheduled check failed'),
+    });
+  }
+
+  /** Loads everything a configuration needs; throws ConfigError (or another error) without side effects. */
+  private static async prepare(opts: AgentOptions): Promise<Loaded> {
+    const config = await opts.loadConfig();
+    const instances = planInstances(config, opts.extraInstances);
+    const baseContext = await probeContext(config);
+    const webConfig = await loadWebConfig(config.agent.webConfigFile);
+    return { config, instances, byFqdn: new Map(instances.map((i) => [i.fqdn, i])), baseContext, webConfig };
+  }
+
+  /** Loads the config, starts the server and the schedules. */
+  static async start(opts: AgentOptions): Promise<Agent> {
+    const loaded = await Agent.prepare(opts);
+    const agent = new Agent(opts, loaded);
+    await agent.listen();
+    agent.apply(loaded, true);
+    agent.metrics.reloadSuccessful.set(1);
+    agent.metrics.reloadTimestamp.set(Date.now() / 1000);
+    return agent;
+  }
+
+  get url(): string {
+    return this.server?.url ?? '';
+  }
+
+  get config(): Config {
+    return this.loaded.config;
+  }
+
+  get instances(): readonly PlannedInstance[] {
+    return this.loaded.instances;
+  }
+
+  private async listen(): Promise<void> {
+    const { config, webConfig } = this.loaded;
+    const listen = this.opts.listen ?? config.agent.listen;
+    this.server = await startServer({
+      listen, webConfig, limits: this.opts.serverLimits ?? {},
+      onError: (err) => this.opts.logger.error({ err: err.message }, 'http server error'),
+      routes: {
+        '/metrics': async () => ({ status: 200, body: await this.renderMetrics(), contentType: this.metrics.registry.contentType }),
+        '/probe': async ({ query, headers, signal }) => this.probe(query, headers['x-prometheus-scrape-timeout-seconds'], signal),
+        '/healthz': () => ({ status: 200, body: 'ok\n', contentType: 'text/plain; charset=utf-8' }),
+        '/readyz': () => (this.stopping
+          ? { status: 503, body: 'shutting down\n', contentType: 'text/plain; charset=utf-8' }
+          : { status: 200, body: 'ready\n', contentType: 'text/plain; charset=utf-8' }),
+        '/api/v1/status': () => ({ status: 200, body: `${JSON.stringify(this.status(), null, 2)}\n`, contentType: 'application/json; charset=utf-8' }),
+        '/': () => ({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
+          body: renderStatusPage({ version: VERSION, startedAt: this.startedAt.toISOString(), shard: this.loaded.config.agent.shard, instances: this.store.status() }) }),
+      },
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw new ConfigError(`cannot listen on ${listen}: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (the port is taken: pick another with --listen)' : ''}`);
+    });
+  }
+
+  private apply(loaded: Loaded, first: boolean): void {
+    this.loaded = loaded;
+    this.store.setInstances(loaded.instances.map((i) => ({ fqdn: i.fqdn, kind: i.target.kind, labels: i.labels })));
+    this.metrics.instances.set(loaded.instances.length);
+    this.probeLimiter = new Limiter(loaded.config.agent.probeConcurrency);
+    const hasResult = new Set(this.store.status().flatMap((s) => s.checks.map((c) => `${c.check}\0${s.fqdn}`)));
+    this.scheduler.start(loaded.config, loaded.instances, (i, check) => first || !hasResult.has(`${check}\0${i.fqdn}`));
+    this.opts.logger.info({ instances: loaded.instances.length, shard: loaded.config.agent.shard ?? null, url: this.url,
+      schedules: Object.fromEntries(Object.entries(loaded.config.agent.schedules).map(([k, v]) => [k, v.enabled ? v.cron : 'off'])) },
+    first ? 'agent started' : 'configuration reloaded');
+  }
+
+  /** SIGHUP: load and validate the new config; on any error keep the old one and log why. */
+  async reload(): Promise<boolean> {
+    if (this.stopping) return false;
+    let next: Loaded;
+    try {
+      next = await Agent.prepare(this.opts);
+    } catch (err) {
+      this.metrics.reloadSuccessful.set(0);
+      const message = err instanceof ConfigError ? err.message : `unexpected error: ${(err as Error).message}`;
+      this.opts.logger.error({ err: message }, 'configuration reload failed; keeping the previous configuration');
+      return false;
+    }
+    const prev = this.loaded.config.agent;
+    if ((this.opts.listen ?? next.config.agent.listen) !== (this.opts.listen ?? prev.listen)) {
+      this.opts.logger.warn({ listen: next.config.agent.listen }, 'the listen address changed: restart the agent for it to take effect');
+    }
+    if (next.config.agent.concurrency !== prev.concurrency) {
+      this.opts.logger.warn({ concurrency: next.config.agent.concurrency }, 'the concurrency limit changed: restart the agent for it to take effect');
+    }
+    const warning = this.server?.setWebConfig(next.webConfig);
+    if (warning) this.opts.logger.warn(warning);
+    this.apply(next, false);
+    this.metrics.reloadSuccessful.set(1);
+    this.metrics.reloadTimestamp.set(Date.now() / 1000);
+    return true;
+  }
+
+  /** Runs one check for one instance; never throws (failures become an outcome). */
+  private async execute(instance: PlannedInstance, check: AgentCheck | 'all', signal: AbortSignal, deadlineMs: number): Promise<{ report?: DiagnosisReport; error?: string; seconds: number }> {
+    const started = performance.now();
+    const config = instance.config;
+    this.metrics.inFlight.inc();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const ctx: ProbeContext = { ...this.loaded.baseContext, timeoutMs: Math.min(config.timeoutMs, deadlineMs), signal };
+      const run = diagnose({
+        target: instance.target, subnet: subnetFromConfig(config),
+        // Coverage of the required names is a property of the resolvers: the name resolution check covers it.
+        requiredNames: check === 'nameResolution' || check === 'all' ? config.dns.requiredNames : [],
+        checks: DIAGNOSE_CHECKS[check],
+      }, ctx);
+      // A probe that ignored its signal must not hold the run past its deadline.
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('DEADLINE_EXCEEDED')), deadlineMs + 250);
+      });
+      const report = await Promise.race([run, deadline]);
+      if (signal.aborted) return { error: this.stopController.signal.aborted ? 'SHUTDOWN' : 'DEADLINE_EXCEEDED', seconds: (performance.now() - started) / 1000 };
+      return { report, seconds: (performance.now() - started) / 1000 };
+    } catch (err) {
+      const code = (err as Error).message === 'DEADLINE_EXCEEDED' ? 'DEADLINE_EXCEEDED' : err instanceof HostNameError ? 'BAD_TARGET' : 'INTERNAL_ERROR';
+      if (code === 'INTERNAL_ERROR') this.opts.logger.error({ instance: instance.fqdn, check, err: (err as Error).message }, 'check raised an error');
+      return { error: code, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      clearTimeout(timer);
+      this.metrics.inFlight.dec();
+    }
+  }
+
+  private async runScheduled(instance: PlannedInstance, check: AgentCheck, signal: AbortSignal, deadlineMs: number): Promise<void> {
+    const result = await this.execute(instance, check, signal, deadlineMs);
+    if (result.error === 'SHUTDOWN') return;
+    this.metrics.checksTotal.inc({ check });
+    this.metrics.checkRunDuration.observe({ check }, result.seconds);
+    if (result.error) this.metrics.checkErrors.inc({ check });
+    const outcome: CheckOutcome = { check, completedAt: Date.now() / 1000, durationSeconds: Math.round(result.seconds * 1e6) / 1e6,
+      ...(result.report ? { report: result.report } : {}), ...(result.error ? { error: result.error } : {}) };
+    const previous = this.store.record(instance.fqdn, outcome);
+    const before = stateOf(previous);
+    const after = stateOf(outcome);
+    if (before !== after) {
+      const failing = outcome.report?.verdict === 'failing' || outcome.error !== undefined;
+      this.opts.logger[failing ? 'warn' : 'info']({
+        instance: instance.fqdn, check, state: after, previous: before, durationSeconds: outcome.durationSeconds,
+        findings: outcome.report ? ownedFindings(outcome.report, check).map((f) => ({ id: f.id, severity: f.severity, title: f.title })) : [],
+      }, 'check state changed');
+    }
+  }
+
+  async renderMetrics(): Promise<string> {
+    return this.metrics.render(this.store.samples());
+  }
+
+  /** /probe?target=&module= : one synchronous diagnosis, blackbox_exporter style. */
+  async probe(query: URLSearchParams, timeoutHeader: string | string[] | undefined, clientSignal: AbortSignal): Promise<Reply> {
+    const bad = (message: string): Reply => ({ status: 400, body: `${message}\n`, contentType: 'text/plain; charset=utf-8' });
+    const targetText = query.get('target');
+    const module = query.get('module') ?? 'dataPath';
+    if (targetText === null || targetText === '') return bad('target parameter is missing: /probe?target=<mi>.<zone>.database.windows.net&module=dataPath');
+    if (targetText.length > 253 + 10) return bad('target parameter is too long (a host name has at most 253 characters)');
+    if (!PROBE_MODULES.includes(module)) return bad(`unknown module "${module.slice(0, 64)}": expected one of ${PROBE_MODULES.join(', ')}`);
+    let fqdn: string;
+    try {
+      fqdn = parseTarget(targetText).fqdn;
+    } catch (err) {
+      if (err instanceof HostNameError) return bad(`target: ${err.message}`);
+      throw err;
+    }
+    const header = Array.isArray(timeoutHeader) ? timeoutHeader[0] : timeoutHeader;
+    let timeoutSeconds = PROBE_DEFAULT_TIMEOUT_SECONDS;
+    if (header !== undefined) {
+      const t = Number(header);
+      if (!Number.isFinite(t) || t <= 0) return bad(`X-Prometheus-Scrape-Timeout-Seconds: expected a positive number of seconds, got "${header.slice(0, 32)}"`);
+      timeoutSeconds = Math.min(PROBE_MAX_TIMEOUT_SECONDS, Math.max(0.1, t - PROBE_TIMEOUT_OFFSET_SECONDS));
+    }
+    const release = this.probeLimiter.tryAcquire();
+    if (!release) {
+      this.metrics.probeRejected.inc();
+      return { status: 503, body: `too many concurrent /probe requests (limit ${this.probeLimiter.max})\n`, contentType: 'text/plain; charset=utf-8', headers: { 'Retry-After': '1' } };
+    }
+    try {
+      this.metrics.probeRequests.inc({ module });
+      const known = this.loaded.byFqdn.get(fqdn);
+      const instance: PlannedInstance = known ?? planInstances({ ...this.loaded.config, instances: [], agent: { ...this.loaded.config.agent, shard: undefined } }, [fqdn])[0] as PlannedInstance;
+      const signal = AbortSignal.any([clientSignal, this.stopController.signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
+      const result = await this.execute(instance, module as AgentCheck | 'all', signal, timeoutSeconds * 1000);
+      const checks = module === 'all' ? new Set(AGENT_CHECKS) : new Set<AgentCheck>(['nameResolution', module as AgentCheck]);
+      const samples = result.report ? [...reportToMetrics(result.report, { checks }), ...findingSamples(result.report.findings)] : [];
+      const success = result.report !== undefined && result.report.verdict !== 'failing';
+      return { status: 200, body: await renderProbe(samples, success, result.seconds), contentType: this.metrics.registry.contentType };
+    } finally {
+      release();
+    }
+  }
+
+  status(): object {
+    const c = this.loaded.config;
+    return {
+      tool: { name: 'miprobe', version: VERSION }, startedAt: this.startedAt.toISOString(), ready: !this.stopping,
+      shard: c.agent.shard ?? null,
+      schedules: c.agent.schedules,
+      checksInFlight: this.scheduler.running,
+      instances: this.store.status(),
+      metricFamilies: Object.values(INSTANCE_FAMILIES).map((f) => f.name),
+    };
+  }
+
+  /** Stops schedules, waits up to `graceMs` for checks in flight, cancels the rest, closes the server. */
+  async stop(graceMs = this.loaded.config.agent.shutdownGraceMs): Promise<{ drained: boolean }> {
+    if (this.stopping) return { drained: true };
+    this.stopping = true;
+    this.scheduler.stop();
+    const drained = await this.scheduler.drain(graceMs);
+    this.stopController.abort(new Error('agent stopping'));
+    if (!drained) await this.scheduler.drain(1000);
+    await this.server?.close(Math.min(2000, graceMs + 500));
+    this.opts.logger.info({ drained }, 'agent stopped');
+    return { drained };
+  }
+}

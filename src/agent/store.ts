@@ -1,0 +1,82 @@
+// The latest result per instance and check, and the samples they render to.
+// Samples are computed when a result arrives, not on every scrape, so a
+// scrape costs a walk over cached arrays.
+import type { AgentCheck } from '../config/schema.js';
+import type { Finding, Verdict } from '../diagnosis/finding.js';
+import { verdictOf } from '../diagnosis/finding.js';
+import { activeFindings, instanceSamples, type CheckOutcome, type InstanceView, type Sample } from '../metrics/report.js';
+
+export interface WatchedInstance {
+  readonly fqdn: string;
+  readonly kind: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+interface Entry extends InstanceView {
+  readonly outcomes: Map<AgentCheck, CheckOutcome>;
+  samples: Sample[];
+}
+
+export interface InstanceStatus {
+  readonly fqdn: string;
+  readonly kind: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** undefined until a check has completed. */
+  readonly verdict: Verdict | 'unknown';
+  readonly checks: ReadonlyArray<{ readonly check: AgentCheck; readonly completedAt: string; readonly durationSeconds: number;
+    readonly verdict: Verdict | 'error'; readonly error?: string }>;
+  readonly findings: readonly Finding[];
+}
+
+export class ResultStore {
+  private readonly entries = new Map<string, Entry>();
+
+  /** Replaces the watched set; results of instances still watched are kept. */
+  setInstances(instances: readonly WatchedInstance[]): void {
+    const next = new Map<string, Entry>();
+    for (const inst of instances) {
+      const old = this.entries.get(inst.fqdn);
+      const entry: Entry = { ...inst, outcomes: old?.outcomes ?? new Map(), samples: [] };
+      entry.samples = instanceSamples(entry);
+      next.set(inst.fqdn, entry);
+    }
+    this.entries.clear();
+    for (const [k, v] of next) this.entries.set(k, v);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(fqdn: string): boolean {
+    return this.entries.has(fqdn);
+  }
+
+  /** Records an outcome; returns the previous one of the same check (for state-change logging). */
+  record(fqdn: string, outcome: CheckOutcome): CheckOutcome | undefined {
+    const entry = this.entries.get(fqdn);
+    if (!entry) return undefined; // removed by a reload while the check ran
+    const previous = entry.outcomes.get(outcome.check);
+    entry.outcomes.set(outcome.check, outcome);
+    entry.samples = instanceSamples(entry);
+    return previous;
+  }
+
+  /** Every cached sample, instance by instance. */
+  *samples(): Iterable<Sample> {
+    for (const entry of this.entries.values()) yield* entry.samples;
+  }
+
+  status(): InstanceStatus[] {
+    return [...this.entries.values()].map((e) => {
+      const findings = activeFindings(e);
+      const checks = [...e.outcomes.values()].map((o) => ({
+        check: o.check, completedAt: new Date(o.completedAt * 1000).toISOString(), durationSeconds: o.durationSeconds,
+        verdict: o.report ? o.report.verdict : 'error' as const, ...(o.error ? { error: o.error } : {}),
+      }));
+      const verdict = checks.length === 0 ? 'unknown' as const
+        : checks.some((c) => c.verdict === 'error') && verdictOf(findings) !== 'failing' ? 'degraded' as const : verdictOf(findings);
+      return { fqdn: e.fqdn, kind: e.kind, labels: e.labels, verdict, checks, findings };
+    });
+  }
+}

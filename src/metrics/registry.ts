@@ -1,0 +1,112 @@
+// The agent's prom-client registry: the latest results of every instance
+// (rendered from cached samples at scrape time), the agent's own counters and
+// histograms, miprobe_build_info and the standard process_* / nodejs_* set.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { AgentCheck } from '../config/schema.js';
+import { VERSION } from '../version.js';
+import { INSTANCE_FAMILIES, type FamilyDef, type InstanceFamily } from './families.js';
+import type { Sample } from './report.js';
+
+/** A gauge whose values are a snapshot handed over at scrape time (no per-series state kept in prom-client). */
+export class SnapshotGauge extends Gauge<string> {
+  private current: Array<MetricValue<string>> = [];
+
+  constructor(def: FamilyDef, registry: Registry) {
+    super({ name: def.name, help: def.help, registers: [registry] });
+  }
+
+  setSnapshot(values: Array<MetricValue<string>>): void {
+    this.current = values;
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValue<string>>> {
+    const base = await super.get(); // name, help, type and aggregator as prom-client writes them
+    return { ...base, values: this.current };
+  }
+}
+
+/** Groups samples by family: what each SnapshotGauge renders. */
+export function groupSamples(samples: Iterable<Sample>): Map<InstanceFamily, Array<MetricValue<string>>> {
+  const out = new Map<InstanceFamily, Array<MetricValue<string>>>();
+  for (const s of samples) {
+    let bucket = out.get(s.family);
+    if (!bucket) out.set(s.family, (bucket = []));
+    bucket.push({ labels: s.labels, value: s.value });
+  }
+  return out;
+}
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60];
+
+export interface AgentMetrics {
+  readonly registry: Registry;
+  readonly checksTotal: Counter<'check'>;
+  readonly checkErrors: Counter<'check'>;
+  readonly checksSkipped: Counter<'check'>;
+  readonly checkRunDuration: Histogram<'check'>;
+  readonly schedulerLag: Histogram<'check'>;
+  readonly inFlight: Gauge<string>;
+  readonly instances: Gauge<string>;
+  readonly reloadSuccessful: Gauge<string>;
+  readonly reloadTimestamp: Gauge<string>;
+  readonly probeRequests: Counter<'module'>;
+  readonly probeRejected: Counter<string>;
+  /** Renders the exposition text, with the instance families taken from `samples` at this moment. */
+  render(samples: Iterable<Sample>): Promise<string>;
+}
+
+export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const reg = [registry];
+  new Gauge({ name: 'miprobe_build_info', help: 'The miprobe version and the Node.js runtime; always 1.', labelNames: ['version', 'nodejs_version'], registers: reg })
+    .set({ version: VERSION, nodejs_version: process.version }, 1);
+  const checksTotal = new Counter({ name: 'miprobe_checks_total', help: 'Check runs finished (completed or not), by check.', labelNames: ['check'], registers: reg });
+  const checkErrors = new Counter({ name: 'miprobe_check_errors_total', help: 'Check runs that did not complete (deadline passed or internal error), by check.', labelNames: ['check'], registers: reg });
+  const checksSkipped = new Counter({ name: 'miprobe_checks_skipped_total', help: 'Scheduled runs skipped because the previous run of the same check and instance was still going (no overlap).', labelNames: ['check'], registers: reg });
+  const checkRunDuration = new Histogram({ name: 'miprobe_check_run_duration_seconds', help: 'Wall time of check runs, all instances together, by check.', labelNames: ['check'], buckets: DURATION_BUCKETS, registers: reg });
+  const schedulerLag = new Histogram({ name: 'miprobe_scheduler_lag_seconds', help: 'Delay between the planned start of a run (cron tick plus jitter) and its actual start, waiting for the concurrency limit included.', labelNames: ['check'], buckets: LAG_BUCKETS, registers: reg });
+  const inFlight = new Gauge({ name: 'miprobe_checks_in_flight', help: 'Check runs going on now (scheduled and /probe).', registers: reg });
+  const instances = new Gauge({ name: 'miprobe_instances', help: 'Instances this agent watches (after sharding).', registers: reg });
+  const reloadSuccessful = new Gauge({ name: 'miprobe_config_last_reload_successful', help: '1 when the last configuration load (start or SIGHUP) succeeded.', registers: reg });
+  const reloadTimestamp = new Gauge({ name: 'miprobe_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful configuration load.', registers: reg });
+  const probeRequests = new Counter({ name: 'miprobe_probe_requests_total', help: '/probe requests served, by module.', labelNames: ['module'], registers: reg });
+  const probeRejected = new Counter({ name: 'miprobe_probe_rejected_total', help: '/probe requests refused with 503 because the concurrency limit was reached.', registers: reg });
+  for (const check of ['nameResolution', 'dataPath', 'management', 'revocation'] satisfies AgentCheck[]) {
+    checksTotal.inc({ check }, 0);
+    checkErrors.inc({ check }, 0);
+    checksSkipped.inc({ check }, 0);
+  }
+  probeRejected.inc(0);
+  const families = new Map<InstanceFamily, SnapshotGauge>();
+  for (const [key, def] of Object.entries(INSTANCE_FAMILIES) as Array<[InstanceFamily, FamilyDef]>) families.set(key, new SnapshotGauge(def, registry));
+
+  return {
+    registry, checksTotal, checkErrors, checksSkipped, checkRunDuration, schedulerLag, inFlight, instances, reloadSuccessful,
+    reloadTimestamp, probeRequests, probeRejected,
+    async render(samples) {
+      const grouped = groupSamples(samples);
+      for (const [key, gauge] of families) gauge.setSnapshot(grouped.get(key) ?? []);
+      try {
+        return await registry.metrics();
+      } finally {
+        for (const gauge of families.values()) gauge.setSnapshot([]);
+      }
+    },
+  };
+}
+
+/** The exposition text for a /probe answer: blackbox-style probe_* plus the instance families, without an instance label. */
+export async function renderProbe(samples: readonly Sample[], success: boolean, durationSeconds: number): Promise<string> {
+  const registry = new Registry();
+  const reg = [registry];
+  new Gauge({ name: 'probe_success', help: 'Whether the probe completed with no critical finding.', registers: reg }).set(success ? 1 : 0);
+  new Gauge({ name: 'probe_duration_seconds', help: 'How long the probe took to complete in seconds.', registers: reg }).set(durationSeconds);
+  const grouped = groupSamples(samples);
+  for (const [key, values] of grouped) {
+    const def = INSTANCE_FAMILIES[key];
+    new SnapshotGauge(def, registry).setSnapshot(values);
+  }
+  return registry.metrics();
+}

@@ -4,6 +4,7 @@
 //
 //   parsePortSpec(text): number[]                       "9000,9003,1400-1500" -> ports (RangeError on bad input)
 //   scanPorts(address, ports, opts): Promise<PortScanResult>   never throws
+import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { deadlineSignal, secondsSince } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
@@ -87,6 +88,8 @@ export async function scanPorts(address: string, ports: readonly number[], opts:
   const overall = opts.deadlineMs !== undefined ? deadlineSignal({ timeoutMs: opts.deadlineMs, signal: opts.signal })
     : (opts.signal ?? new AbortController().signal);
   const concurrency = Math.max(1, Math.min(opts.concurrency ?? 64, ports.length || 1));
+  // Each worker listens to the overall signal while it sleeps or connects.
+  setMaxListeners(2 * concurrency + 16, overall);
   const rate = opts.ratePerSecond ?? 500;
   const interval = rate > 0 ? 1000 / rate : 0;
   let nextSlot = performance.now();

@@ -1,5 +1,5 @@
 // The login probe: a TDS login with tedious 19 to the resolved address, with the
-// FQDN as TLS server name (options.serverName) so the gateway can route by name.
+// FQDN as tedious' server (LOGIN7 ServerName, SNI) so the gateway can route by name.
 // Modes: none (skipped), dummy (a deliberately invalid user: 18456 proves the path
 // to the engine end to end; rate-limited), sql (user + password), token (an access
 // token, FEDAUTH). The password and token are passed in by the caller, used only
@@ -204,8 +204,10 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
   const connector = async (target: { host: string; port: number }, _lookup: unknown, connSignal: AbortSignal): Promise<Socket> => {
     connects++;
     if (connects > 1) routing = { server: target.host, port: target.port };
-    let addresses: readonly string[] = [target.host];
-    if (isIP(target.host) === 0) {
+    // The first leg goes to the address diagnosis already resolved; tedious itself only knows the name,
+    // which it puts in LOGIN7's ServerName and the SNI, as a real client does (the gateway routes by it).
+    let addresses: readonly string[] = connects === 1 ? [opts.address] : [target.host];
+    if (connects > 1 && isIP(target.host) === 0) {
       if (!opts.resolveHost) throw Object.assign(new Error(`cannot resolve ${target.host}: no resolver configured`), { code: 'ENOTFOUND' });
       addresses = await opts.resolveHost(target.host, AbortSignal.any([signal, connSignal]));
       if (addresses.length === 0) throw Object.assign(new Error(`${target.host} has no address`), { code: 'ENOTFOUND' });
@@ -225,7 +227,7 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
     : { type: 'default', options: { userName: opts.mode === 'dummy' ? DUMMY_USER : opts.user ?? '', password: opts.mode === 'dummy' ? randomBytes(18).toString('base64url') : opts.password ?? '' } };
   const ca = trustedCa(opts.ca);
   const conn = new tedious.Connection({
-    server: opts.address,
+    server: opts.host,
     authentication,
     options: {
       port,

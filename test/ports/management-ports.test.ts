@@ -12,6 +12,7 @@ import { netnsSkip, startTestNetns } from '../helpers/netns.js';
 
 const LOOP = '127.90.11.1';
 const loopGuard = AddressGuard.fromList('127.90.11.0/24');
+const nsSkip = await netnsSkip();
 
 t.test('management host: remove the vnet label', async (t) => {
   t.equal(managementHostFor('trx.westeurope1-a.worker.vnet.database.windows.net'), 'trx.westeurope1-a.worker.database.windows.net');
@@ -81,9 +82,7 @@ t.test('--scan-ports: extra open ports, rate limit and deadline', async (t) => {
   t.equal(slow.ports.length + slow.skipped.length, 100);
 });
 
-t.test('namespace: filtered and unreachable built by the network', async (t) => {
-  const skip = await netnsSkip();
-  if (skip) return t.skip(skip);
+t.test('namespace: filtered and unreachable built by the network', { skip: nsSkip }, async (t) => {
   const ep = await startTestNetns(t, { index: 11, open: [1438], filtered: [[9000, 9000], [1452, 1452]], unreachable: [[9003, 9003]] });
   const guard = AddressGuard.fromList(ep.cidr);
   const started = performance.now();
@@ -104,9 +103,7 @@ t.test('namespace: filtered and unreachable built by the network', async (t) => 
   t.ok(managementChecks(all).every((c) => c.status === 'info'));
 });
 
-t.test('namespace teardown leaves nothing behind', async (t) => {
-  const skip = await netnsSkip();
-  if (skip) return t.skip(skip);
+t.test('namespace teardown leaves nothing behind', { skip: nsSkip }, async (t) => {
   const { startNetnsEndpoint } = await import('../../src/sim/ports.js');
   const ep = await startNetnsEndpoint({ index: 13, open: [9000] });
   t.match(execFileSync('ip', ['netns', 'list']).toString(), ep.namespace);

@@ -45,9 +45,10 @@ async function nmapScan(address: string, ports: readonly number[]): Promise<Map<
   return out;
 }
 
-t.test('loopback: open and closed', async (t) => {
-  const skip = await nmapAvailable();
-  if (skip) return t.skip(skip);
+const nmapSkip = await nmapAvailable();
+const nsSkip = nmapSkip || (await netnsSkip());
+
+t.test('loopback: open and closed', { skip: nmapSkip }, async (t) => {
   const host = '127.90.12.1';
   const sim = await startLoopbackPorts(host, [9000, 1440]);
   t.teardown(() => sim.close());
@@ -59,9 +60,7 @@ t.test('loopback: open and closed', async (t) => {
   t.same(ours.ports.map((p) => p.state), ['open', 'closed', 'closed', 'open', 'closed']);
 });
 
-t.test('namespace: every state', async (t) => {
-  const skip = (await nmapAvailable()) || (await netnsSkip());
-  if (skip) return t.skip(skip);
+t.test('namespace: every state', { skip: nsSkip }, async (t) => {
   const ep = await startTestNetns(t, { index: 14, open: [1438, 20001], filtered: [[9000, 9000], [20010, 20019]],
     unreachable: [[9003, 9003], [20020, 20024]] });
   const ports = [9000, 9003, 1438, 1440, 1452, ...Array.from({ length: 30 }, (_, i) => 20000 + i)];

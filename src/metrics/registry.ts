@@ -58,7 +58,11 @@ export interface AgentMetrics {
 
 export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters: promtool (rightly) flags them, and they duplicate nodejs_active_*.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  }
   const reg = [registry];
   new Gauge({ name: 'miprobe_build_info', help: 'The miprobe version and the Node.js runtime; always 1.', labelNames: ['version', 'nodejs_version'], registers: reg })
     .set({ version: VERSION, nodejs_version: process.version }, 1);

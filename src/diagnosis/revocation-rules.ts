@@ -56,7 +56,7 @@ export function revocationFindings(report: RevocationReport): Finding[] {
       if (cert.unsupportedUrls.length > 0) {
         add(REVOCATION.unsupportedScheme, cert.serial, `${name} lists ${cert.unsupportedUrls.join(', ')}`, chain.subject);
       }
-      if (cert.issuerSource === 'aia') {
+      if (cert.issuerSource === 'aia' && !cert.issuerIsRoot) {
         add(REVOCATION.missingIssuer, cert.serial, `the issuer of ${name} ("${cert.issuer}") was not sent and had to be fetched from ${cert.info.caIssuersUrls.join(', ')}`, chain.subject);
       } else if (cert.issuerSource === 'missing') {
         add(REVOCATION.missingIssuer, cert.serial, `the issuer of ${name} ("${cert.issuer}") was not sent and could not be fetched`

@@ -2,6 +2,7 @@
 // (CRL and OCSP, missing intermediates fetched from CA-issuer URLs), and the
 // reachability of the platform's revocation endpoints (DNS, TCP, HTTP).
 // I/O only; src/diagnosis/revocation-rules.ts decides what results mean.
+import { rootCertificates } from 'node:tls';
 import { deadlineSignal } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import type { RevocationCache } from '../net/pki/cache.js';
@@ -47,6 +48,8 @@ export interface RevocationCheckOptions {
   readonly fetchMissingIssuers?: boolean;
   /** Extra certificates to build the chain with (e.g. trust anchors), PEM. */
   readonly extraCertificatesPem?: readonly string[];
+  /** Also look issuers up in Node's bundled root store (tls.rootCertificates). Default true. */
+  readonly systemRoots?: boolean;
   readonly maxCrlBytes?: number;
   readonly maxOcspBytes?: number;
   /** What the chain belongs to (gateway, redirect node, public endpoint ...). */
@@ -62,8 +65,10 @@ export interface CertificateRevocation {
   readonly notAfter: string;
   readonly selfSigned: boolean;
   readonly info: RevocationInfo;
-  /** Where the issuer came from: the chain sent, a CA-issuers fetch, itself (a root), or nowhere. */
+  /** Where the issuer came from: the chain sent (or trust anchors), a CA-issuers fetch, itself (a root), or nowhere. */
   readonly issuerSource: 'chain' | 'aia' | 'self' | 'missing';
+  /** The issuer is a self-signed root (servers need not send roots). */
+  readonly issuerIsRoot?: boolean;
   /** CDP/OCSP URLs with schemes miprobe (and most clients) do not fetch, e.g. ldap://. */
   readonly unsupportedUrls: readonly string[];
   readonly crl: readonly CrlCheck[];
@@ -81,6 +86,23 @@ export interface ChainRevocationResult {
   readonly issuerFetches: readonly IssuerFetch[];
   /** Set when the chain itself could not be read. */
   readonly error?: CheckError;
+}
+
+let SYSTEM_ROOTS: x509.X509Certificate[] | undefined;
+
+/** Node's bundled roots, parsed once. */
+function systemRoots(): x509.X509Certificate[] {
+  if (!SYSTEM_ROOTS) {
+    SYSTEM_ROOTS = [];
+    for (const pem of rootCertificates) {
+      try {
+        SYSTEM_ROOTS.push(new x509.X509Certificate(pem));
+      } catch {
+        // skip what this library cannot read
+      }
+    }
+  }
+  return SYSTEM_ROOTS;
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
@@ -108,7 +130,7 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
   let pool: x509.X509Certificate[];
   try {
     certs = parsePemChain(chainPem);
-    pool = [...certs, ...parsePemChain(opts.extraCertificatesPem ?? [])];
+    pool = [...certs, ...parsePemChain(opts.extraCertificatesPem ?? []), ...(opts.systemRoots ?? true ? systemRoots() : [])];
   } catch (err) {
     return { ok: false, ...subject, seconds: seconds(), certificates: [], issuerFetches: [],
       error: { code: 'PARSE_ERROR', message: `unreadable certificate: ${(err as Error).message.slice(0, 200)}` } };
@@ -125,7 +147,8 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
   const now = opts.now ?? (() => new Date(opts.cache?.now() ?? Date.now()));
 
   // Build the path leaf -> root, fetching issuers the server did not send.
-  const path: Array<{ cert: x509.X509Certificate; issuer?: x509.X509Certificate; source: CertificateRevocation['issuerSource'] }> = [];
+  const path: Array<{ cert: x509.X509Certificate; issuer?: x509.X509Certificate; source: CertificateRevocation['issuerSource'];
+    issuerIsRoot?: boolean }> = [];
   const issuerFetches: IssuerFetch[] = [];
   let current: x509.X509Certificate | undefined = leaf;
   while (current && path.length < 8) {
@@ -158,16 +181,17 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
         if (issuer) break;
       }
     }
-    path.push({ cert, ...(issuer ? { issuer } : {}), source });
+    const issuerIsRoot = issuer ? issuer.subject === issuer.issuer && await issues(issuer, issuer) : undefined;
+    path.push({ cert, ...(issuer ? { issuer } : {}), source, ...(issuerIsRoot !== undefined ? { issuerIsRoot } : {}) });
     current = issuer;
   }
 
-  const certificates = await Promise.all(path.map(async ({ cert, issuer, source }, position): Promise<CertificateRevocation> => {
+  const certificates = await Promise.all(path.map(async ({ cert, issuer, source, issuerIsRoot }, position): Promise<CertificateRevocation> => {
     const info = revocationInfo(cert);
     const unsupportedUrls = [...info.crlUrls, ...info.ocspUrls].filter((u) => schemeOf(u) !== 'http');
     const base = {
       position, subject: cert.subject, issuer: cert.issuer, serial: cert.serialNumber, notAfter: cert.notAfter.toISOString(),
-      selfSigned: source === 'self', info, issuerSource: source, unsupportedUrls,
+      selfSigned: source === 'self', info, issuerSource: source, ...(issuerIsRoot !== undefined ? { issuerIsRoot } : {}), unsupportedUrls,
     };
     if (!issuer) return { ...base, crl: [], ocsp: [], status: 'unchecked' };
     const issuerKeyId = keyHash(certParts(issuer.rawData).spkiDer).toString('hex');

@@ -1,0 +1,90 @@
+// Reachability of the platform's revocation endpoints (127.80.3.0/24). The
+// default host list is only ever resolved through the simulated DNS server,
+// and the guard keeps every packet on loopback.
+import t from 'tap';
+import { createServer } from 'node:http';
+import { AddressGuard } from '../../src/net/guard.js';
+import { resolve } from '../../src/net/dns/resolve.js';
+import { fromDnsResolve } from '../../src/net/pki/http.js';
+import { startDnsServer } from '../../src/sim/dns-server.js';
+import { DEFAULT_REVOCATION_ENDPOINTS, probeRevocationEndpoints } from '../../src/probes/revocation.js';
+import { revocationChecks, revocationFindings } from '../../src/diagnosis/revocation-rules.js';
+
+const guard = AddressGuard.fromList('127.80.3.0/24');
+
+t.test('the default list names the hosts of the issue, over http', async (t) => {
+  const hosts = DEFAULT_REVOCATION_ENDPOINTS.map((u) => new URL(u).host + new URL(u).pathname.replace(/\/$/, ''));
+  t.same(hosts, ['crl.microsoft.com', 'mscrl.microsoft.com', 'crl3.digicert.com', 'crl4.digicert.com', 'www.microsoft.com/pkiops',
+    'ocsp.digicert.com', 'oneocsp.microsoft.com', 'ocsp.msocsp.com']);
+  t.ok(DEFAULT_REVOCATION_ENDPOINTS.every((u) => u.startsWith('http://')));
+});
+
+t.test('DNS, TCP and HTTP of the default endpoints, through a simulated DNS server', async (t) => {
+  // One HTTP server on port 80 of 127.80.3.10 when this host lets us bind it; else port 80 is "closed".
+  const web = createServer((req, res) => res.writeHead(req.url === '/pkiops/' ? 200 : 404).end('x'.repeat(100_000)));
+  const bound = await new Promise<boolean>((resolveBind) => {
+    web.once('error', () => resolveBind(false));
+    web.listen(80, '127.80.3.10', () => resolveBind(true));
+  });
+  t.teardown(() => new Promise<void>((r) => (bound ? web.close(() => r()) : r())));
+  const dns = await startDnsServer({ host: '127.80.3.53', records: [
+    { name: 'crl.microsoft.com', type: 'A', data: '127.80.3.10' },
+    { name: 'www.microsoft.com', type: 'CNAME', data: 'www.microsoft.com-c-3.edgekey.net' },
+    { name: 'www.microsoft.com-c-3.edgekey.net', type: 'A', data: '127.80.3.10' },
+    { name: 'crl3.digicert.com', type: 'A', data: '127.80.3.11' }, // nothing listens there
+    { name: 'ocsp.digicert.com', type: 'A', data: '192.0.2.1' }, // outside the guard: never contacted
+  ] });
+  t.teardown(() => dns.close());
+  const resolver = fromDnsResolve(resolve, { guard, servers: [dns.endpoint], retries: 0, ipv6: false });
+  const results = await probeRevocationEndpoints(DEFAULT_REVOCATION_ENDPOINTS, { resolve: resolver, guard, timeoutMs: 2000 });
+  t.equal(results.length, 8);
+  const by = (host: string) => results.find((r) => r.host === host);
+  const crl = by('crl.microsoft.com');
+  t.equal(crl?.dns?.ok, true);
+  t.same(crl?.dns?.addresses, ['127.80.3.10']);
+  t.equal(crl?.kind, 'crl');
+  if (bound) {
+    t.equal(crl?.ok, true, 'any HTTP answer means reachable');
+    t.equal(crl?.http?.status, 404);
+    t.ok((crl?.http?.bytes ?? 0) <= 16 * 1024, 'the body read is capped');
+    t.equal(by('www.microsoft.com')?.http?.status, 200, 'the /pkiops path is asked for');
+  } else {
+    t.equal(crl?.error?.code, 'TCP_REFUSED');
+  }
+  t.equal(by('crl3.digicert.com')?.error?.code, 'TCP_REFUSED');
+  t.equal(by('crl3.digicert.com')?.tcp?.state, 'closed');
+  t.equal(by('mscrl.microsoft.com')?.error?.code, 'DNS_FAILED');
+  t.match(by('mscrl.microsoft.com')?.dns?.error ?? '', /NXDOMAIN/);
+  t.equal(by('ocsp.digicert.com')?.error?.code, 'GUARD_DENIED');
+  t.equal(by('ocsp.digicert.com')?.tcp, undefined, 'no connection was attempted');
+  t.equal(by('oneocsp.microsoft.com')?.kind, 'ocsp');
+
+  const findings = revocationFindings({ chains: [], endpoints: results });
+  const unreachable = findings.filter((f) => f.id === 'REV-002').map((f) => f.evidence);
+  t.ok(unreachable.some((e) => /crl3\.digicert\.com.*TCP 80 failed: TCP_REFUSED/.test(e)), 'TCP failure named');
+  t.ok(unreachable.some((e) => /mscrl\.microsoft\.com.*DNS failed/.test(e)), 'DNS failure named');
+  t.notOk(unreachable.some((e) => /ocsp\.digicert\.com/.test(e)), 'a guard refusal is not a network finding');
+  const checks = revocationChecks({ chains: [], endpoints: results });
+  t.equal(checks.length, 8);
+  t.equal(checks.find((c) => c.name.includes('ocsp.digicert.com'))?.status, 'skip');
+  t.equal(checks.find((c) => c.name.includes('crl3.digicert.com'))?.status, 'fail');
+  t.same(JSON.parse(JSON.stringify(results)), results, 'JSON as it is');
+});
+
+t.test('a slow endpoint is cut at the deadline', async (t) => {
+  const slow = createServer(() => { /* never answers */ });
+  await new Promise<void>((r) => slow.listen(0, '127.80.3.20', () => r()));
+  t.teardown(() => new Promise<void>((r) => { slow.closeAllConnections(); slow.close(() => r()); }));
+  const address = slow.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const started = performance.now();
+  const [r] = await probeRevocationEndpoints([`http://127.80.3.20:${port}/crl`], { resolve: async () => ({ addresses: [] }), guard, timeoutMs: 500 });
+  t.ok(performance.now() - started < 1500, 'returned near the deadline');
+  t.equal(r?.error?.code, 'HTTP_TIMEOUT');
+  t.equal(r?.tcp?.state, 'open');
+  const ac = new AbortController();
+  const pending = probeRevocationEndpoints([`http://127.80.3.20:${port}/crl`], { resolve: async () => ({ addresses: [] }), guard, timeoutMs: 5000, signal: ac.signal });
+  setTimeout(() => ac.abort(), 100);
+  const [aborted] = await pending;
+  t.equal(aborted?.error?.code, 'ABORTED');
+});

@@ -22,6 +22,7 @@ Options:
 const COMMANDS: Record<string, () => Promise<Command>> = {
   diagnose: async () => diagnoseCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
+  'check-network': async () => (await import('./check-network.js')).checkNetwork,
   agent: async () => (await import('./agent.js')).agentCommand,
 };
 

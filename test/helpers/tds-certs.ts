@@ -1,13 +1,9 @@
-// Certificates for the TDS tests, from the simulated PKI (src/sim/pki.ts):
-// valid, wrong host, expired (issued by the trusted CA) and untrusted (a second,
-// unknown CA). `caPem` is the root to trust.
-import { createSimPki } from '../../src/sim/pki.js';
+// Certificates for the TDS tests: the simulated gateway's set (src/sim/gateway-certs.ts)
+// under the names these tests use. `caPem` is the root to trust.
+import { makeGatewayCerts } from '../../src/sim/gateway-certs.js';
+import type { IssuedLeaf } from '../../src/sim/pki.js';
 
-export interface TestCert {
-  readonly certPem: string;
-  readonly keyPem: string;
-  readonly chainPem: string;
-}
+export type TestCert = Pick<IssuedLeaf, 'certPem' | 'keyPem' | 'chainPem'>;
 
 export interface TdsCerts {
   readonly caPem: string;
@@ -17,19 +13,8 @@ export interface TdsCerts {
   readonly untrusted: TestCert;
 }
 
-const DAY = 86_400_000;
-
-/** Leaves for `hostnames` (the first is the instance FQDN); a wildcard for nodes may be added. */
+/** Leaves for `hostnames` (the first is the instance FQDN), without revocation information. */
 export async function makeTdsCerts(hostnames: readonly string[]): Promise<TdsCerts> {
-  const pki = await createSimPki({ name: 'miprobe test' });
-  const rogue = await createSimPki({ name: 'rogue' });
-  const now = Date.now();
-  const plain = { withRevocationInfo: false };
-  const [valid, wrongHost, expired, untrusted] = await Promise.all([
-    pki.issueLeaf({ hostnames, ...plain }),
-    pki.issueLeaf({ hostnames: ['other.example.net'], ...plain }),
-    pki.issueLeaf({ hostnames, notBefore: new Date(now - 30 * DAY), notAfter: new Date(now - DAY), ...plain }),
-    rogue.issueLeaf({ hostnames, ...plain }),
-  ]);
-  return { caPem: pki.caPem, valid, wrongHost, expired, untrusted };
+  const c = await makeGatewayCerts(hostnames);
+  return { caPem: c.caPem, valid: c.valid, wrongHost: c['wrong-host'], expired: c.expired, untrusted: c.untrusted };
 }

@@ -122,4 +122,7 @@ export const DATAPATH = {
   publicOk: { id: 'PUBLIC-002', severity: 'info', title: 'The public endpoint answers on 3342',
     fix: 'Nothing to do; make sure it is meant to be enabled and its NSG rule is as narrow as possible.',
     ref: PUBLIC },
+  publicUnresolved: { id: 'PUBLIC-003', severity: 'warning', title: 'The public endpoint name does not resolve',
+    fix: 'The public endpoint <mi>.public.<zone>.database.windows.net resolves only when it is enabled on the instance; enable it if it is meant to be used, or drop --public.',
+    ref: PUBLIC },
 } as const satisfies Record<string, FindingDefinition>;

@@ -1,0 +1,36 @@
+// Certificates the simulated gateway presents, by scenario kind: valid,
+// wrong host, expired (all from the trusted simulated CA) and untrusted (a
+// second CA nobody trusts). `caPem` is the root a client must trust.
+import type { CertKind, ScenarioCert } from './tds-scenarios.js';
+import { createSimPki, type IssueLeafOptions, type IssuedLeaf, type SimPki } from './pki.js';
+
+export interface GatewayCerts extends Readonly<Record<CertKind, IssuedLeaf>> {
+  readonly caPem: string;
+  readonly pki: SimPki;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Leaves for `hostnames` (the first is the instance FQDN). Pass a `pki` whose
+ * URLs point at simulated responders to put revocation information in them;
+ * without one, a plain CA is made and the leaves carry none.
+ */
+export async function makeGatewayCerts(hostnames: readonly string[], pki?: SimPki): Promise<GatewayCerts> {
+  const ca = pki ?? await createSimPki({ name: 'miprobe sim' });
+  const rogue = await createSimPki({ name: 'rogue' });
+  const extra: Partial<IssueLeafOptions> = pki ? {} : { withRevocationInfo: false };
+  const now = Date.now();
+  const [valid, wrongHost, expired, untrusted] = await Promise.all([
+    ca.issueLeaf({ hostnames, ...extra }),
+    ca.issueLeaf({ hostnames: ['other.example.net'], ...extra }),
+    ca.issueLeaf({ hostnames, notBefore: new Date(now - 30 * DAY), notAfter: new Date(now - DAY), ...extra }),
+    rogue.issueLeaf({ hostnames, withRevocationInfo: false }),
+  ]);
+  return { caPem: ca.caPem, pki: ca, valid, 'wrong-host': wrongHost, expired, untrusted };
+}
+
+export function certFor(certs: GatewayCerts, kind: CertKind): ScenarioCert {
+  const { certPem, keyPem, chainPem } = certs[kind];
+  return { certPem, keyPem, chainPem };
+}

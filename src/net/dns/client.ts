@@ -169,33 +169,60 @@ function decode(buf: Buffer): dnsPacket.DecodedPacket | string {
   }
 }
 
-interface Deadline {
-  readonly signal: AbortSignal;
-  readonly timedOut: () => boolean;
-  readonly dispose: () => void;
-}
+/**
+ * A cheap deadline (no AbortController, no timer of its own): the exchanges arm one timer
+ * each, for the earlier of their own attempt timeout and this deadline, and call expire()
+ * when the deadline is reached. The caller's signal is listened to when there is one. One
+ * exchange at a time subscribes; the listener fires at most once.
+ */
+class Deadline {
+  readonly at: number;
+  private listener: (() => void) | undefined;
+  private expired = false;
+  private readonly onParent = (): void => this.fire();
 
-/** A cheap deadline: one timer plus the caller's signal, without AbortSignal.any. */
-function makeDeadline(timeoutMs: number, parent: AbortSignal | undefined): Deadline {
-  const ac = new AbortController();
-  let timedOut = false;
-  const onParent = (): void => ac.abort(parent?.reason);
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ac.abort(new Error('deadline'));
-  }, Math.max(1, timeoutMs));
-  if (parent) {
-    if (parent.aborted) onParent();
-    else parent.addEventListener('abort', onParent, { once: true });
+  constructor(timeoutMs: number, private readonly parent: AbortSignal | undefined) {
+    this.at = performance.now() + Math.max(1, timeoutMs);
+    parent?.addEventListener('abort', this.onParent, { once: true });
   }
-  return {
-    signal: ac.signal,
-    timedOut: () => timedOut,
-    dispose: () => {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParent);
-    },
-  };
+
+  /** Milliseconds left. */
+  left(): number {
+    return this.at - performance.now();
+  }
+
+  timedOut(): boolean {
+    return this.expired;
+  }
+
+  expire(): void {
+    this.expired = true;
+    this.fire();
+  }
+
+  /** Calls `fn` when the deadline is expired or the caller aborts (at once if already so). */
+  subscribe(fn: () => void): void {
+    this.listener = fn;
+    if (this.expired || this.parent?.aborted === true || this.left() <= 0) {
+      if (!this.parent?.aborted) this.expired = true;
+      this.fire();
+    }
+  }
+
+  unsubscribe(): void {
+    this.listener = undefined;
+  }
+
+  private fire(): void {
+    const fn = this.listener;
+    this.listener = undefined;
+    fn?.();
+  }
+
+  dispose(): void {
+    this.listener = undefined;
+    this.parent?.removeEventListener('abort', this.onParent);
+  }
 }
 
 function abortOutcome(deadline: Deadline, what: string, timeoutMs: number, sent: number): Outcome {
@@ -212,58 +239,195 @@ function netMessage(err: NodeJS.ErrnoException, proto: 'udp' | 'tcp', server: En
   return `${where}: ${err.code ?? ''} ${err.message}`.trim();
 }
 
-function udpExchange(query: Buffer, q: Question, server: Endpoint, attemptMs: number, retries: number,
-  deadline: Deadline, timeoutMs: number): Promise<Outcome> {
+// --- UDP channels
+//
+// A channel is one UDP socket connected to one server, shared by concurrent queries to that
+// server and demultiplexed by query id (like c-ares). Each channel serves at most
+// CHANNEL_MAX_USES queries, then a fresh socket (a fresh random source port) takes over; a
+// retired channel closes when its last query ends, an idle one after CHANNEL_IDLE_MS. A
+// socket error (ICMP port unreachable -> ECONNREFUSED) fails every query waiting on it.
+const CHANNEL_MAX_USES = 256;
+const CHANNEL_MAX_PENDING = 1024;
+const CHANNEL_IDLE_MS = 1000;
+
+interface PendingQuery {
+  /** A datagram with this query's id arrived from the server; returns true when it settled the query. */
+  onDatagram(msg: Buffer): boolean;
+  onError(err: NodeJS.ErrnoException): void;
+}
+
+class UdpChannel {
+  readonly socket: UdpSocket;
+  readonly pending = new Map<number, PendingQuery>();
+  uses = 0;
+  retired = false;
+  private closed = false;
+  private ready = false;
+  private readonly queue: (() => void)[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly server: Endpoint, private readonly key: string) {
+    this.socket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
+    this.socket.on('message', (msg: Buffer, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
+    this.socket.connect(server.port, server.host, () => {
+      this.ready = true;
+      for (const fn of this.queue.splice(0)) fn();
+    });
+    this.socket.unref();
+  }
+
+  /** Reserves a fresh random id on this channel. */
+  add(p: PendingQuery): number {
+    let id = randomId();
+    while (this.pending.has(id)) id = randomId();
+    this.pending.set(id, p);
+    this.uses += 1;
+    if (this.uses >= CHANNEL_MAX_USES) this.retire();
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+    return id;
+  }
+
+  remove(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size > 0) return;
+    if (this.retired) this.close();
+    else if (!this.idleTimer) {
+      this.idleTimer = setTimeout(() => {
+        this.retire();
+        if (this.pending.size === 0) this.close();
+      }, CHANNEL_IDLE_MS);
+      this.idleTimer.unref();
+    }
+  }
+
+  /**
+   * A send error must be seen: on a connected UDP socket the kernel reports an earlier ICMP
+   * port unreachable on the next send (ECONNREFUSED), and Node drops send errors when there
+   * is no callback. The error fails every query on this channel (the port is unreachable).
+   */
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.fail(err as NodeJS.ErrnoException);
+  };
+
+  send(buf: Buffer): void {
+    const go = (): void => {
+      if (this.closed) return;
+      this.socket.send(buf, this.onSent);
+    };
+    if (this.ready) go();
+    else this.queue.push(go);
+  }
+
+  retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    if (channels.get(this.key) === this) channels.delete(this.key);
+  }
+
+  private onMessage(msg: Buffer, address: string, port: number): void {
+    if (port !== this.server.port || !sameAddress(address, this.server.host)) return;
+    if (msg.length < 2 || msg.length > MAX_DNS_MESSAGE) return;
+    this.pending.get(msg.readUInt16BE(0))?.onDatagram(msg);
+  }
+
+  fail(err: NodeJS.ErrnoException): void {
+    this.retire();
+    for (const p of [...this.pending.values()]) p.onError(err);
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.retire();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.socket.removeAllListeners('message');
+    this.socket.on('error', () => undefined);
+    try {
+      this.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+const channels = new Map<string, UdpChannel>();
+
+function channelFor(server: Endpoint): UdpChannel {
+  const key = `${server.host}|${server.port}`;
+  let ch = channels.get(key);
+  if (!ch || ch.retired || ch.pending.size >= CHANNEL_MAX_PENDING) {
+    ch?.retire();
+    ch = new UdpChannel(server, key);
+    channels.set(key, ch);
+  }
+  return ch;
+}
+
+function udpExchange(q: Omit<Question, 'id'>, recursionDesired: boolean, server: Endpoint, attemptMs: number,
+  retries: number, deadline: Deadline, timeoutMs: number): Promise<Outcome & { id?: number; query?: Buffer }> {
   return new Promise((resolve) => {
-    const socket: UdpSocket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
+    const channel = channelFor(server);
     let sent = 0;
     let done = false;
     let timer: NodeJS.Timeout | undefined;
+    let id = -1;
+    let query: Buffer | undefined;
     const finish = (outcome: Outcome): void => {
       if (done) return;
       done = true;
       if (timer) clearTimeout(timer);
-      deadline.signal.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('message');
-      socket.on('error', () => undefined);
-      try {
-        socket.close();
-      } catch {
-        // already closed
-      }
-      resolve(outcome);
+      deadline.unsubscribe();
+      channel.remove(id);
+      resolve(query ? { ...outcome, id, query } : outcome);
     };
-    const onAbort = (): void => finish(abortOutcome(deadline, `from udp ${formatEndpoint(server)}`, timeoutMs, sent));
+    const onError = (err: NodeJS.ErrnoException): void =>
+      finish({ kind: 'error', code: 'DNS_NETWORK', message: netMessage(err, 'udp', server), sent });
     const transmit = (): void => {
-      if (done) return;
+      if (done || !query) return;
       sent += 1;
-      socket.send(query, (err) => {
-        if (err) finish({ kind: 'error', code: 'DNS_NETWORK', message: netMessage(err, 'udp', server), sent });
-      });
-      timer = setTimeout(onAttemptTimeout, Math.max(1, attemptMs));
+      channel.send(query);
+      // One timer: the end of this attempt or the deadline, whichever comes first.
+      timer = setTimeout(onTimer, Math.max(1, Math.min(attemptMs, deadline.left())));
     };
-    const onAttemptTimeout = (): void => {
-      if (sent <= retries) transmit();
-      else finish({ kind: 'error', code: 'DNS_TIMEOUT', sent,
-        message: `no answer from udp ${formatEndpoint(server)} after ${sent} transmission(s) of ${Math.round(attemptMs)} ms` });
-    };
-    socket.on('error', (err: NodeJS.ErrnoException) =>
-      finish({ kind: 'error', code: 'DNS_NETWORK', message: netMessage(err, 'udp', server), sent }));
-    socket.on('message', (msg: Buffer, rinfo) => {
-      if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.host)) return;
-      if (msg.length < 2 || msg.length > MAX_DNS_MESSAGE || msg.readUInt16BE(0) !== q.id) return;
-      const packet = decode(msg);
-      if (typeof packet === 'string') {
-        finish({ kind: 'error', code: 'DNS_MALFORMED', sent,
-          message: `undecodable answer (${msg.length} bytes) from udp ${formatEndpoint(server)}: ${packet}` });
-        return;
+    const onTimer = (): void => {
+      timer = undefined;
+      if (sent > retries) {
+        finish({ kind: 'error', code: 'DNS_TIMEOUT', sent,
+          message: `no answer from udp ${formatEndpoint(server)} after ${sent} transmission(s) of ${Math.round(attemptMs)} ms` });
+      } else if (deadline.left() <= 1) {
+        deadline.expire();
+      } else {
+        transmit();
       }
-      if (mismatch(packet, q) !== undefined) return;
-      finish({ kind: 'packet', packet, sent });
+    };
+    id = channel.add({
+      onError,
+      onDatagram: (msg) => {
+        const packet = decode(msg);
+        if (typeof packet === 'string') {
+          finish({ kind: 'error', code: 'DNS_MALFORMED', sent,
+            message: `undecodable answer (${msg.length} bytes) from udp ${formatEndpoint(server)}: ${packet}` });
+          return true;
+        }
+        if (mismatch(packet, { ...q, id }) !== undefined) return false;
+        finish({ kind: 'packet', packet, sent });
+        return true;
+      },
     });
-    if (deadline.signal.aborted) return onAbort();
-    deadline.signal.addEventListener('abort', onAbort, { once: true });
-    socket.connect(server.port, server.host, transmit);
+    try {
+      query = encodeQuery({ ...q, id }, recursionDesired, true);
+    } catch (err) {
+      finish({ kind: 'error', code: 'DNS_BAD_NAME', sent: 0,
+        message: `cannot encode ${q.name}: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    deadline.subscribe(() => finish(abortOutcome(deadline, `from udp ${formatEndpoint(server)}`, timeoutMs, sent)));
+    transmit();
   });
 }
 
@@ -277,7 +441,8 @@ function tcpExchange(query: Buffer, q: Question, server: Endpoint, deadline: Dea
     const finish = (outcome: Outcome): void => {
       if (done) return;
       done = true;
-      deadline.signal.removeEventListener('abort', onAbort);
+      deadline.unsubscribe();
+      clearTimeout(timer);
       socket.removeAllListeners('data');
       socket.on('error', () => undefined);
       socket.destroy();
@@ -285,6 +450,7 @@ function tcpExchange(query: Buffer, q: Question, server: Endpoint, deadline: Dea
     };
     const where = `tcp ${formatEndpoint(server)}`;
     const onAbort = (): void => finish(abortOutcome(deadline, `from ${where}`, timeoutMs, 1));
+    const timer = setTimeout(() => deadline.expire(), Math.max(1, deadline.left()));
     socket.on('error', (err: NodeJS.ErrnoException) =>
       finish({ kind: 'error', code: 'DNS_NETWORK', message: netMessage(err, 'tcp', server), sent: 1 }));
     socket.on('data', (chunk: Buffer) => {
@@ -322,8 +488,8 @@ function tcpExchange(query: Buffer, q: Question, server: Endpoint, deadline: Dea
       ? { kind: 'error', code: 'DNS_NETWORK', sent: 1, message: `${where} closed the connection without answering` }
       : { kind: 'error', code: 'DNS_MALFORMED', sent: 1,
         message: `${where} closed the connection after ${received} of ${expected < 0 ? '?' : expected + 2} bytes` }));
-    if (deadline.signal.aborted) return onAbort();
-    deadline.signal.addEventListener('abort', onAbort, { once: true });
+    deadline.subscribe(onAbort);
+    if (done) return;
     socket.connect({ host: server.host, port: server.port }, () => {
       const frame = Buffer.allocUnsafe(query.length + 2);
       frame.writeUInt16BE(query.length, 0);
@@ -333,7 +499,36 @@ function tcpExchange(query: Buffer, q: Question, server: Endpoint, deadline: Dea
   });
 }
 
+/** Why dns-packet could not encode `name` faithfully (labels 1-63 bytes, 253 in all), if so. */
+function unencodable(name: string): string | undefined {
+  if (name === '.' || name === '') return name === '' ? 'empty name' : undefined;
+  if (Buffer.byteLength(name) > 253) return 'longer than 253 bytes';
+  for (const label of name.split('.')) {
+    if (label.length === 0) return 'empty label';
+    if (Buffer.byteLength(label) > 63) return 'label longer than 63 bytes';
+  }
+  return undefined;
+}
+
+// Encoded queries differ only in their id: keep a bounded cache of templates and patch the id.
+const templates = new Map<string, Buffer>();
+const MAX_TEMPLATES = 512;
+
 function encodeQuery(q: Question, recursionDesired: boolean, edns: boolean): Buffer {
+  const key = `${recursionDesired ? 1 : 0}${edns ? 1 : 0}${q.type} ${q.name}`;
+  let template = templates.get(key);
+  if (!template) {
+    template = encodeFresh(q, recursionDesired, edns);
+    if (templates.size >= MAX_TEMPLATES) templates.clear();
+    templates.set(key, template);
+  }
+  const out = Buffer.allocUnsafe(template.length);
+  template.copy(out);
+  out.writeUInt16BE(q.id, 0);
+  return out;
+}
+
+function encodeFresh(q: Question, recursionDesired: boolean, edns: boolean): Buffer {
   return dnsPacket.encode({
     type: 'query',
     id: q.id,
@@ -344,6 +539,23 @@ function encodeQuery(q: Question, recursionDesired: boolean, edns: boolean): Buf
   });
 }
 
+// AddressGuard is immutable: remember its verdicts per address (bounded).
+const guardVerdicts = new WeakMap<AddressGuard, Map<string, boolean>>();
+function guardAllows(guard: AddressGuard, host: string): boolean {
+  let verdicts = guardVerdicts.get(guard);
+  if (!verdicts) {
+    verdicts = new Map();
+    guardVerdicts.set(guard, verdicts);
+  }
+  let verdict = verdicts.get(host);
+  if (verdict === undefined) {
+    verdict = guard.allows(host);
+    if (verdicts.size >= 256) verdicts.clear();
+    verdicts.set(host, verdict);
+  }
+  return verdict;
+}
+
 /** Asks `server` one question. Never throws. */
 export async function queryServer(name: string, type: DnsRecordType, server: Endpoint, opts: QueryOptions): Promise<QueryResult> {
   const started = performance.now();
@@ -351,37 +563,37 @@ export async function queryServer(name: string, type: DnsRecordType, server: End
   const fail = (code: DnsErrorCode, message: string, queries: number, transport: 'udp' | 'tcp', extra: Partial<QueryResult> = {}): QueryResult =>
     ({ ok: false, server: serverText, transport, queries, seconds: secondsSince(started), answers: [], authoritative: false,
       truncated: false, negativeSoa: false, ...extra, error: { code, message } });
-  if (!opts.guard.allows(server.host)) {
+  if (!guardAllows(opts.guard, server.host)) {
     return fail('GUARD_DENIED', `DNS server ${server.host} is outside the allowed ranges (${opts.guard.describe().join(', ')})`, 0, 'udp');
   }
   if (TYPE_CODES[type] === undefined) return fail('DNS_BAD_NAME', `unsupported record type ${String(type)}`, 0, 'udp');
-  const q: Question = { name: normalizeName(name), type, id: randomId() };
-  let query: Buffer;
-  try {
-    query = encodeQuery(q, opts.recursionDesired !== false, true);
-  } catch (err) {
-    return fail('DNS_BAD_NAME', `cannot encode ${name}: ${err instanceof Error ? err.message : String(err)}`, 0, 'udp');
-  }
+  const qname = normalizeName(name);
+  const why = unencodable(qname);
+  if (why !== undefined) return fail('DNS_BAD_NAME', `cannot ask for "${name.slice(0, 80)}": ${why}`, 0, 'udp');
+  const base = { name: qname, type };
+  const recursionDesired = opts.recursionDesired !== false;
   const retries = Math.max(0, Math.floor(opts.retries ?? 1));
   const attemptMs = opts.attemptTimeoutMs ?? opts.timeoutMs / (retries + 1);
-  const deadline = makeDeadline(opts.timeoutMs, opts.signal);
+  const deadline = new Deadline(opts.timeoutMs, opts.signal);
   try {
     let transport: 'udp' | 'tcp' = 'udp';
     let queries = 0;
     let truncated = false;
     let outcome: Outcome;
     if (!opts.tcpOnly) {
-      outcome = await udpExchange(query, q, server, attemptMs, retries, deadline, opts.timeoutMs);
-      queries += outcome.sent;
-      if (outcome.kind === 'packet' && outcome.packet.flag_tc) {
+      const udp = await udpExchange(base, recursionDesired, server, attemptMs, retries, deadline, opts.timeoutMs);
+      outcome = udp;
+      queries += udp.sent;
+      if (udp.kind === 'packet' && udp.packet.flag_tc && udp.query && udp.id !== undefined) {
         truncated = true;
         transport = 'tcp';
-        outcome = await tcpExchange(query, q, server, deadline, opts.timeoutMs);
+        outcome = await tcpExchange(udp.query, { ...base, id: udp.id }, server, deadline, opts.timeoutMs);
         queries += 1;
       }
     } else {
       transport = 'tcp';
-      outcome = await tcpExchange(query, q, server, deadline, opts.timeoutMs);
+      const q: Question = { ...base, id: randomId() };
+      outcome = await tcpExchange(encodeQuery(q, recursionDesired, true), q, server, deadline, opts.timeoutMs);
       queries += 1;
     }
     if (outcome.kind === 'error') return fail(outcome.code, outcome.message, queries, transport, { truncated });
@@ -395,7 +607,7 @@ export async function queryServer(name: string, type: DnsRecordType, server: End
     const negativeSoa = (packet.authorities ?? []).some((rr) => rr.type === 'SOA');
     const code = rcodeToError(rcode);
     if (code !== undefined) {
-      return fail(code, `${serverText} answered ${rcodeName(rcode)} for ${q.name} ${type}`, queries, transport,
+      return fail(code, `${serverText} answered ${rcodeName(rcode)} for ${qname} ${type}`, queries, transport,
         { rcode, answers, authoritative, truncated, negativeSoa });
     }
     return { ok: true, server: serverText, transport, queries, seconds: secondsSince(started), rcode, answers, authoritative,

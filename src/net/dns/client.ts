@@ -18,6 +18,13 @@
 //   - QR is set and the question section repeats our question (name case-insensitively,
 //     type, class IN). A response without a question is accepted only for a non-zero rcode.
 // Over TCP the connection is ours alone, so an id or question mismatch is DNS_MALFORMED.
+//
+// Sockets: concurrent UDP queries to one server share a connected socket (a "channel",
+// demultiplexed by random id, like c-ares); a channel is replaced after 256 queries (a new
+// random source port) and closed when idle for 1 s. TCP uses one connection per query, reads
+// at most 2 + 65535 bytes of it, and is used only after TC=1 (or with tcpOnly).
+// Timing: opts.timeoutMs bounds the whole call (UDP retransmissions and the TCP fallback
+// included); each UDP transmission waits attemptTimeoutMs; opts.signal aborts (DNS_ABORTED).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomFillSync } from 'node:crypto';
 import { isIP, Socket } from 'node:net';

@@ -1,0 +1,45 @@
+# miprobe agent image. Multi-stage: build with dev dependencies, run with
+# production dependencies only, as a non-root user, on a read-only root
+# file system (nothing is written at run time; logs go to stdout).
+#   docker build -t miprobe .
+#   docker run --read-only -p 9433:9433 -v $PWD/agent.yaml:/etc/miprobe/agent.yaml:ro miprobe
+# Node 20 LTS: tedious 19 and undici 7 are the Node 20 line.
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="miprobe" \
+      org.opencontainers.image.description="Connectivity diagnostics agent for Azure SQL Managed Instance, with Prometheus metrics" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.source="https://github.com/miprobe/miprobe"
+ENV NODE_ENV=production \
+    MIPROBE_CONFIG=/etc/miprobe/agent.yaml \
+    MIPROBE_AGENT_LISTEN=:9433
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+COPY config/agent.example.yaml config/agent.default.yaml ./config/
+# The image's "node" user (uid 1000); numeric so Kubernetes runAsNonRoot can verify it.
+USER 1000:1000
+EXPOSE 9433
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "dist/agent/healthcheck.js"]
+ENTRYPOINT ["node", "dist/cli/bin.js"]
+CMD ["agent"]

@@ -73,6 +73,23 @@ t.test('a dropped first transmission is recovered by the retransmission', async 
   t.same(r.answers.map((a) => a.data), ['10.0.0.1']);
 });
 
+t.test('a late answer to an earlier transmission is still accepted (same id)', async (t) => {
+  const srv = await startDnsServer({ host: '127.53.1.19', records, delayMs: 250 });
+  t.teardown(() => srv.close());
+  const r = await queryServer('a.test', 'A', srv.endpoint, { guard, timeoutMs: 2000, retries: 5, attemptTimeoutMs: 100 });
+  t.equal(r.ok, true);
+  t.ok(r.queries >= 2 && r.queries <= 5, `retransmitted every 100 ms until the 250 ms answer came (${r.queries} sent)`);
+  t.same(r.answers.map((a) => a.data), ['10.0.0.1']);
+});
+
+t.test('a server that is not an IP literal is refused without any lookup', async (t) => {
+  const r = await queryServer('a.test', 'A', { host: 'localhost', port: 53 }, { guard: AddressGuard.allowAll(), timeoutMs: 500 });
+  t.equal(r.error?.code, 'DNS_NETWORK');
+  t.equal(r.queries, 0);
+  const p = await queryServer('a.test', 'A', { host: '127.53.1.20', port: 0 }, { guard, timeoutMs: 500 });
+  t.equal(p.error?.code, 'DNS_NETWORK');
+});
+
 t.test('truncated UDP answer is retried over TCP', async (t) => {
   const srv = await startDnsServer({ host: '127.53.1.6', records, behaviour: 'truncate-udp' });
   t.teardown(() => srv.close());

@@ -570,6 +570,10 @@ export async function queryServer(name: string, type: DnsRecordType, server: End
   const fail = (code: DnsErrorCode, message: string, queries: number, transport: 'udp' | 'tcp', extra: Partial<QueryResult> = {}): QueryResult =>
     ({ ok: false, server: serverText, transport, queries, seconds: secondsSince(started), answers: [], authoritative: false,
       truncated: false, negativeSoa: false, ...extra, error: { code, message } });
+  // The server must be an IP literal: a name would make dgram/net ask the system resolver.
+  if (isIP(server.host.split('%')[0] ?? '') === 0 || !Number.isInteger(server.port) || server.port < 1 || server.port > 65535) {
+    return fail('DNS_NETWORK', `DNS server "${String(server.host).slice(0, 80)}:${String(server.port)}" is not an IP address and port`, 0, 'udp');
+  }
   if (!guardAllows(opts.guard, server.host)) {
     return fail('GUARD_DENIED', `DNS server ${server.host} is outside the allowed ranges (${opts.guard.describe().join(', ')})`, 0, 'udp');
   }

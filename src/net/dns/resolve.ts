@@ -17,7 +17,7 @@
 //     DNS_CNAME_TOO_LONG. The chain holds the CNAME hops in order, then the A records, then
 //     the AAAA records of the final name (names lower-case, no trailing dot);
 //   - the A side decides: AAAA failures never turn an A success into a failure, and once A
-//     has succeeded AAAA gets only a short grace period. A NOERROR answer without A but with
+//     has succeeded AAAA gets only a short grace period (as long as A took, at least 200 ms). A NOERROR answer without A but with
 //     AAAA is a success; without either it is DNS_NODATA;
 //   - servers are tried in order; the next is tried after a timeout, SERVFAIL, REFUSED,
 //     NOTIMP, FORMERR, another rcode, a malformed answer, a network error or a guard denial.
@@ -158,8 +158,8 @@ async function resolveWith(name: string, server: Endpoint, opts: ResolveOptions,
     let v6: ChainOutcome | undefined;
     if (v6Promise) {
       if (a.ok) {
-        // A is enough: AAAA gets as long again as A took (at least 50 ms), then is dropped.
-        const grace = Math.max(50, performance.now() - started);
+        // A is enough: AAAA gets as long again as A took (at least 200 ms), then is dropped.
+        const grace = Math.max(200, performance.now() - started);
         const timer = setTimeout(() => v6Controller.abort(new Error('grace')), grace);
         v6 = await v6Promise;
         clearTimeout(timer);

@@ -2,6 +2,7 @@
 // (CRL and OCSP, missing intermediates fetched from CA-issuer URLs), and the
 // reachability of the platform's revocation endpoints (DNS, TCP, HTTP).
 // I/O only; src/diagnosis/revocation-rules.ts decides what results mean.
+import { createHash, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { deadlineSignal } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
@@ -88,37 +89,114 @@ export interface ChainRevocationResult {
   readonly error?: CheckError;
 }
 
-let SYSTEM_ROOTS: x509.X509Certificate[] | undefined;
+/**
+ * A certificate with what the checks read from it, parsed once per DER (bounded memo): parsing and
+ * extension decoding dominate the cost of a cached check otherwise.
+ */
+interface Known {
+  readonly cert: x509.X509Certificate;
+  readonly hash: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serial: string;
+  readonly notAfter: string;
+  readonly info: RevocationInfo;
+  /** SHA-1 of the public key (hex), the key id of CRL/OCSP cache entries. */
+  readonly keyId: string;
+}
 
-/** Node's bundled roots, parsed once. */
-function systemRoots(): x509.X509Certificate[] {
+const KNOWN = new Map<string, Known>();
+const MAX_KNOWN = 2048;
+
+function known(der: Buffer, parsedCert?: x509.X509Certificate): Known {
+  const hash = createHash('sha256').update(der).digest('base64');
+  const hit = KNOWN.get(hash);
+  if (hit) return hit;
+  const cert = parsedCert ?? new x509.X509Certificate(der);
+  const k: Known = {
+    cert, hash, subject: cert.subject, issuer: cert.issuer, serial: cert.serialNumber, notAfter: cert.notAfter.toISOString(),
+    info: revocationInfo(cert), keyId: keyHash(certParts(der).spkiDer).toString('hex'),
+  };
+  if (KNOWN.size >= MAX_KNOWN) KNOWN.delete(KNOWN.keys().next().value ?? '');
+  KNOWN.set(hash, k);
+  return k;
+}
+
+type SubjectIndex = Map<string, Known[]>;
+
+function indexBySubject(certs: readonly Known[], into: SubjectIndex = new Map()): SubjectIndex {
+  for (const c of certs) {
+    const list = into.get(c.subject) ?? [];
+    list.push(c);
+    into.set(c.subject, list);
+  }
+  return into;
+}
+
+let SYSTEM_ROOTS: NodeX509Certificate[] | undefined;
+
+/**
+ * Issuers of `cert` among Node's bundled roots. Node's native parser screens the ~140 roots
+ * (checkIssued compares names); only matches are parsed with @peculiar/x509.
+ */
+function systemIssuers(cert: Known): Known[] {
   if (!SYSTEM_ROOTS) {
     SYSTEM_ROOTS = [];
     for (const pem of rootCertificates) {
       try {
-        SYSTEM_ROOTS.push(new x509.X509Certificate(pem));
+        SYSTEM_ROOTS.push(new NodeX509Certificate(pem));
       } catch {
-        // skip what this library cannot read
+        // skip what Node cannot read
       }
     }
   }
-  return SYSTEM_ROOTS;
+  let nodeCert: NodeX509Certificate;
+  try {
+    nodeCert = new NodeX509Certificate(Buffer.from(cert.cert.rawData));
+  } catch {
+    return [];
+  }
+  const out: Known[] = [];
+  for (const root of SYSTEM_ROOTS) {
+    if (!nodeCert.checkIssued(root)) continue;
+    try {
+      out.push(known(root.raw));
+    } catch {
+      // unreadable for x509: skip
+    }
+  }
+  return out;
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
+const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
+
+function pemBlocks(chainPem: readonly string[]): Buffer[] {
+  return chainPem.flatMap((text) => [...text.matchAll(PEM_CERT)].map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64')));
+}
 
 /** Splits PEM text (one or several blocks per entry) into certificates. */
 export function parsePemChain(chainPem: readonly string[]): x509.X509Certificate[] {
-  return chainPem.flatMap((text) => text.match(PEM_CERT) ?? []).map((block) => new x509.X509Certificate(block));
+  return pemBlocks(chainPem).map((der) => known(der).cert);
 }
 
-async function issues(issuer: x509.X509Certificate, cert: x509.X509Certificate): Promise<boolean> {
+/** Signature verdicts already computed, keyed by the two certificates' hashes (bounded). */
+const VERIFIED = new Map<string, boolean>();
+const MAX_VERIFIED = 4096;
+
+async function issues(issuer: Known, cert: Known): Promise<boolean> {
   if (issuer.subject !== cert.issuer) return false;
+  const key = `${issuer.hash} ${cert.hash}`;
+  const hit = VERIFIED.get(key);
+  if (hit !== undefined) return hit;
+  let ok: boolean;
   try {
-    return await cert.verify({ publicKey: issuer, signatureOnly: true });
+    ok = await cert.cert.verify({ publicKey: issuer.cert, signatureOnly: true });
   } catch {
-    return false;
+    ok = false;
   }
+  if (VERIFIED.size >= MAX_VERIFIED) VERIFIED.delete(VERIFIED.keys().next().value ?? '');
+  VERIFIED.set(key, ok);
+  return ok;
 }
 
 /** Checks the revocation status of every certificate of a chain (leaf first). Never throws. */
@@ -126,11 +204,11 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
   const started = performance.now();
   const seconds = (): number => Math.round(performance.now() - started) / 1000;
   const subject = opts.subject !== undefined ? { subject: opts.subject } : {};
-  let certs: x509.X509Certificate[];
-  let pool: x509.X509Certificate[];
+  let certs: Known[];
+  let pool: SubjectIndex;
   try {
-    certs = parsePemChain(chainPem);
-    pool = [...certs, ...parsePemChain(opts.extraCertificatesPem ?? []), ...(opts.systemRoots ?? true ? systemRoots() : [])];
+    certs = pemBlocks(chainPem).map((der) => known(der));
+    pool = indexBySubject([...certs, ...pemBlocks(opts.extraCertificatesPem ?? []).map((der) => known(der))]);
   } catch (err) {
     return { ok: false, ...subject, seconds: seconds(), certificates: [], issuerFetches: [],
       error: { code: 'PARSE_ERROR', message: `unreadable certificate: ${(err as Error).message.slice(0, 200)}` } };
@@ -147,18 +225,21 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
   const now = opts.now ?? (() => new Date(opts.cache?.now() ?? Date.now()));
 
   // Build the path leaf -> root, fetching issuers the server did not send.
-  const path: Array<{ cert: x509.X509Certificate; issuer?: x509.X509Certificate; source: CertificateRevocation['issuerSource'];
+  const path: Array<{ cert: Known; issuer?: Known; source: CertificateRevocation['issuerSource'];
     issuerIsRoot?: boolean }> = [];
   const issuerFetches: IssuerFetch[] = [];
-  let current: x509.X509Certificate | undefined = leaf;
+  let current: Known | undefined = leaf;
   while (current && path.length < 8) {
-    const cert: x509.X509Certificate = current;
+    const cert: Known = current;
     if (cert.subject === cert.issuer && await issues(cert, cert)) {
       path.push({ cert, source: 'self' });
       break;
     }
-    let issuer: x509.X509Certificate | undefined;
-    for (const candidate of pool) {
+    let issuer: Known | undefined;
+    const issuerName = cert.issuer;
+    let candidates = pool.get(issuerName) ?? [];
+    if (candidates.length === 0 && (opts.systemRoots ?? true)) candidates = systemIssuers(cert);
+    for (const candidate of candidates) {
       if (candidate !== cert && await issues(candidate, cert)) {
         issuer = candidate;
         break;
@@ -166,15 +247,16 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
     }
     let source: CertificateRevocation['issuerSource'] = issuer ? 'chain' : 'missing';
     if (!issuer && (opts.fetchMissingIssuers ?? true)) {
-      for (const url of revocationInfo(cert).caIssuersUrls.filter((u) => schemeOf(u) === 'http')) {
+      for (const url of cert.info.caIssuersUrls.filter((u) => schemeOf(u) === 'http')) {
         const got = await fetchIssuers(url, { ...fetchBase, timeoutMs: remaining() });
         const { certs: fetched, ...record } = got;
         issuerFetches.push(record);
-        for (const candidate of fetched) {
+        for (const fetchedCert of fetched) {
+          const candidate = known(Buffer.from(fetchedCert.rawData), fetchedCert);
           if (await issues(candidate, cert)) {
             issuer = candidate;
             source = 'aia';
-            pool.push(candidate);
+            indexBySubject([candidate], pool);
             break;
           }
         }
@@ -186,15 +268,17 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
     current = issuer;
   }
 
-  const certificates = await Promise.all(path.map(async ({ cert, issuer, source, issuerIsRoot }, position): Promise<CertificateRevocation> => {
-    const info = revocationInfo(cert);
+  const certificates = await Promise.all(path.map(async ({ cert: k, issuer: ik, source, issuerIsRoot }, position): Promise<CertificateRevocation> => {
+    const info = k.info;
+    const cert = k.cert;
+    const issuer = ik?.cert;
     const unsupportedUrls = [...info.crlUrls, ...info.ocspUrls].filter((u) => schemeOf(u) !== 'http');
     const base = {
-      position, subject: cert.subject, issuer: cert.issuer, serial: cert.serialNumber, notAfter: cert.notAfter.toISOString(),
+      position, subject: k.subject, issuer: k.issuer, serial: k.serial, notAfter: k.notAfter,
       selfSigned: source === 'self', info, issuerSource: source, ...(issuerIsRoot !== undefined ? { issuerIsRoot } : {}), unsupportedUrls,
     };
-    if (!issuer) return { ...base, crl: [], ocsp: [], status: 'unchecked' };
-    const issuerKeyId = keyHash(certParts(issuer.rawData).spkiDer).toString('hex');
+    if (!issuer || !ik) return { ...base, crl: [], ocsp: [], status: 'unchecked' };
+    const issuerKeyId = ik.keyId;
     const common = { ...fetchBase, timeoutMs: remaining(), now };
     const [crl, ocsp] = await Promise.all([
       Promise.all(info.crlUrls.filter((u) => schemeOf(u) === 'http').map((url) =>

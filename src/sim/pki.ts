@@ -268,11 +268,26 @@ export async function createSimPki(opts: SimPkiOptions = {}): Promise<SimPki> {
     const ca = caFor(serial);
     if (!ca) throw new Error(`serial ${serial} was not issued by this PKI`);
     ca.revoked.set(serial, { serialHex: serial, reason, date: second(date ?? new Date(clock().getTime() - 300_000)) });
+    revision++;
   }
 
+  // Generated CRLs are reused for a minute while nothing changes (the responders serve many requests).
+  const crlMemo = new Map<string, { at: number; der: Buffer }>();
+  let revision = 0;
+
   async function crl(which: 'root' | 'intermediate', crlOpts: CrlOptions = {}): Promise<Buffer> {
-    const ca = which === 'root' ? root : intermediate;
     const now = clock();
+    const key = [which, revision, crlOpts.badSignature ?? false, crlOpts.thisUpdate?.getTime(), crlOpts.nextUpdate?.getTime()].join('|');
+    const memo = crlMemo.get(key);
+    if (memo && Math.abs(now.getTime() - memo.at) < 60_000) return memo.der;
+    const der = await makeCrl(which, crlOpts, now);
+    if (crlMemo.size > 64) crlMemo.clear();
+    crlMemo.set(key, { at: now.getTime(), der });
+    return der;
+  }
+
+  async function makeCrl(which: 'root' | 'intermediate', crlOpts: CrlOptions, now: Date): Promise<Buffer> {
+    const ca = which === 'root' ? root : intermediate;
     const thisUpdate = second(crlOpts.thisUpdate ?? new Date(now.getTime() - 60_000));
     const result = await x509.X509CrlGenerator.create({
       issuer: ca.cert.subjectName, thisUpdate, nextUpdate: second(crlOpts.nextUpdate ?? new Date(thisUpdate.getTime() + DAY)),

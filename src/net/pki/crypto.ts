@@ -55,15 +55,34 @@ export function sha1(data: ArrayBuffer | ArrayBufferView): Buffer {
   return createHash('sha1').update(toBuffer(data)).digest();
 }
 
-/** The DER of a certificate's subject Name and public key, as an OCSP CertID needs them. */
-export function certParts(der: ArrayBuffer | ArrayBufferView): { subjectDer: Buffer; spkiDer: Buffer; publicKeyBits: Buffer } {
-  const cert = AsnConvert.parse(toBuffer(der), Certificate);
+export interface CertParts {
+  readonly subjectDer: Buffer;
+  readonly spkiDer: Buffer;
+  readonly publicKeyBits: Buffer;
+  /** The serial number's INTEGER content bytes, as an OCSP CertID carries them. */
+  readonly serialBytes: Buffer;
+}
+
+const PARTS = new Map<string, CertParts>();
+const MAX_PARTS = 2048;
+
+/** The DER of a certificate's subject Name, public key and serial, as an OCSP CertID needs them (memoised per DER). */
+export function certParts(der: ArrayBuffer | ArrayBufferView): CertParts {
+  const buf = toBuffer(der);
+  const key = createHash('sha256').update(buf).digest('base64');
+  const hit = PARTS.get(key);
+  if (hit) return hit;
+  const cert = AsnConvert.parse(buf, Certificate);
   const spki = cert.tbsCertificate.subjectPublicKeyInfo;
-  return {
+  const parts: CertParts = {
     subjectDer: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subject)),
     spkiDer: Buffer.from(AsnConvert.serialize(spki)),
     publicKeyBits: Buffer.from(spki.subjectPublicKey),
+    serialBytes: Buffer.from(cert.tbsCertificate.serialNumber),
   };
+  if (PARTS.size >= MAX_PARTS) PARTS.delete(PARTS.keys().next().value ?? '');
+  PARTS.set(key, parts);
+  return parts;
 }
 
 /** SHA-1 of the BIT STRING value of the subject public key (RFC 6960 issuerKeyHash, RFC 5280 key id method 1). */

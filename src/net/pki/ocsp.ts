@@ -3,7 +3,7 @@
 // delegated responder carrying id-kp-OCSPSigning), freshness and nonce.
 import { randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate as AsnCertificate, Extension as AsnExtension } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Extension as AsnExtension } from '@peculiar/asn1-x509';
 import {
   BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest,
   id_kp_OCSPSigning, id_pkix_ocsp_basic, id_pkix_ocsp_nonce,
@@ -27,12 +27,11 @@ export interface OcspRequestParts {
 
 export function certIdFor(cert: x509.X509Certificate, issuer: x509.X509Certificate): CertID {
   const issuerParts = certParts(issuer.rawData);
-  const leaf = AsnConvert.parse(toBuffer(cert.rawData), AsnCertificate);
   return new CertID({
     hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID_SHA1, parameters: null }),
     issuerNameHash: new OctetString(sha1(issuerParts.subjectDer)),
     issuerKeyHash: new OctetString(keyHash(issuerParts.spkiDer)),
-    serialNumber: leaf.tbsCertificate.serialNumber,
+    serialNumber: new Uint8Array(certParts(cert.rawData).serialBytes).buffer,
   });
 }
 
@@ -59,6 +58,32 @@ const sameId = (a: CertID, b: CertID): boolean =>
   && toBuffer(a.issuerNameHash.buffer).equals(toBuffer(b.issuerNameHash.buffer))
   && toBuffer(a.issuerKeyHash.buffer).equals(toBuffer(b.issuerKeyHash.buffer))
   && Buffer.from(a.serialNumber).equals(Buffer.from(b.serialNumber));
+
+/** Whether the issuer made this certificate an OCSP signer, memoised per (responder, issuer) pair; validity re-checked each time. */
+const DELEGATIONS = new Map<string, { eku: boolean; issued: boolean; subject: string; notBefore: Date; notAfter: Date }>();
+
+async function delegation(der: Buffer, issuer: x509.X509Certificate, now: Date): Promise<{ ok: boolean; detail?: string }> {
+  const key = `${sha1(der).toString('hex')} ${sha1(toBuffer(issuer.rawData)).toString('hex')}`;
+  let d = DELEGATIONS.get(key);
+  if (!d) {
+    const candidate = new x509.X509Certificate(der);
+    const eku = candidate.getExtension(x509.ExtendedKeyUsageExtension)?.usages.some((u) => u === id_kp_OCSPSigning) ?? false;
+    let issued = false;
+    try {
+      issued = candidate.issuer === issuer.subject && await candidate.verify({ publicKey: issuer, signatureOnly: true });
+    } catch {
+      issued = false;
+    }
+    d = { eku, issued, subject: candidate.subject, notBefore: candidate.notBefore, notAfter: candidate.notAfter };
+    if (DELEGATIONS.size >= 1024) DELEGATIONS.delete(DELEGATIONS.keys().next().value ?? '');
+    DELEGATIONS.set(key, d);
+  }
+  const inDate = d.notBefore <= now && d.notAfter >= now;
+  if (d.eku && d.issued && inDate) return { ok: true };
+  return { ok: false, detail: `responder certificate "${d.subject}" is not authorised: `
+    + [!d.eku && 'no id-kp-OCSPSigning', !d.issued && 'not issued by the certificate\'s issuer', !inDate && 'outside its validity']
+      .filter(Boolean).join(', ') };
+}
 
 type Evaluation = Omit<OcspCheck, 'kind' | 'url' | 'cached' | 'seconds' | 'method' | 'httpStatus' | 'bytes' | 'phases'>;
 
@@ -105,26 +130,15 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
     signer = 'issuer';
   } else {
     for (const asnCert of basic.certs ?? []) {
-      const candidate = new x509.X509Certificate(AsnConvert.serialize(asnCert));
-      const parts = certParts(candidate.rawData);
+      const der = Buffer.from(AsnConvert.serialize(asnCert));
+      const parts = certParts(der);
       if (!matchesRid(parts.subjectDer, parts.spkiDer)) continue;
-      const eku = candidate.getExtension(x509.ExtendedKeyUsageExtension);
-      const hasEku = eku?.usages.some((u) => u === id_kp_OCSPSigning) ?? false;
-      let issuedByIssuer = false;
-      try {
-        issuedByIssuer = candidate.issuer === expect.issuer.subject
-          && await candidate.verify({ publicKey: expect.issuer, signatureOnly: true });
-      } catch {
-        issuedByIssuer = false;
-      }
-      const inDate = candidate.notBefore <= expect.now && candidate.notAfter >= expect.now;
-      if (hasEku && issuedByIssuer && inDate) {
+      const auth = await delegation(der, expect.issuer, expect.now);
+      if (auth.ok) {
         signerSpki = parts.spkiDer;
         signer = 'delegated';
       } else {
-        signatureDetail = `responder certificate "${candidate.subject}" is not authorised: `
-          + [!hasEku && 'no id-kp-OCSPSigning', !issuedByIssuer && 'not issued by the certificate\'s issuer', !inDate && 'outside its validity']
-            .filter(Boolean).join(', ');
+        signatureDetail = auth.detail;
       }
       break;
     }

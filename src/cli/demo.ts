@@ -18,7 +18,7 @@ prints the report. Nothing leaves this machine: the address guard is fixed to
 Options:
   --scenario name     which scenario (default: healthy)
   --list-scenarios    list the scenarios and the findings each should produce
-  --timeout ms        deadline of each network check (default 1500)
+  --timeout ms        deadline of each network check (default: what the scenario needs, 1.5-3 s)
   --json              print the JSON document
   --no-color          no colour even on a terminal
   -h, --help          this help`;
@@ -59,8 +59,9 @@ export const demoCommand: Command = async (argv, io) => {
   const network = await startSimNetwork({ scenario, block: DEMO_BLOCK });
   try {
     // Only the simulated network's settings and the timeout: a user's MIPROBE_* must not steer the demo off loopback.
-    const config = await loadConfig({ env: {}, flags: mergeLayers({ timeoutMs: Number(values.timeout ?? 1500) }, network.configLayer()) });
-    const report = await runDiagnosis(network.fqdn, config, io.signal);
+    const timeoutMs = values.timeout !== undefined ? Number(values.timeout) : network.suggestedTimeoutMs;
+    const config = await loadConfig({ env: {}, flags: mergeLayers({ timeoutMs }, network.configLayer()) });
+    const report = await runDiagnosis(network.fqdn, config, network.secretsEnv(), io.signal);
     if (!values.json) {
       io.stdout.write(`Demo scenario "${scenario.name}": ${scenario.description}\n`);
       const got = [...new Set(report.findings.map((f) => f.id))].sort();

@@ -4,13 +4,12 @@ import { loadConfig, setPath } from '../config/load.js';
 import type { Config, ConfigLayer } from '../config/schema.js';
 import { diagnose } from '../diagnosis/diagnose.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
-import { HostNameError, parseTarget } from '../diagnosis/target.js';
 import { renderJson } from '../report/json.js';
 import { makeStyle, wantsColour } from '../report/style.js';
 import { renderText } from '../report/text.js';
 import { EXIT_CRITICAL, EXIT_OK, UsageError, type CliIo, type Command } from './io.js';
 import { parseCommandArgs } from './parse.js';
-import { probeContext, subnetFromConfig } from './runtime.js';
+import { diagnoseInput, probeContext, targetFromArgument } from './runtime.js';
 
 export const DIAGNOSE_USAGE = `Usage: miprobe diagnose <fqdn> [options]
 
@@ -24,6 +23,21 @@ Options:
   --timeout ms             deadline of each network check (default 5000)
   --allow-cidr cidr        only contact addresses in these ranges (repeatable; env MIPROBE_ALLOW_CIDRS)
   --config file            YAML or JSON config file (env MIPROBE_CONFIG)
+
+Data path:
+  --login mode             none (default) | dummy (an invalid user: 18456 proves the path to
+                           the engine; rate-limited) | sql | token
+  --user name              SQL login for --login sql
+  --password-file file     its password (or env MIPROBE_PASSWORD); never printed
+  --token-file file        access token for --login token (or env MIPROBE_TOKEN)
+  --ca-file pem            extra trusted root certificates
+  --strict                 TDS 8.0 strict encryption (TLS first, ALPN tds/8.0)
+  --public                 also probe the public endpoint <mi>.public.<zone>...:3342
+
+Revocation and management endpoint:
+  --no-revocation          skip the CRL/OCSP checks
+  --revocation-url url     platform revocation endpoint to check (repeatable; replaces the default list)
+  --scan-ports list        also check these ports on the management endpoint, e.g. 1-1024,8080
   --json                   print the JSON document (schema: config/report.schema.json)
   --no-color               no colour even on a terminal
   -h, --help               this help
@@ -37,6 +51,16 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'allow-cidr': { type: 'string', multiple: true },
   config: { type: 'string' },
+  login: { type: 'string' },
+  user: { type: 'string' },
+  'password-file': { type: 'string' },
+  'token-file': { type: 'string' },
+  'ca-file': { type: 'string' },
+  strict: { type: 'boolean' },
+  public: { type: 'boolean' },
+  'no-revocation': { type: 'boolean' },
+  'revocation-url': { type: 'string', multiple: true },
+  'scan-ports': { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -55,6 +79,13 @@ export function flagLayer(values: Values): ConfigLayer {
     layer.timeoutMs = Number(values.timeout);
   }
   if (values['allow-cidr']) layer.allowCidrs = values['allow-cidr'];
+  const probe: Array<[string, unknown]> = [
+    ['login', values.login], ['user', values.user], ['passwordFile', values['password-file']], ['tokenFile', values['token-file']],
+    ['caFile', values['ca-file']], ['strict', values.strict], ['public', values.public],
+    ['revocation', values['no-revocation'] ? false : undefined], ['revocationUrls', values['revocation-url']],
+    ['scanPorts', values['scan-ports']],
+  ];
+  for (const [key, value] of probe) if (value !== undefined) setPath(layer, ['probe', key], value);
   return layer;
 }
 
@@ -62,16 +93,12 @@ export function printReport(report: DiagnosisReport, json: boolean, noColor: boo
   io.stdout.write(json ? renderJson(report) : renderText(report, makeStyle(!noColor && wantsColour(io.stdout, io.env))));
 }
 
-export async function runDiagnosis(fqdn: string, config: Config, signal?: AbortSignal): Promise<DiagnosisReport> {
-  let target;
-  try {
-    target = parseTarget(fqdn);
-  } catch (err) {
-    if (err instanceof HostNameError) throw new UsageError(err.message);
-    throw err;
-  }
-  const ctx = await probeContext(config, signal);
-  return diagnose({ target, subnet: subnetFromConfig(config), requiredNames: config.dns.requiredNames }, ctx);
+/** `env` supplies the secrets (MIPROBE_PASSWORD, MIPROBE_TOKEN) when no file is configured. */
+export async function runDiagnosis(fqdn: string, config: Config, env: Readonly<Record<string, string | undefined>>,
+  signal?: AbortSignal): Promise<DiagnosisReport> {
+  const target = targetFromArgument(fqdn);
+  const [input, ctx] = await Promise.all([diagnoseInput(target, config, env), probeContext(config, signal)]);
+  return diagnose(input, ctx);
 }
 
 export const diagnoseCommand: Command = async (argv, io) => {
@@ -85,7 +112,7 @@ export const diagnoseCommand: Command = async (argv, io) => {
       'miprobe diagnose <mi>.<zone>.database.windows.net');
   }
   const config = await loadConfig({ file: values.config, env: io.env, flags: flagLayer(values) });
-  const report = await runDiagnosis(positionals[0] as string, config, io.signal);
+  const report = await runDiagnosis(positionals[0] as string, config, io.env, io.signal);
   printReport(report, values.json === true, values['no-color'] === true, io);
   return report.verdict === 'failing' ? EXIT_CRITICAL : EXIT_OK;
 };

@@ -6,6 +6,10 @@ import { parseEndpoint, type Endpoint } from '../net/endpoint.js';
 import { AddressGuard } from '../net/guard.js';
 import type { Config } from '../config/schema.js';
 import type { ProbeContext, ResolverSpec } from '../probes/context.js';
+import { readCaFile, readLoginSecrets } from '../config/secrets.js';
+import { ALL_CHECKS, type DiagnoseInput } from '../diagnosis/diagnose.js';
+import { HostNameError, parseTarget, type TargetName } from '../diagnosis/target.js';
+import { parsePortSpec } from '../probes/port-scan.js';
 import { UsageError } from './io.js';
 
 export function guardFromConfig(config: Config): AddressGuard {
@@ -42,5 +46,37 @@ export async function probeContext(config: Config, signal?: AbortSignal): Promis
     signal,
     resolvers: await resolversFromConfig(config),
     dnsRetries: config.dns.retries,
+  };
+}
+
+/** Parses the host name; a malformed one is a usage error (exit 2). */
+export function targetFromArgument(fqdn: string): TargetName {
+  try {
+    return parseTarget(fqdn);
+  } catch (err) {
+    if (err instanceof HostNameError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Everything a diagnosis of `target` needs from the config, secrets and CA file read here. */
+export async function diagnoseInput(target: TargetName, config: Config, env: Readonly<Record<string, string | undefined>>,
+  checks?: DiagnoseInput['checks']): Promise<DiagnoseInput> {
+  const p = config.probe;
+  const [secrets, ca] = await Promise.all([readLoginSecrets(p, env), readCaFile(p.caFile)]);
+  const wanted = new Set(checks ?? ALL_CHECKS);
+  if (!p.revocation) wanted.delete('revocation');
+  if (!p.managementPorts) wanted.delete('management');
+  let scanPorts: number[] | undefined;
+  try {
+    scanPorts = p.scanPorts ? parsePortSpec(p.scanPorts) : undefined;
+  } catch (err) {
+    throw new UsageError(`--scan-ports: ${(err as Error).message}`);
+  }
+  return {
+    target, subnet: subnetFromConfig(config), requiredNames: config.dns.requiredNames, checks: wanted,
+    dataPath: { login: p.login, user: p.user, ...secrets, ca, strict: p.strict, public: p.public },
+    revocationUrls: p.revocationUrls,
+    ...(scanPorts ? { scanPorts } : {}),
   };
 }

@@ -1,16 +1,28 @@
 // The plan: what to probe, growing as discoveries arrive. The DNS answer
-// yields the CNAME target, which yields the management host; independent
-// probes run concurrently, so a diagnosis lasts as long as its slowest path.
+// yields the address and the CNAME target; the address yields the data path,
+// whose TLS chain yields the revocation checks; the CNAME target yields the
+// management host, which yields its ports. Independent branches run
+// concurrently, so a diagnosis lasts as long as its slowest path.
 import type { Cidr } from '../net/address.js';
+import { resolve } from '../net/dns/resolve.js';
+import { fromDnsResolve } from '../net/pki/http.js';
 import { probeDnsCoverage } from '../probes/dns-coverage.js';
-import { probeNameResolution, probeWithFailover } from '../probes/dns.js';
+import { probeNameResolution, probeWithFailover, type ResolverAnswer } from '../probes/dns.js';
 import type { ProbeContext } from '../probes/context.js';
+import { managementNotApplicable, probeManagementPorts, type ManagementPortsResult } from '../probes/management-ports.js';
+import { checkChainRevocation, DEFAULT_REVOCATION_ENDPOINTS, probeRevocationEndpoints, type RevocationReport } from '../probes/revocation.js';
+import { RevocationCache } from '../net/pki/cache.js';
+import type { DataPathResult } from '../probes/datapath.js';
+import { VERSION } from '../version.js';
 import type { CheckLine } from './check.js';
+import { dataPathChecks, dataPathFindings } from './datapath-rules.js';
+import { runDataPath, type DataPathRun, type DataPathSettings } from './datapath-plan.js';
 import { dnsChecks, dnsFindings, type ManagementLookup } from './dns-rules.js';
 import { sortFindings, verdictOf, type Finding } from './finding.js';
-import { REPORT_SCHEMA_VERSION, type DiagnosisReport, type ManagementEndpointReport, type ResolverReport } from './report.js';
+import { managementChecks, managementFindings } from './management-rules.js';
+import { REPORT_SCHEMA_VERSION, type DataPathReport, type DiagnosisReport, type ManagementEndpointReport, type ResolverReport } from './report.js';
+import { revocationChecks, revocationFindings } from './revocation-rules.js';
 import { managementHostFromChain, type TargetName } from './target.js';
-import { VERSION } from '../version.js';
 
 /** The parts of a diagnosis; name resolution always runs, the others can be chosen (the agent schedules them apart). */
 export type CheckKind = 'dataPath' | 'management' | 'revocation';
@@ -23,9 +35,25 @@ export interface DiagnoseInput {
   readonly requiredNames: readonly string[];
   /** Which checks beyond name resolution to run; default all. */
   readonly checks?: ReadonlySet<CheckKind> | undefined;
+  /** How to probe the data path; default: no login, TDS 7.x, no public endpoint. */
+  readonly dataPath?: DataPathSettings | undefined;
+  /** Platform revocation endpoints to check for reachability; default DEFAULT_REVOCATION_ENDPOINTS. */
+  readonly revocationUrls?: readonly string[] | undefined;
+  /** Extra ports to check on the management endpoint (--scan-ports). */
+  readonly scanPorts?: readonly number[] | undefined;
 }
 
-async function lookUpManagement(answers: Awaited<ReturnType<typeof probeNameResolution>>, ctx: ProbeContext): Promise<ManagementLookup | undefined> {
+const DEFAULT_DATA_PATH: DataPathSettings = { login: 'none', strict: false, public: false };
+
+/** One cache per process: repeated checks (the agent) cost no fetch until a CRL's or OCSP answer's nextUpdate. */
+const revocationCache = new RevocationCache();
+
+/** The address the application would use: the first answer, in resolver order (system/custom before Azure). */
+function chosenAddress(answers: readonly ResolverAnswer[]): string | undefined {
+  return answers.find((a) => a.result.ok && a.result.addresses.length > 0)?.result.addresses[0];
+}
+
+async function lookUpManagement(answers: readonly ResolverAnswer[], ctx: ProbeContext): Promise<ManagementLookup | undefined> {
   const first = answers.find((a) => a.result.ok);
   if (!first) return undefined;
   const derived = managementHostFromChain(first.result.chain.filter((h) => h.type === 'CNAME').map((h) => h.data));
@@ -43,20 +71,89 @@ function managementReport(m: ManagementLookup | undefined, anyAnswer: boolean, t
   return { present: false, reason: 'no ".vnet" label in the CNAME chain: the instance uses the architecture of the November 2022 feature wave (no management endpoint), or the name is not a VNet-local managed instance name' };
 }
 
+async function runManagementPorts(m: ManagementLookup | undefined, report: ManagementEndpointReport, input: DiagnoseInput,
+  ctx: ProbeContext): Promise<ManagementPortsResult> {
+  if (!report.present) return managementNotApplicable(report.reason);
+  const address = m?.result.addresses[0];
+  if (!m || address === undefined) return managementNotApplicable(`the management endpoint ${report.host} did not resolve`);
+  return probeManagementPorts(address, { host: m.host, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
+    ...(input.scanPorts ? { scanPorts: input.scanPorts } : {}) });
+}
+
+/** The TLS chains the data path saw, each named by what presented it. */
+function chainsOf(run: DataPathRun): Array<{ subject: string; pem: string[] }> {
+  const pick = (p: DataPathResult | undefined, subject: string): Array<{ subject: string; pem: string[] }> => {
+    const tls = p?.tls;
+    const info = tls ? (tls.ok ? tls : tls.info) : undefined;
+    return info && info.chain.length > 0 ? [{ subject, pem: info.chain.map((c) => c.pem) }] : [];
+  };
+  const e = run.evidence;
+  return [...pick(e.path, 'gateway'), ...pick(e.redirect?.path, 'redirect node'), ...pick(e.public, 'public endpoint')];
+}
+
+function dataPathReport(run: DataPathRun): DataPathReport {
+  const e = run.evidence;
+  return { ...e.path, ...(e.login ? { login: e.login } : {}), ...(e.redirect ? { redirect: e.redirect } : {}),
+    ...(e.public ? { public: e.public } : {}), ...(run.publicName ? { publicName: run.publicName } : {}) };
+}
+
 export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise<DiagnosisReport> {
   const startedAt = new Date();
   const started = performance.now();
   const { target } = input;
+  const checks = input.checks ?? ALL_CHECKS;
+  const hostResolver = fromDnsResolve(resolve, { servers: ctx.resolvers.map((r) => r.endpoint), guard: ctx.guard, retries: ctx.dnsRetries });
 
-  const [answers, coverage] = await Promise.all([
-    probeNameResolution(target.fqdn, ctx),
-    probeDnsCoverage(input.requiredNames, ctx),
-  ]);
-  const management = await lookUpManagement(answers, ctx);
+  // Branches that need nothing but the resolvers start at once.
+  const answersP = probeNameResolution(target.fqdn, ctx);
+  const coverageP = probeDnsCoverage(input.requiredNames, ctx);
+  const endpointsP = checks.has('revocation')
+    ? probeRevocationEndpoints(input.revocationUrls ?? DEFAULT_REVOCATION_ENDPOINTS, { resolve: hostResolver, guard: ctx.guard,
+      timeoutMs: ctx.timeoutMs, signal: ctx.signal })
+    : undefined;
 
-  const evidence = { target, answers, coverage, management, subnet: input.subnet };
-  const findings: Finding[] = dnsFindings(evidence);
-  const checks: CheckLine[] = dnsChecks(evidence);
+  const answers = await answersP;
+  const address = chosenAddress(answers);
+  const anyAnswer = answers.some((a) => a.result.ok);
+
+  const managementP = lookUpManagement(answers, ctx).then(async (m) => {
+    const report = managementReport(m, anyAnswer, target);
+    const ports = checks.has('management') ? await runManagementPorts(m, report, input, ctx) : undefined;
+    return { lookup: m, report, ports };
+  });
+  const dataPathP = checks.has('dataPath') && address !== undefined
+    ? runDataPath(target, address, input.dataPath ?? DEFAULT_DATA_PATH, ctx).then(async (run) => {
+      const chains = checks.has('revocation')
+        ? await Promise.all(chainsOf(run).map((c) => checkChainRevocation(c.pem, { subject: c.subject, guard: ctx.guard,
+          timeoutMs: ctx.timeoutMs, signal: ctx.signal, resolve: hostResolver, cache: revocationCache,
+          ...(input.dataPath?.ca ? { extraCertificatesPem: [input.dataPath.ca] } : {}) })))
+        : [];
+      return { run, chains };
+    })
+    : undefined;
+
+  const [coverage, management, dataPath, endpoints] = await Promise.all([coverageP, managementP, dataPathP, endpointsP]);
+
+  const dnsEvidence = { target, answers, coverage, management: management.lookup, subnet: input.subnet };
+  const findings: Finding[] = dnsFindings(dnsEvidence);
+  const checkLines: CheckLine[] = dnsChecks(dnsEvidence);
+
+  if (dataPath) {
+    findings.push(...dataPathFindings(dataPath.run.evidence), ...dataPath.run.extraFindings);
+    checkLines.push(...dataPathChecks(dataPath.run.evidence));
+  } else if (checks.has('dataPath')) {
+    checkLines.push({ name: 'Data path', status: 'skip', detail: 'the instance name did not resolve to an address' });
+  }
+  if (management.ports) {
+    findings.push(...managementFindings(management.ports));
+    checkLines.push(...managementChecks(management.ports));
+  }
+  let revocation: RevocationReport | undefined;
+  if (endpoints) {
+    revocation = { chains: dataPath?.chains ?? [], endpoints };
+    findings.push(...revocationFindings(revocation));
+    checkLines.push(...revocationChecks(revocation));
+  }
 
   const dns: ResolverReport[] = answers.map(({ server, role, result: r }) => ({
     server, role, ok: r.ok, chain: r.chain, addresses: r.addresses, canonicalName: r.canonicalName, transport: r.transport,
@@ -73,9 +170,12 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
     durationSeconds: Math.round(performance.now() - started) / 1000,
     verdict: verdictOf(sorted),
     dns,
-    managementEndpoint: managementReport(management, answers.some((a) => a.result.ok), target),
+    managementEndpoint: management.report,
     dnsCoverage: coverage,
-    checks,
+    ...(dataPath ? { dataPath: dataPathReport(dataPath.run) } : {}),
+    ...(management.ports ? { managementFirewall: management.ports } : {}),
+    ...(revocation ? { revocation } : {}),
+    checks: checkLines,
     findings: sorted,
   };
 }

@@ -1,6 +1,11 @@
 // The diagnosis document: what `diagnose --json` prints (schema in
 // config/report.schema.json) and what the text renderer and metrics read.
 import type { DnsHop, DnsError } from '../net/dns/types.js';
+import type { DataPathResult } from '../probes/datapath.js';
+import type { LoginResult } from '../probes/login.js';
+import type { ManagementPortsResult } from '../probes/management-ports.js';
+import type { RedirectResult } from '../probes/redirect.js';
+import type { RevocationReport } from '../probes/revocation.js';
 import type { CheckLine } from './check.js';
 import type { Finding, Verdict } from './finding.js';
 import type { TargetKind } from './target.js';
@@ -31,6 +36,14 @@ export interface DnsCoverageReport {
   readonly seconds: number;
 }
 
+/** The data path as probed: TCP, PRELOGIN, TLS (chain as PEM) to the resolved address, then login, redirect, public endpoint. */
+export type DataPathReport = DataPathResult & {
+  readonly login?: LoginResult;
+  readonly redirect?: RedirectResult;
+  readonly public?: DataPathResult;
+  readonly publicName?: { readonly host: string; readonly addresses: readonly string[]; readonly error?: string };
+};
+
 export interface DiagnosisReport {
   readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
   readonly tool: { readonly name: 'miprobe'; readonly version: string };
@@ -44,6 +57,9 @@ export interface DiagnosisReport {
   readonly dns: readonly ResolverReport[];
   readonly managementEndpoint: ManagementEndpointReport;
   readonly dnsCoverage: readonly DnsCoverageReport[];
+  readonly dataPath?: DataPathReport;
+  readonly managementFirewall?: ManagementPortsResult;
+  readonly revocation?: RevocationReport;
   readonly checks: readonly CheckLine[];
   readonly findings: readonly Finding[];
 }

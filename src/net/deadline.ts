@@ -17,7 +17,7 @@ export class TimeoutError extends Error {
 
 /** One signal that aborts at the deadline or when the parent aborts. */
 export function deadlineSignal(opts: NetOptions): AbortSignal {
-  const timeout = AbortSignal.timeout(Math.max(1, opts.timeoutMs));
+  const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(opts.timeoutMs)));
   return opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
 }
 

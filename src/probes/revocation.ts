@@ -37,7 +37,7 @@ export interface RevocationCheckOptions {
   /** Deadline of the whole chain check, ms. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
-  /** Host name resolution for CRL/OCSP/AIA hosts. Default: the system resolver. */
+  /** Host name resolution for CRL/OCSP/AIA hosts (miprobe's resolver; there is no system fallback, it would bypass the guard). */
   readonly resolve?: HostResolver;
   /** Shared across checks so repeated checks cost no fetch until nextUpdate. */
   readonly cache?: RevocationCache;

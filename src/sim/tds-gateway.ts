@@ -11,7 +11,6 @@
 //
 // Like the real gateway it routes by name: the TLS SNI or, without SNI, the
 // LOGIN7 ServerName must be `instanceName` (when set), else error 40532.
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
@@ -35,7 +34,7 @@ export type TdsBehaviour =
   | 'strict-only'           // closes 7.x connections; only TDS 8 strict works
   | 'slow-prelogin'         // answers PRELOGIN after `slowMs`
   | 'reset-after-prelogin'  // answers PRELOGIN, then resets the connection
-  | 'garbage'               // answers PRELOGIN with random bytes
+  | 'garbage'               // answers PRELOGIN like a web server would (not TDS)
   | 'absurd-length'         // answers with a packet header claiming 65,535 bytes, then nothing
   | 'silent';               // accepts TCP, never answers
 
@@ -240,7 +239,8 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
     stats.prelogins++;
     if (behaviour === 'slow-prelogin') await sleep(opts.slowMs ?? 5000, signal);
     if (behaviour === 'garbage') {
-      socket.write(randomBytes(512));
+      // Another service on the port: what a web server says to bytes it does not understand.
+      socket.write('HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<html><body>400 Bad Request</body></html>\r\n');
       return;
     }
     if (behaviour === 'absurd-length') {

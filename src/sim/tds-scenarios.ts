@@ -54,7 +54,7 @@ export const TDS_SCENARIOS: readonly TdsScenario[] = [
     behaviour: 'slow-prelogin', cert: 'valid', login: 'dummy', expected: ['TDS-001', 'LOGIN-006'] },
   { name: 'reset-after-prelogin', description: 'The connection is reset right after the PRELOGIN answer (inspecting firewall)',
     behaviour: 'reset-after-prelogin', cert: 'valid', login: 'dummy', expected: ['TLS-001', 'LOGIN-007'] },
-  { name: 'garbage', description: 'The service on the port answers PRELOGIN with random bytes',
+  { name: 'garbage', description: 'Another service (a web server) listens on the port and answers PRELOGIN with HTTP',
     behaviour: 'garbage', cert: 'valid', login: 'none', expected: ['TDS-003'] },
   { name: 'absurd-length', description: 'The answer is a packet header claiming 65,535 bytes and no body',
     behaviour: 'absurd-length', cert: 'valid', login: 'none', expected: ['TDS-003'] },

@@ -14,7 +14,7 @@ async function diagnoseScenario(name: string, index: number, timeoutMs = 800) {
   const network = await startSimNetwork({ scenario, block: `127.${BLOCK_BASE}.${index}` });
   try {
     const config = await loadConfig({ env: {}, flags: mergeLayers({ timeoutMs }, network.configLayer()) });
-    return { scenario, network, report: await runDiagnosis(network.fqdn, config) };
+    return { scenario, network, report: await runDiagnosis(network.fqdn, config, network.secretsEnv()) };
   } finally {
     await network.close();
   }

@@ -9,7 +9,6 @@ import type { ResolveOptions, ResolveResult } from '../dns/types.js';
 import { deadlineSignal, secondsSince } from '../deadline.js';
 import type { AddressGuard } from '../guard.js';
 import { tcpConnect, type TcpErrorCode } from '../tcp.js';
-import { lookup } from 'node:dns/promises';
 
 export interface HostResolution {
   readonly addresses: readonly string[];
@@ -18,24 +17,6 @@ export interface HostResolution {
 
 /** Resolves a host name to addresses; never throws. */
 export type HostResolver = (host: string, opts: { readonly timeoutMs: number; readonly signal: AbortSignal }) => Promise<HostResolution>;
-
-/** The operating system's resolver (getaddrinfo), bounded by the deadline. */
-export const systemResolver: HostResolver = async (host, opts) => {
-  try {
-    const answer = await Promise.race([
-      lookup(host, { all: true, verbatim: true }),
-      new Promise<never>((_, reject) => {
-        if (opts.signal.aborted) reject(new Error('aborted'));
-        opts.signal.addEventListener('abort', () => reject(new Error(`no answer within ${opts.timeoutMs} ms`)), { once: true });
-      }),
-    ]);
-    return { addresses: answer.map((a) => a.address) };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const code = e.code === 'ENOTFOUND' ? 'DNS_NXDOMAIN' : e.message.startsWith('no answer') ? 'DNS_TIMEOUT' : 'DNS_ERROR';
-    return { addresses: [], error: { code, message: e.message } };
-  }
-};
 
 /** Adapts miprobe's own DNS client (src/net/dns/resolve.ts) to a HostResolver. */
 export function fromDnsResolve(
@@ -129,8 +110,10 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
   if (isIP(host)) {
     addresses = [host];
   } else {
+    // No fallback to the system resolver: its queries would bypass the address guard.
+    if (!opts.resolve) return fail('DNS_FAILED', `no resolver configured to look up ${host}`);
     const t = performance.now();
-    const res = await (opts.resolve ?? systemResolver)(host, { timeoutMs: remaining(), signal });
+    const res = await opts.resolve(host, { timeoutMs: remaining(), signal });
     const ok = res.addresses.length > 0;
     phases.dns = { ok, seconds: secondsSince(t), addresses: [...res.addresses],
       ...(ok ? {} : { error: res.error ? `${res.error.code}: ${res.error.message}` : 'no address' }) };

@@ -33,6 +33,10 @@ export const Status = {
   RESET_CONNECTION: 0x08,
 } as const;
 
+const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(PacketType));
+/** Status bits MS-TDS 2.2.3.1.2 defines (EOM, IGNORE, RESETCONNECTION, RESETCONNECTIONSKIPTRAN, and 0x04 for events). */
+const KNOWN_STATUS_BITS = 0x1f;
+
 export const HEADER_LENGTH = 8;
 /** Default negotiated packet size before LOGIN7 (MS-TDS: 4096). */
 export const DEFAULT_PACKET_SIZE = 4096;
@@ -44,7 +48,7 @@ export const DEFAULT_MESSAGE_CAP = 1024 * 1024;
 export type TdsFramingCode =
   | 'TDS_BAD_LENGTH'   // length field < 8 or > the packet-size limit
   | 'TDS_TOO_LARGE'    // reassembled message above the cap
-  | 'TDS_BAD_TYPE'     // packet type changed in the middle of a message
+  | 'TDS_BAD_TYPE'     // an unknown packet type, or the type changed in the middle of a message
   | 'TDS_MALFORMED'    // a payload that does not decode
   | 'TDS_CLOSED'       // the peer closed before a whole message arrived
   | 'TDS_TIMEOUT'      // no whole message before the deadline
@@ -136,6 +140,12 @@ export class TdsMessageDecoder {
     for (;;) {
       if (this.bufferedBytes < HEADER_LENGTH) break;
       const head = this.peek(HEADER_LENGTH);
+      // Judge the header as soon as it is here: a peer that is not speaking TDS (a web server, random
+      // bytes) is recognised at once instead of after waiting for a body its "length" promised.
+      const headType = head[0] ?? 0;
+      if (!KNOWN_TYPES.has(headType) || ((head[1] ?? 0) & ~KNOWN_STATUS_BITS) !== 0) {
+        throw new TdsProtocolError('TDS_BAD_TYPE', `not a TDS packet header (type 0x${hex(headType)}, status 0x${hex(head[1] ?? 0)})`);
+      }
       const length = head.readUInt16BE(2);
       if (length < HEADER_LENGTH || length > this.maxPacket) {
         throw new TdsProtocolError('TDS_BAD_LENGTH',

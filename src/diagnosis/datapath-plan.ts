@@ -1,0 +1,66 @@
+// The data-path part of the plan: from the resolved address to TCP,
+// PRELOGIN and TLS, the login (when asked), the redirect the login reveals,
+// and the public endpoint (when asked). The path probe and the login run
+// concurrently; the redirect waits for the login, the public endpoint for
+// its own name.
+import { probeDataPath, type DataPathResult } from '../probes/datapath.js';
+import { probeLogin, type LoginMode } from '../probes/login.js';
+import { dnsHostResolver, probeRedirect } from '../probes/redirect.js';
+import { probeWithFailover } from '../probes/dns.js';
+import type { ProbeContext } from '../probes/context.js';
+import { DATAPATH } from './catalog/datapath.js';
+import type { DataPathEvidence } from './datapath-rules.js';
+import { finding, type Finding } from './finding.js';
+import type { TargetName } from './target.js';
+
+export interface DataPathSettings {
+  readonly login: LoginMode;
+  readonly user?: string | undefined;
+  /** Secrets: used for the login only, never put in a result. */
+  readonly password?: string | undefined;
+  readonly token?: string | undefined;
+  /** Extra trusted roots (PEM). */
+  readonly ca?: string | undefined;
+  readonly strict: boolean;
+  readonly public: boolean;
+}
+
+export interface DataPathRun {
+  readonly evidence: DataPathEvidence & { readonly path: DataPathResult };
+  /** The public endpoint name and what resolving it gave, when --public. */
+  readonly publicName?: { readonly host: string; readonly addresses: readonly string[]; readonly error?: string };
+  readonly extraFindings: readonly Finding[];
+}
+
+async function probePublic(target: TargetName, s: DataPathSettings, ctx: ProbeContext)
+  : Promise<{ path?: DataPathResult; name?: DataPathRun['publicName']; findings: Finding[] }> {
+  const host = target.publicName;
+  if (!s.public || !host || target.kind !== 'vnet-local') return { findings: [] };
+  const resolved = await probeWithFailover(host, ctx);
+  const address = resolved.addresses[0];
+  if (!resolved.ok || address === undefined) {
+    const error = resolved.error ? `${resolved.error.code}: ${resolved.error.message}` : 'no address';
+    return { name: { host, addresses: [], error }, findings: [finding(DATAPATH.publicUnresolved, `${host}: ${error}`)] };
+  }
+  const path = await probeDataPath({ host, address, port: 3342, strict: s.strict, ca: s.ca, guard: ctx.guard,
+    timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+  return { path, name: { host, addresses: resolved.addresses }, findings: [] };
+}
+
+export async function runDataPath(target: TargetName, address: string, s: DataPathSettings, ctx: ProbeContext): Promise<DataPathRun> {
+  const common = { host: target.fqdn, strict: s.strict, ca: s.ca, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal };
+  const resolveHost = dnsHostResolver({ servers: ctx.resolvers.map((r) => r.endpoint), guard: ctx.guard, retries: ctx.dnsRetries,
+    timeoutMs: ctx.timeoutMs });
+  const [path, login, pub] = await Promise.all([
+    probeDataPath({ ...common, address, port: target.port }),
+    s.login === 'none' ? undefined : probeLogin({ ...common, mode: s.login, address, port: target.port, user: s.user,
+      password: s.password, token: s.token, resolveHost }),
+    probePublic(target, s, ctx),
+  ]);
+  const redirect = login?.routing ? await probeRedirect({ ...common, routing: login.routing, resolveHost }) : undefined;
+  return {
+    evidence: { path, ...(login ? { login } : {}), ...(redirect ? { redirect } : {}), ...(pub.path ? { public: pub.path } : {}) },
+    ...(pub.name ? { publicName: pub.name } : {}),
+    extraFindings: pub.findings,
+  };
+}

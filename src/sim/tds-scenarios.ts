@@ -27,7 +27,7 @@ export interface TdsScenario {
 }
 
 /** The simulated engine's SQL login (a demo value, not a secret). */
-export const SIM_SQL_LOGIN = { user: 'miprobe', password: 'miprobe' } as const;
+export const SIM_SQL_LOGIN = { user: 'miprobe', password: 'Sim-Passw0rd-4-demo' } as const;
 
 export const TDS_SCENARIOS: readonly TdsScenario[] = [
   { name: 'proxy-healthy', description: 'Proxy connection type: PRELOGIN, TLS in TDS 7.x, dummy login rejected by the engine with 18456',

@@ -1,19 +1,23 @@
-// Every DNS scenario of the simulated network, diagnosed over real sockets,
-// produces exactly the findings it names.
+// Every scenario of the simulated network (DNS, gateway, PKI, management
+// ports), diagnosed over real sockets, produces exactly the findings it names.
 import t from 'tap';
 import { loadConfig, mergeLayers } from '../../src/config/load.js';
 import { runDiagnosis } from '../../src/cli/diagnose.js';
 import { SCENARIOS, findScenario } from '../../src/sim/scenarios.js';
 import { startSimNetwork } from '../../src/sim/network.js';
+import { resetLoginRateLimit } from '../../src/probes/login.js';
+import { SIM_SQL_LOGIN } from '../../src/sim/tds-scenarios.js';
 
 const BLOCK_BASE = 110; // 127.110.<i>.0/24, one block per scenario
 
-async function diagnoseScenario(name: string, index: number, timeoutMs = 800) {
+async function diagnoseScenario(name: string, index: number, timeoutMs?: number) {
   const scenario = findScenario(name);
   if (!scenario) throw new Error(`no scenario ${name}`);
+  // Each scenario is a new simulated instance; the dummy-login rate limit is per process.
+  resetLoginRateLimit();
   const network = await startSimNetwork({ scenario, block: `127.${BLOCK_BASE}.${index}` });
   try {
-    const config = await loadConfig({ env: {}, flags: mergeLayers({ timeoutMs }, network.configLayer()) });
+    const config = await loadConfig({ env: {}, flags: mergeLayers({ timeoutMs: timeoutMs ?? network.suggestedTimeoutMs }, network.configLayer()) });
     return { scenario, network, report: await runDiagnosis(network.fqdn, config, network.secretsEnv()) };
   } finally {
     await network.close();
@@ -44,7 +48,15 @@ t.test('healthy: the whole chain, the management endpoint and coverage are repor
   t.equal(report.dnsCoverage.length, 1, 'the azure resolver is not held to the custom-DNS list');
   t.equal(report.dnsCoverage[0]?.checked, 16);
   t.same(report.dnsCoverage[0]?.failures, []);
-  t.ok(report.durationSeconds < 2, `took ${report.durationSeconds} s`);
+  t.ok(report.durationSeconds < 3, `took ${report.durationSeconds} s`);
+  t.match(report.dataPath, { address: '127.110.40.4', port: 1433, tcp: { ok: true, state: 'open' }, prelogin: { ok: true, encryption: 'ENCRYPT_ON' },
+    tls: { ok: true, trusted: true, hostnameMatch: true }, login: { mode: 'dummy', code: 'LOGIN_EXPECTED_FAILURE', number: 18456 } });
+  t.match(report.dataPath?.tls, { chain: [{ pem: /^-----BEGIN CERTIFICATE-----/ }, { pem: /^-----BEGIN CERTIFICATE-----/ }] });
+  t.equal(report.managementFirewall?.applicable, true);
+  t.equal(report.revocation?.chains.length, 1, 'the gateway chain was checked');
+  t.equal(report.revocation?.chains[0]?.ok, true);
+  t.equal(report.revocation?.endpoints.length, 8, 'the eight platform endpoints');
+  t.ok(report.revocation?.endpoints.every((e) => e.ok), 'all reachable through the simulated DNS and responders');
 });
 
 t.test('evidence names what was seen', async (t) => {
@@ -68,7 +80,17 @@ t.test('evidence names what was seen', async (t) => {
 t.test('a timeout scenario ends within the deadline, concurrently', async (t) => {
   const started = performance.now();
   const { report } = await diagnoseScenario('dns-timeout', 45, 600);
+  t.equal(report.dataPath, undefined, 'no address, no data path');
+  t.ok(report.checks.some((c) => c.name === 'Data path' && c.status === 'skip'));
   const seconds = (performance.now() - started) / 1000;
   t.equal(report.dns[0]?.error?.code, 'DNS_TIMEOUT');
-  t.ok(seconds < 1.5, `diagnosis took ${seconds.toFixed(2)} s with a 0.6 s deadline`);
+  t.ok(seconds < 2.5, `diagnosis took ${seconds.toFixed(2)} s with a 0.6 s deadline`);
+});
+
+t.test('no secret in the report: a SQL login with a password', async (t) => {
+  const { report } = await diagnoseScenario('proxy-healthy-strict', 46);
+  t.match(report.dataPath?.login, { mode: 'sql', ok: true, code: 'LOGIN_OK' });
+  const text = JSON.stringify(report);
+  t.notMatch(text, /"password"/i);
+  t.equal(text.includes(SIM_SQL_LOGIN.password), false, 'the password appears nowhere in the document');
 });

@@ -133,7 +133,7 @@ interface Question {
 }
 
 /** Checks that a decoded response answers `q`; returns a reason when it does not. */
-function mismatch(packet: dnsPacket.DecodedPacket, q: Question): string | undefined {
+function mismatch(packet: dnsPacket.DecodedPacket, name: string, type: DnsRecordType): string | undefined {
   if (packet.type !== 'response') return 'QR bit not set';
   const questions = packet.questions ?? [];
   if (questions.length === 0) {
@@ -142,8 +142,8 @@ function mismatch(packet: dnsPacket.DecodedPacket, q: Question): string | undefi
   if (questions.length !== 1) return `${questions.length} questions`;
   const got = questions[0];
   if (!got) return 'no question';
-  if (normalizeName(got.name) !== q.name) return `question name ${got.name} instead of ${q.name}`;
-  if (got.type !== q.type) return `question type ${got.type} instead of ${q.type}`;
+  if (got.name !== name && normalizeName(got.name) !== name) return `question name ${got.name} instead of ${name}`;
+  if (got.type !== type) return `question type ${got.type} instead of ${type}`;
   if (got.class !== undefined && got.class !== 'IN') return `question class ${got.class}`;
   return undefined;
 }
@@ -375,67 +375,97 @@ function channelFor(server: Endpoint): UdpChannel {
   return ch;
 }
 
-function udpExchange(q: Omit<Question, 'id'>, recursionDesired: boolean, server: Endpoint, attemptMs: number,
-  retries: number, deadline: Deadline, timeoutMs: number): Promise<Outcome & { id?: number; query?: Buffer }> {
-  return new Promise((resolve) => {
-    const channel = channelFor(server);
-    let sent = 0;
-    let done = false;
-    let timer: NodeJS.Timeout | undefined;
-    let id = -1;
-    let query: Buffer | undefined;
-    const finish = (outcome: Outcome): void => {
-      if (done) return;
-      done = true;
-      if (timer) clearTimeout(timer);
-      deadline.unsubscribe();
-      channel.remove(id);
-      resolve(query ? { ...outcome, id, query } : outcome);
-    };
-    const onError = (err: NodeJS.ErrnoException): void =>
-      finish({ kind: 'error', code: 'DNS_NETWORK', message: netMessage(err, 'udp', server), sent });
-    const transmit = (): void => {
-      if (done || !query) return;
-      sent += 1;
-      channel.send(query);
-      // One timer: the end of this attempt or the deadline, whichever comes first.
-      timer = setTimeout(onTimer, Math.max(1, Math.min(attemptMs, deadline.left())));
-    };
-    const onTimer = (): void => {
-      timer = undefined;
-      if (sent > retries) {
-        finish({ kind: 'error', code: 'DNS_TIMEOUT', sent,
-          message: `no answer from udp ${formatEndpoint(server)} after ${sent} transmission(s) of ${Math.round(attemptMs)} ms` });
-      } else if (deadline.left() <= 1) {
-        deadline.expire();
-      } else {
-        transmit();
-      }
-    };
-    id = channel.add({
-      onError,
-      onDatagram: (msg) => {
-        const packet = decode(msg);
-        if (typeof packet === 'string') {
-          finish({ kind: 'error', code: 'DNS_MALFORMED', sent,
-            message: `undecodable answer (${msg.length} bytes) from udp ${formatEndpoint(server)}: ${packet}` });
-          return true;
-        }
-        if (mismatch(packet, { ...q, id }) !== undefined) return false;
-        finish({ kind: 'packet', packet, sent });
-        return true;
-      },
+type UdpOutcome = Outcome & { id?: number; query?: Buffer };
+
+/**
+ * One UDP question on a shared channel: a small state machine (class, not closures, as this
+ * is the hot path). Settles its promise exactly once.
+ */
+class UdpQuery implements PendingQuery {
+  sent = 0;
+  id = -1;
+  query: Buffer | undefined;
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+  private settle: ((o: UdpOutcome) => void) | undefined;
+  private readonly onDeadline = (): void =>
+    this.finish(abortOutcome(this.deadline, `from udp ${formatEndpoint(this.server)}`, this.timeoutMs, this.sent));
+
+  constructor(private readonly channel: UdpChannel, private readonly q: Omit<Question, 'id'>,
+    private readonly server: Endpoint, private readonly attemptMs: number, private readonly retries: number,
+    private readonly deadline: Deadline, private readonly timeoutMs: number) {}
+
+  run(recursionDesired: boolean): Promise<UdpOutcome> {
+    const promise = new Promise<UdpOutcome>((resolve) => {
+      this.settle = resolve;
     });
+    this.id = this.channel.add(this);
     try {
-      query = encodeQuery({ ...q, id }, recursionDesired, true);
+      this.query = encodeQuery({ name: this.q.name, type: this.q.type, id: this.id }, recursionDesired, true);
     } catch (err) {
-      finish({ kind: 'error', code: 'DNS_BAD_NAME', sent: 0,
-        message: `cannot encode ${q.name}: ${err instanceof Error ? err.message : String(err)}` });
-      return;
+      this.finish({ kind: 'error', code: 'DNS_BAD_NAME', sent: 0,
+        message: `cannot encode ${this.q.name}: ${err instanceof Error ? err.message : String(err)}` });
+      return promise;
     }
-    deadline.subscribe(() => finish(abortOutcome(deadline, `from udp ${formatEndpoint(server)}`, timeoutMs, sent)));
-    transmit();
-  });
+    this.deadline.subscribe(this.onDeadline);
+    this.transmit();
+    return promise;
+  }
+
+  onError(err: NodeJS.ErrnoException): void {
+    this.finish({ kind: 'error', code: 'DNS_NETWORK', message: netMessage(err, 'udp', this.server), sent: this.sent });
+  }
+
+  onDatagram(msg: Buffer): boolean {
+    const packet = decode(msg);
+    if (typeof packet === 'string') {
+      this.finish({ kind: 'error', code: 'DNS_MALFORMED', sent: this.sent,
+        message: `undecodable answer (${msg.length} bytes) from udp ${formatEndpoint(this.server)}: ${packet}` });
+      return true;
+    }
+    if (mismatch(packet, this.q.name, this.q.type) !== undefined) return false;
+    this.finish({ kind: 'packet', packet, sent: this.sent });
+    return true;
+  }
+
+  private transmit(): void {
+    if (this.done || !this.query) return;
+    this.sent += 1;
+    this.channel.send(this.query);
+    // One timer: the end of this attempt or the deadline, whichever comes first.
+    this.timer = setTimeout(UdpQuery.onTimer, Math.max(1, Math.min(this.attemptMs, this.deadline.left())), this);
+  }
+
+  private static onTimer(self: UdpQuery): void {
+    self.timer = undefined;
+    if (self.done) return;
+    if (self.sent > self.retries) {
+      self.finish({ kind: 'error', code: 'DNS_TIMEOUT', sent: self.sent,
+        message: `no answer from udp ${formatEndpoint(self.server)} after ${self.sent} transmission(s) of ${Math.round(self.attemptMs)} ms` });
+    } else if (self.deadline.left() <= 1) {
+      self.deadline.expire();
+    } else {
+      self.transmit();
+    }
+  }
+
+  private finish(outcome: UdpOutcome): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.deadline.unsubscribe();
+    this.channel.remove(this.id);
+    if (this.query) {
+      outcome.id = this.id;
+      outcome.query = this.query;
+    }
+    this.settle?.(outcome);
+  }
+}
+
+function udpExchange(q: Omit<Question, 'id'>, recursionDesired: boolean, server: Endpoint, attemptMs: number,
+  retries: number, deadline: Deadline, timeoutMs: number): Promise<UdpOutcome> {
+  return new UdpQuery(channelFor(server), q, server, attemptMs, retries, deadline, timeoutMs).run(recursionDesired);
 }
 
 function tcpExchange(query: Buffer, q: Question, server: Endpoint, deadline: Deadline, timeoutMs: number): Promise<Outcome> {
@@ -483,7 +513,7 @@ function tcpExchange(query: Buffer, q: Question, server: Endpoint, deadline: Dea
           finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `${where} answered with id ${packet.id}, expected ${q.id}` });
           return;
         }
-        const why = mismatch(packet, q);
+        const why = mismatch(packet, q.name, q.type);
         if (why !== undefined) {
           finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `${where} answered another question: ${why}` });
           return;
@@ -521,8 +551,12 @@ function unencodable(name: string): string | undefined {
 const templates = new Map<string, Buffer>();
 const MAX_TEMPLATES = 512;
 
+function templateKey(name: string, type: DnsRecordType, recursionDesired: boolean, edns: boolean): string {
+  return `${recursionDesired ? 1 : 0}${edns ? 1 : 0}${type} ${name}`;
+}
+
 function encodeQuery(q: Question, recursionDesired: boolean, edns: boolean): Buffer {
-  const key = `${recursionDesired ? 1 : 0}${edns ? 1 : 0}${q.type} ${q.name}`;
+  const key = templateKey(q.name, q.type, recursionDesired, edns);
   let template = templates.get(key);
   if (!template) {
     template = encodeFresh(q, recursionDesired, edns);
@@ -564,23 +598,41 @@ function guardAllows(guard: AddressGuard, host: string): boolean {
 }
 
 /** Asks `server` one question. Never throws. */
+interface ServerInfo {
+  readonly text: string;
+  readonly valid: boolean;
+}
+// Endpoints are immutable and usually reused: remember their formatting and validity.
+const serverInfos = new WeakMap<Endpoint, ServerInfo>();
+function serverInfo(server: Endpoint): ServerInfo {
+  let info = serverInfos.get(server);
+  if (!info) {
+    const host = typeof server.host === 'string' ? server.host : '';
+    const valid = isIP(host.split('%')[0] ?? '') !== 0 && Number.isInteger(server.port) && server.port >= 1 && server.port <= 65535;
+    info = { text: valid ? formatEndpoint(server) : `${host.slice(0, 80)}:${String(server.port)}`, valid };
+    serverInfos.set(server, info);
+  }
+  return info;
+}
+
 export async function queryServer(name: string, type: DnsRecordType, server: Endpoint, opts: QueryOptions): Promise<QueryResult> {
   const started = performance.now();
-  const serverText = formatEndpoint(server);
+  const { text: serverText, valid } = serverInfo(server);
   const fail = (code: DnsErrorCode, message: string, queries: number, transport: 'udp' | 'tcp', extra: Partial<QueryResult> = {}): QueryResult =>
     ({ ok: false, server: serverText, transport, queries, seconds: secondsSince(started), answers: [], authoritative: false,
       truncated: false, negativeSoa: false, ...extra, error: { code, message } });
   // The server must be an IP literal: a name would make dgram/net ask the system resolver.
-  if (isIP(server.host.split('%')[0] ?? '') === 0 || !Number.isInteger(server.port) || server.port < 1 || server.port > 65535) {
-    return fail('DNS_NETWORK', `DNS server "${String(server.host).slice(0, 80)}:${String(server.port)}" is not an IP address and port`, 0, 'udp');
-  }
+  if (!valid) return fail('DNS_NETWORK', `DNS server "${serverText}" is not an IP address and port`, 0, 'udp');
   if (!guardAllows(opts.guard, server.host)) {
     return fail('GUARD_DENIED', `DNS server ${server.host} is outside the allowed ranges (${opts.guard.describe().join(', ')})`, 0, 'udp');
   }
   if (TYPE_CODES[type] === undefined) return fail('DNS_BAD_NAME', `unsupported record type ${String(type)}`, 0, 'udp');
   const qname = normalizeName(name);
-  const why = unencodable(qname);
-  if (why !== undefined) return fail('DNS_BAD_NAME', `cannot ask for "${name.slice(0, 80)}": ${why}`, 0, 'udp');
+  // A name with a cached query template was validated when the template was made.
+  if (!templates.has(templateKey(qname, type, opts.recursionDesired !== false, true))) {
+    const why = unencodable(qname);
+    if (why !== undefined) return fail('DNS_BAD_NAME', `cannot ask for "${name.slice(0, 80)}": ${why}`, 0, 'udp');
+  }
   const base = { name: qname, type };
   const recursionDesired = opts.recursionDesired !== false;
   const retries = Math.max(0, Math.floor(opts.retries ?? 1));

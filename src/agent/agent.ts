@@ -6,6 +6,7 @@ import { ConfigError } from '../config/load.js';
 import type { AgentCheck, Config } from '../config/schema.js';
 import { diagnose, type CheckKind } from '../diagnosis/diagnose.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
+import type { Finding } from '../diagnosis/finding.js';
 import { HostNameError, parseTarget } from '../diagnosis/target.js';
 import { INSTANCE_FAMILIES } from '../metrics/families.js';
 import { createAgentMetrics, renderProbe, type AgentMetrics } from '../metrics/registry.js';
@@ -65,11 +66,11 @@ export interface AgentOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-function stateOf(outcome: CheckOutcome | undefined): string {
+function stateOf(outcome: { check: AgentCheck; findings?: readonly Finding[] | undefined; verdict?: string | undefined; error?: string | undefined } | undefined): string {
   if (!outcome) return 'none';
-  if (!outcome.report) return `error:${outcome.error ?? 'unknown'}`;
-  const ids = [...new Set(ownedFindings(outcome.report, outcome.check).map((f) => f.id))].sort();
-  return `${outcome.report.verdict}${ids.length ? `:${ids.join(',')}` : ''}`;
+  if (!outcome.findings) return `error:${outcome.error ?? 'unknown'}`;
+  const ids = [...new Set(ownedFindings({ findings: outcome.findings }, outcome.check).map((f) => f.id))].sort();
+  return `${outcome.verdict ?? 'unknown'}${ids.length ? `:${ids.join(',')}` : ''}`;
 }
 
 export class Agent {
@@ -233,7 +234,7 @@ export class Agent {
       ...(result.report ? { report: result.report } : {}), ...(result.error ? { error: result.error } : {}) };
     const previous = this.store.record(instance.fqdn, outcome);
     const before = stateOf(previous);
-    const after = stateOf(outcome);
+    const after = stateOf({ check, findings: outcome.report?.findings, verdict: outcome.report?.verdict, error: outcome.error });
     if (before !== after) {
       const failing = outcome.report?.verdict === 'failing' || outcome.error !== undefined;
       this.opts.logger[failing ? 'warn' : 'info']({
@@ -244,7 +245,7 @@ export class Agent {
   }
 
   async renderMetrics(): Promise<string> {
-    return this.metrics.render(this.store.samples());
+    return this.metrics.render(this.store.lines());
   }
 
   /** /probe?target=&module= : one synchronous diagnosis, blackbox_exporter style. */

@@ -4,7 +4,9 @@
 import type { AgentCheck } from '../config/schema.js';
 import type { Finding, Verdict } from '../diagnosis/finding.js';
 import { verdictOf } from '../diagnosis/finding.js';
-import { activeFindings, instanceSamples, type CheckOutcome, type InstanceView, type Sample } from '../metrics/report.js';
+import { linesByFamily } from '../metrics/exposition.js';
+import type { InstanceFamily } from '../metrics/families.js';
+import { activeFindings, instanceSamples, storeOutcome, type CheckOutcome, type InstanceView, type Sample, type StoredOutcome } from '../metrics/report.js';
 
 export interface WatchedInstance {
   readonly fqdn: string;
@@ -13,8 +15,10 @@ export interface WatchedInstance {
 }
 
 interface Entry extends InstanceView {
-  readonly outcomes: Map<AgentCheck, CheckOutcome>;
+  readonly outcomes: Map<AgentCheck, StoredOutcome>;
   samples: Sample[];
+  /** The samples as exposition lines, per family. */
+  lines: Map<InstanceFamily, string>;
 }
 
 export interface InstanceStatus {
@@ -36,8 +40,8 @@ export class ResultStore {
     const next = new Map<string, Entry>();
     for (const inst of instances) {
       const old = this.entries.get(inst.fqdn);
-      const entry: Entry = { ...inst, outcomes: old?.outcomes ?? new Map(), samples: [] };
-      entry.samples = instanceSamples(entry);
+      const entry: Entry = { ...inst, outcomes: old?.outcomes ?? new Map(), samples: [], lines: new Map() };
+      this.refresh(entry);
       next.set(inst.fqdn, entry);
     }
     this.entries.clear();
@@ -52,13 +56,18 @@ export class ResultStore {
     return this.entries.has(fqdn);
   }
 
+  private refresh(entry: Entry): void {
+    entry.samples = instanceSamples(entry);
+    entry.lines = linesByFamily(entry.samples);
+  }
+
   /** Records an outcome; returns the previous one of the same check (for state-change logging). */
-  record(fqdn: string, outcome: CheckOutcome): CheckOutcome | undefined {
+  record(fqdn: string, outcome: CheckOutcome): StoredOutcome | undefined {
     const entry = this.entries.get(fqdn);
     if (!entry) return undefined; // removed by a reload while the check ran
     const previous = entry.outcomes.get(outcome.check);
-    entry.outcomes.set(outcome.check, outcome);
-    entry.samples = instanceSamples(entry);
+    entry.outcomes.set(outcome.check, storeOutcome(outcome, fqdn));
+    this.refresh(entry);
     return previous;
   }
 
@@ -67,12 +76,17 @@ export class ResultStore {
     for (const entry of this.entries.values()) yield* entry.samples;
   }
 
+  /** Each instance's exposition lines per family (what /metrics concatenates). */
+  *lines(): Iterable<ReadonlyMap<InstanceFamily, string>> {
+    for (const entry of this.entries.values()) yield entry.lines;
+  }
+
   status(): InstanceStatus[] {
     return [...this.entries.values()].map((e) => {
       const findings = activeFindings(e);
       const checks = [...e.outcomes.values()].map((o) => ({
         check: o.check, completedAt: new Date(o.completedAt * 1000).toISOString(), durationSeconds: o.durationSeconds,
-        verdict: o.report ? o.report.verdict : 'error' as const, ...(o.error ? { error: o.error } : {}),
+        verdict: o.verdict ?? 'error' as const, ...(o.error ? { error: o.error } : {}),
       }));
       const verdict = checks.length === 0 ? 'unknown' as const
         : checks.some((c) => c.verdict === 'error') && verdictOf(findings) !== 'failing' ? 'degraded' as const : verdictOf(findings);

@@ -1,40 +1,12 @@
 // The agent's prom-client registry: the latest results of every instance
-// (rendered from cached samples at scrape time), the agent's own counters and
+// (exposition lines cached per instance, concatenated at scrape time), the agent's own counters and
 // histograms, miprobe_build_info and the standard process_* / nodejs_* set.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentCheck } from '../config/schema.js';
 import { VERSION } from '../version.js';
-import { INSTANCE_FAMILIES, type FamilyDef, type InstanceFamily } from './families.js';
+import { linesByFamily, renderFamilies } from './exposition.js';
+import type { InstanceFamily } from './families.js';
 import type { Sample } from './report.js';
-
-/** A gauge whose values are a snapshot handed over at scrape time (no per-series state kept in prom-client). */
-export class SnapshotGauge extends Gauge<string> {
-  private current: Array<MetricValue<string>> = [];
-
-  constructor(def: FamilyDef, registry: Registry) {
-    super({ name: def.name, help: def.help, registers: [registry] });
-  }
-
-  setSnapshot(values: Array<MetricValue<string>>): void {
-    this.current = values;
-  }
-
-  override async get(): Promise<MetricObjectWithValues<MetricValue<string>>> {
-    const base = await super.get(); // name, help, type and aggregator as prom-client writes them
-    return { ...base, values: this.current };
-  }
-}
-
-/** Groups samples by family: what each SnapshotGauge renders. */
-export function groupSamples(samples: Iterable<Sample>): Map<InstanceFamily, Array<MetricValue<string>>> {
-  const out = new Map<InstanceFamily, Array<MetricValue<string>>>();
-  for (const s of samples) {
-    let bucket = out.get(s.family);
-    if (!bucket) out.set(s.family, (bucket = []));
-    bucket.push({ labels: s.labels, value: s.value });
-  }
-  return out;
-}
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60];
@@ -52,8 +24,8 @@ export interface AgentMetrics {
   readonly reloadTimestamp: Gauge<string>;
   readonly probeRequests: Counter<'module'>;
   readonly probeRejected: Counter<string>;
-  /** Renders the exposition text, with the instance families taken from `samples` at this moment. */
-  render(samples: Iterable<Sample>): Promise<string>;
+  /** Renders the exposition text: the agent's own metrics, then the instance families from each instance's cached lines. */
+  render(parts: Iterable<ReadonlyMap<InstanceFamily, string>>): Promise<string>;
 }
 
 export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
@@ -83,20 +55,12 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
     checksSkipped.inc({ check }, 0);
   }
   probeRejected.inc(0);
-  const families = new Map<InstanceFamily, SnapshotGauge>();
-  for (const [key, def] of Object.entries(INSTANCE_FAMILIES) as Array<[InstanceFamily, FamilyDef]>) families.set(key, new SnapshotGauge(def, registry));
 
   return {
     registry, checksTotal, checkErrors, checksSkipped, checkRunDuration, schedulerLag, inFlight, instances, reloadSuccessful,
     reloadTimestamp, probeRequests, probeRejected,
-    async render(samples) {
-      const grouped = groupSamples(samples);
-      for (const [key, gauge] of families) gauge.setSnapshot(grouped.get(key) ?? []);
-      try {
-        return await registry.metrics();
-      } finally {
-        for (const gauge of families.values()) gauge.setSnapshot([]);
-      }
+    async render(parts) {
+      return `${await registry.metrics()}\n${renderFamilies(parts)}`;
     },
   };
 }
@@ -107,10 +71,5 @@ export async function renderProbe(samples: readonly Sample[], success: boolean, 
   const reg = [registry];
   new Gauge({ name: 'probe_success', help: 'Whether the probe completed with no critical finding.', registers: reg }).set(success ? 1 : 0);
   new Gauge({ name: 'probe_duration_seconds', help: 'How long the probe took to complete in seconds.', registers: reg }).set(durationSeconds);
-  const grouped = groupSamples(samples);
-  for (const [key, values] of grouped) {
-    const def = INSTANCE_FAMILIES[key];
-    new SnapshotGauge(def, registry).setSnapshot(values);
-  }
-  return registry.metrics();
+  return `${await registry.metrics()}\n${renderFamilies([linesByFamily(samples)])}`;
 }

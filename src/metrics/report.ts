@@ -37,7 +37,7 @@ export const MAX_PORT_SERIES = 64;
 const NAME_FINDING = /^(DNS|NAME)-/;
 
 /** The findings of a report that belong to the check that produced it. */
-export function ownedFindings(report: DiagnosisReport, check: AgentCheck | 'all'): readonly Finding[] {
+export function ownedFindings(report: Pick<DiagnosisReport, 'findings'>, check: AgentCheck | 'all'): readonly Finding[] {
   if (check === 'all' || check === 'nameResolution') return report.findings;
   return report.findings.filter((x) => !NAME_FINDING.test(x.id));
 }
@@ -196,12 +196,36 @@ export function findingSamples(findings: readonly Finding[], instance?: string):
     labels: { ...(instance === undefined ? {} : { instance }), id: x.id, severity: x.severity } }));
 }
 
+/**
+ * What the agent keeps of an outcome: the report's samples (rendered once, when it arrives), its
+ * verdict and findings; the report itself is dropped, which bounds memory per instance.
+ */
+export interface StoredOutcome {
+  readonly check: AgentCheck;
+  readonly completedAt: number;
+  readonly durationSeconds: number;
+  readonly error?: string;
+  readonly verdict?: DiagnosisReport['verdict'];
+  readonly findings?: readonly Finding[];
+  readonly samples: readonly Sample[];
+}
+
+export function storeOutcome(outcome: CheckOutcome, instance: string): StoredOutcome {
+  const r = outcome.report;
+  return {
+    check: outcome.check, completedAt: outcome.completedAt, durationSeconds: outcome.durationSeconds,
+    ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    ...(r ? { verdict: r.verdict, findings: r.findings } : {}),
+    samples: r ? reportToMetrics(r, { checks: new Set([outcome.check]), instance }) : [],
+  };
+}
+
 /** Success, duration, completion time and error of one check outcome. */
-export function outcomeSamples(outcome: CheckOutcome, instance: string): Sample[] {
+export function outcomeSamples(outcome: StoredOutcome, instance: string): Sample[] {
   const labels = { instance, check: outcome.check };
-  const critical = outcome.report?.findings.some((x) => x.severity === 'critical') ?? true;
+  const critical = outcome.findings?.some((x) => x.severity === 'critical') ?? true;
   return [
-    { family: 'checkSuccess', labels, value: outcome.report && !critical ? 1 : 0 },
+    { family: 'checkSuccess', labels, value: outcome.findings && !critical ? 1 : 0 },
     { family: 'checkDuration', labels, value: outcome.durationSeconds },
     { family: 'checkLastCompleted', labels, value: outcome.completedAt },
     { family: 'checkLastError', labels, value: outcome.error === undefined ? 0 : 1 },
@@ -212,17 +236,17 @@ export interface InstanceView {
   readonly fqdn: string;
   readonly kind: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly outcomes: ReadonlyMap<AgentCheck, CheckOutcome>;
+  readonly outcomes: ReadonlyMap<AgentCheck, StoredOutcome>;
 }
 
 /** The active findings of an instance: each check's own findings from its latest completed report. */
 export function activeFindings(view: InstanceView): Finding[] {
   const out: Finding[] = [];
-  const nameRun = view.outcomes.get('nameResolution')?.report;
+  const nameRun = view.outcomes.get('nameResolution')?.findings;
   for (const [check, outcome] of view.outcomes) {
-    if (!outcome.report) continue;
+    if (!outcome.findings) continue;
     // Until name resolution has run on its own, the name findings of the other checks stand in for it.
-    out.push(...(check !== 'nameResolution' && !nameRun && out.length === 0 ? outcome.report.findings : ownedFindings(outcome.report, check)));
+    out.push(...(check !== 'nameResolution' && !nameRun && out.length === 0 ? outcome.findings : ownedFindings({ findings: outcome.findings }, check)));
   }
   const seen = new Set<string>();
   return out.filter((x) => (seen.has(x.id) ? false : (seen.add(x.id), true)));
@@ -231,9 +255,8 @@ export function activeFindings(view: InstanceView): Finding[] {
 /** Every sample of one instance: info, each check's outcome and sections, active findings. */
 export function instanceSamples(view: InstanceView): Sample[] {
   const out: Sample[] = [{ family: 'instanceInfo', labels: { ...view.labels, instance: view.fqdn, kind: view.kind }, value: 1 }];
-  for (const [check, outcome] of view.outcomes) {
-    out.push(...outcomeSamples(outcome, view.fqdn));
-    if (outcome.report) out.push(...reportToMetrics(outcome.report, { checks: new Set([check]), instance: view.fqdn }));
+  for (const outcome of view.outcomes.values()) {
+    out.push(...outcomeSamples(outcome, view.fqdn), ...outcome.samples);
   }
   out.push(...findingSamples(activeFindings(view), view.fqdn));
   return out;

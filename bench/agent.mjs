@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// bench/agent: the agent watching 1,000 simulated instances, and Debian's
+// prometheus-blackbox-exporter (module tcp_connect) probing the same TCP
+// endpoints, in the same run. Prints CPU seconds per TCP probe for both and
+// their ratio, the agent's resident memory, and /metrics render time.
+//
+//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3]
+//
+// Everything stays on 127.70.0.0/16. The endpoints accept and close at once,
+// so the agent's data path check is: resolve the name (one DNS server serves
+// all 1,000 names), TCP connect, send PRELOGIN, see the close. That is more
+// work per probe than tcp_connect (which only connects), so the ratio is
+// conservative for the agent. CPU is read from /proc/<pid>/stat of each
+// process (user + system), over a window of whole rounds.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import YAML from 'yaml';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { startDnsServer } = await import(join(ROOT, 'dist/sim/dns-server.js'));
+const { buildMiZone } = await import(join(ROOT, 'dist/sim/mi-zone.js'));
+
+const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' } } });
+const N = Number(values.instances);
+const ROUNDS = Number(values.rounds);
+const PERIOD = Number(values.period); // seconds between data path rounds
+const ZONE = '0a1b2c3d4e5f';
+const CLK_TCK = 100;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function cpuSeconds(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+}
+async function rssBytes(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+async function freePort(host) {
+  return new Promise((resolve) => { const s = createServer(); s.listen({ host, port: 0 }, () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+}
+function waitForLine(child, re, ms = 20_000) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no ${re} in: ${buf.slice(-2000)}`)), ms);
+    const on = (d) => { buf += d.toString(); const m = re.exec(buf); if (m) { clearTimeout(timer); resolve(m); } };
+    child.stdout.on('data', on);
+    child.stderr.on('data', on);
+  });
+}
+
+// 1,000 instances: addresses 127.70.100.1 ... spread over /24s; one TCP listener each on 1433.
+const addr = (i) => `127.70.${100 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+const names = Array.from({ length: N }, (_, i) => `mi${String(i).padStart(4, '0')}.${ZONE}.database.windows.net`);
+const listeners = [];
+let accepted = 0;
+for (let i = 0; i < N; i++) {
+  const server = createServer((socket) => { accepted++; socket.on('error', () => {}); socket.destroy(); });
+  await new Promise((r) => server.listen({ host: addr(i), port: 1433, backlog: 64 }, r));
+  listeners.push(server);
+}
+const records = names.flatMap((name, i) => buildMiZone({ miName: name.split('.')[0], zoneId: ZONE, region: `r${i}`, ilbAddress: addr(i) }));
+const dns = await startDnsServer({ host: '127.70.99.53', port: 0, records });
+
+const dir = await mkdtemp(join(tmpdir(), 'miprobe-bench-'));
+const agentHost = '127.70.99.1';
+const agentPort = await freePort(agentHost);
+await writeFile(join(dir, 'agent.yaml'), YAML.stringify({
+  allowCidrs: ['127.0.0.0/8'], timeoutMs: 2000,
+  dns: { servers: [`127.70.99.53:${dns.endpoint.port}`], requiredNames: [], retries: 0 },
+  probe: { subnet: '127.70.96.0/19', revocation: false, managementPorts: false },
+  instances: names.map((fqdn) => ({ fqdn })),
+  agent: { listen: `${agentHost}:${agentPort}`, concurrency: 64, jitterSeconds: PERIOD * 0.8, logLevel: 'warn',
+    schedules: { nameResolution: { enabled: false }, dataPath: { cron: `*/${PERIOD} * * * * *`, deadlineMs: 5000 }, management: { enabled: false }, revocation: { enabled: false } } },
+}));
+const agent = spawn(process.execPath, [join(ROOT, 'dist/cli/bin.js'), 'agent', '--config', join(dir, 'agent.yaml'), '--log-level', 'info'],
+  { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' }, stdio: ['ignore', 'pipe', 'pipe'] });
+await waitForLine(agent, /"msg":"agent started"/);
+const agentUrl = `http://${agentHost}:${agentPort}`;
+
+const bbHost = '127.70.99.2';
+const bbPort = await freePort(bbHost);
+await writeFile(join(dir, 'blackbox.yml'), YAML.stringify({ modules: { tcp_connect: { prober: 'tcp', timeout: '5s', tcp: { preferred_ip_protocol: 'ip4' } } } }));
+const blackbox = spawn('/usr/bin/prometheus-blackbox-exporter', [`--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=${bbHost}:${bbPort}`, '--log.level=warn'],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+for (let i = 0; i < 100; i++) { try { if ((await fetch(`http://${bbHost}:${bbPort}/-/healthy`)).ok) break; } catch { /* starting */ } await sleep(100); }
+
+const checksDone = async () => {
+  const text = await (await fetch(`${agentUrl}/metrics`)).text();
+  return Number(/^miprobe_checks_total\{check="dataPath"\} (\d+)/m.exec(text)?.[1] ?? 0);
+};
+
+// Blackbox round: what Prometheus would do every PERIOD seconds, spread over the period, 64 at a time.
+let bbProbes = 0;
+let bbFailed = 0;
+async function blackboxRound() {
+  const started = Date.now();
+  let next = 0;
+  const spacing = (PERIOD * 800) / N; // spread like the agent's jitter
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    while (next < N) {
+      const i = next++;
+      const due = started + i * spacing - Date.now();
+      if (due > 0) await sleep(due);
+      const r = await fetch(`http://${bbHost}:${bbPort}/probe?module=tcp_connect&target=${addr(i)}:1433`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '10' } });
+      const body = await r.text();
+      bbProbes++;
+      if (!/^probe_success 1$/m.test(body)) bbFailed++;
+    }
+  }));
+}
+
+// Warm-up: the agent's first round (started at once) and one blackbox round.
+await sleep(PERIOD * 1000 + 2000);
+await blackboxRound();
+await sleep(1000);
+
+// Measure the agent over ROUNDS whole periods (no /metrics scrapes inside the window but the counter reads at its ends).
+const a0 = await cpuSeconds(agent.pid);
+const c0 = await checksDone();
+await sleep(ROUNDS * PERIOD * 1000);
+const c1 = await checksDone();
+const a1 = await cpuSeconds(agent.pid);
+const agentProbes = c1 - c0;
+const agentCpuPerProbe = (a1 - a0) / agentProbes;
+const rss = await rssBytes(agent.pid);
+
+// Measure blackbox over the same number of rounds (it runs while the agent keeps its schedule).
+const b0 = await cpuSeconds(blackbox.pid);
+const p0 = bbProbes;
+for (let r = 0; r < ROUNDS; r++) await blackboxRound();
+const b1 = await cpuSeconds(blackbox.pid);
+const bbCount = bbProbes - p0;
+const bbCpuPerProbe = (b1 - b0) / bbCount;
+
+// /metrics render time at N instances (wall time of the request on loopback), median of 15.
+const times = [];
+let bytes = 0;
+for (let i = 0; i < 15; i++) {
+  const t0 = performance.now();
+  const text = await (await fetch(`${agentUrl}/metrics`)).text();
+  times.push(performance.now() - t0);
+  bytes = text.length;
+}
+times.sort((x, y) => x - y);
+const series = (await (await fetch(`${agentUrl}/metrics`)).text()).split('\n').filter((l) => l && !l.startsWith('#')).length;
+
+const ms = (s) => (s * 1000).toFixed(3);
+console.log(`instances                      ${N}`);
+console.log(`agent data path checks        ${agentProbes} in ${ROUNDS} rounds of ${PERIOD} s (CPU ${(a1 - a0).toFixed(2)} s)`);
+console.log(`blackbox tcp_connect probes   ${bbCount} (${bbFailed} failed; CPU ${(b1 - b0).toFixed(2)} s)`);
+console.log(`CPU per TCP probe: agent      ${ms(agentCpuPerProbe)} ms`);
+console.log(`CPU per TCP probe: blackbox   ${ms(bbCpuPerProbe)} ms`);
+console.log(`ratio agent / blackbox        ${(agentCpuPerProbe / bbCpuPerProbe).toFixed(2)}x   (target <= 0.5x)`);
+console.log(`agent resident memory         ${(rss / 2 ** 20).toFixed(1)} MiB   (target < 200 MiB)`);
+console.log(`/metrics at ${N} instances     median ${times[7].toFixed(1)} ms, max ${times[14].toFixed(1)} ms, ${series} series, ${(bytes / 1024).toFixed(0)} KiB   (target < 100 ms)`);
+console.log(`endpoint accepts              ${accepted}`);
+
+agent.kill('SIGTERM');
+blackbox.kill('SIGTERM');
+await Promise.all([new Promise((r) => agent.once('exit', r)), new Promise((r) => blackbox.once('exit', r))]);
+await dns.close();
+await Promise.all(listeners.map((s) => new Promise((r) => s.close(r))));
+await rm(dir, { recursive: true, force: true });

@@ -79,8 +79,9 @@ if (process.argv[2] === '--server') {
       sysUsPerQuery: cpu.system / Math.max(1, done) };
   }
 
-  // warm-up
-  await measure.call(null, miprobe).catch(() => undefined);
+  // warm-up (JIT, sockets) for both sides
+  await measure(miprobe);
+  await measure(cares);
   const results = { miprobe: [], cares: [] };
   for (let i = 0; i < rounds; i += 1) {
     // alternate the order so neither side always runs on a warmer process

@@ -50,15 +50,17 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
 const section = (report: DiagnosisReport, key: string): unknown => (report as unknown as Loose)[key];
 
-/** Endpoints of the data path section: the section itself when it is one probe, or its named sub-probes. */
+/** Endpoints of the data path section: the gateway (the section itself), and the public endpoint and redirect node within it. */
 function dataPathEndpoints(section: unknown): Array<[string, Loose]> {
   const s = obj(section);
   if (!s) return [];
-  if (obj(s.tcp)) return [['gateway', s]];
   const out: Array<[string, Loose]> = [];
+  if (obj(s.tcp)) out.push(['gateway', s]);
   for (const [key, value] of Object.entries(s)) {
     const v = obj(value);
-    if (v && obj(v.tcp) && /^[a-zA-Z]{1,32}$/.test(key)) out.push([key, v]);
+    if (!v || !/^[a-zA-Z]{1,32}$/.test(key)) continue;
+    if (obj(v.tcp)) out.push([key, v]);
+    else if (obj(obj(v.path)?.tcp)) out.push([key, obj(v.path) as Loose]); // redirect: { path: DataPathResult }
   }
   return out;
 }

@@ -1,0 +1,194 @@
+// The agent's pure parts and shipped files: reportToMetrics over a report,
+// exposition lines, sharding, the limiter, the alert rules under promtool,
+// the Dockerfile and manifests (statically: no Docker engine here), the docs
+// and the shipped configs.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { planInstances, shardOf } from '../../src/agent/instances.js';
+import { Limiter } from '../../src/agent/limiter.js';
+import { jitterFraction } from '../../src/agent/scheduler.js';
+import { escapeHtml } from '../../src/agent/html.js';
+import { loadConfig } from '../../src/config/load.js';
+import { configSchema } from '../../src/config/schema.js';
+import type { DiagnosisReport } from '../../src/diagnosis/report.js';
+import type { Finding } from '../../src/diagnosis/finding.js';
+import { linesByFamily, renderFamilies } from '../../src/metrics/exposition.js';
+import { INSTANCE_FAMILIES } from '../../src/metrics/families.js';
+import { activeFindings, findingSamples, reportToMetrics, storeOutcome, instanceSamples, type Sample } from '../../src/metrics/report.js';
+import { hasBinary, PROMTOOL } from '../helpers/prometheus.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FQDN = 'mi1.z.database.windows.net';
+
+const finding = (id: string, severity: Finding['severity']): Finding => ({ id, severity, title: id, fix: '', ref: '', evidence: '' });
+
+/** A report with every section, shaped like diagnose's (only the fields metrics read are filled in). */
+function report(over: Partial<Record<string, unknown>> = {}): DiagnosisReport {
+  const base = {
+    schemaVersion: 1, tool: { name: 'miprobe', version: 't' }, target: { fqdn: FQDN, kind: 'vnet-local', port: 1433 },
+    startedAt: '2030-01-01T00:00:00.000Z', durationSeconds: 0.2, verdict: 'failing',
+    dns: [{ server: '10.0.0.2:53', role: 'custom', ok: true, chain: [], addresses: ['10.1.0.4'], canonicalName: FQDN, transport: 'udp', seconds: 0.01 },
+      { server: '10.0.0.2:53', role: 'custom', ok: true, chain: [], addresses: ['10.1.0.4'], canonicalName: FQDN, transport: 'udp', seconds: 0.01 }],
+    managementEndpoint: { present: true, host: 'trx.w.worker.database.windows.net', cnameTarget: 'x', addresses: ['20.1.1.1'], seconds: 0.01 },
+    dnsCoverage: [{ server: '10.0.0.2:53', checked: 16, failures: [{ name: 'live.com', code: 'DNS_NXDOMAIN' }], seconds: 0.1 }],
+    dataPath: {
+      host: FQDN, address: '10.1.0.4', port: 1433, strict: false, ok: true, seconds: 0.05,
+      tcp: { ok: true, state: 'open', host: '10.1.0.4', port: 1433, connectSeconds: 0.002 },
+      prelogin: { ok: true, seconds: 0.003 },
+      tls: { ok: true, seconds: 0.02, mode: 'tds7', protocol: 'TLSv1.2', trusted: true, hostnameMatch: true, expiresInSeconds: 86400,
+        chain: [{ validTo: '2030-03-01T00:00:00.000Z' }] },
+      public: { tcp: { ok: false, state: 'filtered', host: '20.2.2.2', port: 3342, connectSeconds: 5 } },
+    },
+    managementFirewall: { ok: true, applicable: true, address: '20.1.1.1', seconds: 1,
+      ports: [{ port: 9000, state: 'open', seconds: 0.01 }, { port: 9003, state: 'filtered', seconds: 5 }] },
+    revocation: {
+      chains: [{ ok: false, seconds: 0.1, certificates: [{ status: 'good' }, { status: 'revoked' }], issuerFetches: [] }],
+      endpoints: [{ url: 'http://crl.microsoft.com/a.crl', host: 'crl.microsoft.com', ok: true }, { url: 'http://ocsp.digicert.com/', host: 'ocsp.digicert.com', ok: false },
+        { url: 'http://crl.microsoft.com/b.crl', host: 'crl.microsoft.com', ok: false }],
+    },
+    checks: [], findings: [finding('DNS-009', 'critical'), finding('REV-001', 'critical'), finding('MGMT-001', 'critical')],
+    ...over,
+  };
+  return base as unknown as DiagnosisReport;
+}
+
+const pick = (samples: Sample[], family: string, labels: Record<string, string> = {}): number[] =>
+  samples.filter((s) => s.family === family && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).map((s) => s.value);
+
+t.test('reportToMetrics renders each section the checks ask for', async (t) => {
+  const all = reportToMetrics(report(), { checks: new Set(['nameResolution', 'dataPath', 'management', 'revocation']), instance: FQDN });
+  t.ok(all.every((s) => s.labels.instance === FQDN), 'every sample names the instance');
+  t.same(pick(all, 'dnsSuccess'), [1], 'duplicate resolver answers give one series');
+  t.same(pick(all, 'dnsCoverageFailures'), [1]);
+  t.same(pick(all, 'managementPresent'), [1]);
+  t.same(pick(all, 'portState', { endpoint: 'gateway', port: '1433', state: 'open' }), [1]);
+  t.same(pick(all, 'portState', { endpoint: 'gateway', port: '1433', state: 'closed' }), [0]);
+  t.same(pick(all, 'portState', { endpoint: 'public', port: '3342', state: 'filtered' }), [1], 'the public endpoint');
+  t.same(pick(all, 'portState', { endpoint: 'management', port: '9000', state: 'open' }), [1]);
+  t.same(pick(all, 'portState', { endpoint: 'management', port: '9003', state: 'filtered' }), [1]);
+  t.equal(pick(all, 'portState', { endpoint: 'management' }).length, 10, 'five states per port');
+  t.same(pick(all, 'phaseDuration', { phase: 'tls' }), [0.02]);
+  t.same(pick(all, 'tlsExpiry', { endpoint: 'gateway' }), [Date.parse('2030-03-01T00:00:00.000Z') / 1000], 'leaf validTo wins');
+  t.same(pick(all, 'tlsInfo', { version: 'TLSv1.2' }), [1]);
+  t.same(pick(all, 'tlsTrusted'), [1]);
+  t.same(pick(all, 'revocationStatus', { status: 'revoked' }), [1], 'the worst status of the chain');
+  t.same(pick(all, 'revocationStatus', { status: 'good' }), [0]);
+  t.same(pick(all, 'revocationEndpointUp', { host: 'crl.microsoft.com' }), [0], 'a host is up only when all its URLs answered');
+  t.same(pick(all, 'revocationEndpointUp', { host: 'ocsp.digicert.com' }), [0]);
+
+  const dnsOnly = reportToMetrics(report(), { checks: new Set(['nameResolution']) });
+  t.same([...new Set(dnsOnly.map((s) => s.family))].sort(), ['dnsAddresses', 'dnsCoverageFailures', 'dnsDuration', 'dnsSuccess', 'managementPresent']);
+  t.notOk(dnsOnly.some((s) => 'instance' in s.labels), '/probe samples carry no instance label');
+  const bare = reportToMetrics(report({ dataPath: undefined, managementFirewall: undefined, revocation: undefined }), { checks: new Set(['dataPath', 'management', 'revocation']) });
+  t.same(bare, [], 'absent sections give no samples and no error');
+  const odd = reportToMetrics(report({ dataPath: 'nonsense', managementFirewall: { ports: 'x' }, revocation: { chains: [null] } }), { checks: new Set(['dataPath', 'management', 'revocation']) });
+  t.same(odd, [], 'unexpected shapes are tolerated');
+});
+
+t.test('outcomes, ownership of findings, and the instance view', async (t) => {
+  const dataPath = storeOutcome({ check: 'dataPath', completedAt: 100, durationSeconds: 0.5, report: report({ findings: [finding('DNS-003', 'critical'), finding('TCP-001', 'critical')] }) }, FQDN);
+  const names = storeOutcome({ check: 'nameResolution', completedAt: 101, durationSeconds: 0.1, report: report({ findings: [finding('DNS-005', 'warning')] }) }, FQDN);
+  const failed = storeOutcome({ check: 'revocation', completedAt: 102, durationSeconds: 60, error: 'DEADLINE_EXCEEDED' }, FQDN);
+  const view = { fqdn: FQDN, kind: 'vnet-local', labels: { team: 'a' }, outcomes: new Map([['dataPath', dataPath], ['nameResolution', names], ['revocation', failed]] as const) };
+  t.same(activeFindings(view).map((f) => f.id).sort(), ['DNS-005', 'TCP-001'], 'name findings come from the name resolution run only');
+  const samples = instanceSamples(view);
+  t.same(pick(samples, 'checkSuccess', { check: 'dataPath' }), [0]);
+  t.same(pick(samples, 'checkSuccess', { check: 'nameResolution' }), [1], 'a warning is not a failure');
+  t.same(pick(samples, 'checkSuccess', { check: 'revocation' }), [0]);
+  t.same(pick(samples, 'checkLastError', { check: 'revocation' }), [1]);
+  t.same(pick(samples, 'checkLastCompleted', { check: 'nameResolution' }), [101]);
+  t.same(pick(samples, 'instanceInfo', { team: 'a', kind: 'vnet-local' }), [1]);
+  t.same(findingSamples([finding('X-1', 'info'), finding('X-1', 'info')], FQDN).length, 1, 'findings de-duplicated by id');
+});
+
+t.test('exposition lines escape label values; every family is documented', async (t) => {
+  const text = renderFamilies([linesByFamily([{ family: 'instanceInfo', labels: { instance: 'a', note: 'q"\\\nx' }, value: 1 }])]);
+  t.equal(text, `# HELP miprobe_instance_info ${INSTANCE_FAMILIES.instanceInfo.help}\n# TYPE miprobe_instance_info gauge\nmiprobe_instance_info{instance="a",note="q\\"\\\\\\nx"} 1\n`);
+  const docs = await readFile(join(ROOT, 'docs/metrics.md'), 'utf8');
+  for (const f of Object.values(INSTANCE_FAMILIES)) t.match(docs, `\`${f.name}\``, `${f.name} documented`);
+  for (const name of ['miprobe_build_info', 'miprobe_checks_total', 'miprobe_scheduler_lag_seconds', 'miprobe_config_last_reload_successful']) t.match(docs, name);
+  t.equal(escapeHtml(`<a href="x">'&`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;');
+});
+
+t.test('sharding is stable and partitions the instances', async (t) => {
+  const names = Array.from({ length: 300 }, (_, i) => `mi${i}.z.database.windows.net`);
+  t.equal(shardOf('MI1.z.database.windows.net', 7), shardOf('mi1.z.database.windows.net', 7), 'case does not matter');
+  const base = configSchema.parse({ instances: names.map((fqdn) => ({ fqdn })) });
+  const parts = [0, 1, 2].map((i) => planInstances({ ...base, agent: { ...base.agent, shard: `${i}/3` } }).map((p) => p.fqdn));
+  t.equal(parts.flat().length, 300, 'every instance in exactly one shard');
+  t.equal(new Set(parts.flat()).size, 300);
+  t.ok(parts.every((p) => p.length > 70), `balanced: ${parts.map((p) => p.length).join('/')}`);
+  t.throws(() => configSchema.parse({ agent: { shard: '3/3' } }));
+  t.throws(() => planInstances(configSchema.parse({ instances: [{ fqdn: 'a.b.database.windows.net' }, { fqdn: 'A.b.database.windows.net' }] })), /listed twice/);
+  const f = jitterFraction('mi1.z.database.windows.net', 'dataPath');
+  t.ok(f >= 0 && f < 1 && f === jitterFraction('mi1.z.database.windows.net', 'dataPath'), 'jitter offset is stable');
+});
+
+t.test('the limiter bounds concurrency and drops aborted waiters', async (t) => {
+  const l = new Limiter(2);
+  const a = await l.acquire();
+  const b = await l.acquire();
+  t.equal(l.tryAcquire(), undefined);
+  const ac = new AbortController();
+  const waiting = l.acquire(ac.signal);
+  const next = l.acquire();
+  ac.abort(new Error('stop'));
+  await t.rejects(waiting, /stop/);
+  a();
+  const c = await next;
+  t.equal(l.running, 2);
+  b(); c(); c();
+  t.equal(l.running, 0, 'a release is counted once');
+});
+
+t.test('alert rules pass promtool check and unit tests', { skip: hasBinary(PROMTOOL) ? false : 'promtool not installed' }, async (t) => {
+  const check = spawnSync(PROMTOOL, ['check', 'rules', join(ROOT, 'config/prometheus/alerts.yml')], { encoding: 'utf8' });
+  t.equal(check.status, 0, check.stdout + check.stderr);
+  const unit = spawnSync(PROMTOOL, ['test', 'rules', 'alerts.test.yml'], { cwd: join(ROOT, 'config/prometheus'), encoding: 'utf8' });
+  t.equal(unit.status, 0, unit.stdout + unit.stderr);
+  t.match(unit.stdout, /SUCCESS/);
+  const rules = YAML.parse(await readFile(join(ROOT, 'config/prometheus/alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> };
+  const tests = await readFile(join(ROOT, 'config/prometheus/alerts.test.yml'), 'utf8');
+  for (const r of rules.groups.flatMap((g) => g.rules)) t.match(tests, `alertname: ${r.alert}`, `${r.alert} has a unit test`);
+  const cfg = spawnSync(PROMTOOL, ['check', 'config', join(ROOT, 'config/prometheus/prometheus.yml')], { encoding: 'utf8' });
+  t.equal(cfg.status, 0, cfg.stdout + cfg.stderr);
+});
+
+t.test('Dockerfile and Kubernetes manifests (static: no container engine here)', async (t) => {
+  const df = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+  const lines = df.split('\n').filter((l) => !l.trim().startsWith('#'));
+  t.ok(lines.filter((l) => /^FROM /.test(l)).length >= 2, 'multi-stage');
+  t.match(df, /ARG NODE_IMAGE=node:20-[a-z]+-slim/, 'Node 20 LTS slim base');
+  t.match(df, /npm ci --omit=dev/, 'production dependencies only');
+  const user = lines.filter((l) => /^USER /.test(l)).pop();
+  t.match(String(user), /^USER [1-9]\d*(:\d+)?$/, 'the final user is numeric and not root');
+  t.match(df, /^HEALTHCHECK .*\n?.*healthcheck\.js/m, 'HEALTHCHECK');
+  t.match(df, /^EXPOSE 9433$/m);
+  for (const label of ['title', 'version', 'source', 'licenses', 'revision']) t.match(df, `org.opencontainers.image.${label}`);
+  t.notMatch(df, /^VOLUME/m, 'nothing written at run time');
+  const docs = YAML.parseAllDocuments(await readFile(join(ROOT, 'config/kubernetes/deployment.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+  const pod = docs[0]?.spec.template.spec;
+  t.equal(pod.securityContext.runAsNonRoot, true);
+  t.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true);
+  t.equal(pod.containers[0].securityContext.allowPrivilegeEscalation, false);
+  t.same(pod.containers[0].securityContext.capabilities.drop, ['ALL']);
+  t.equal(pod.containers[0].livenessProbe.httpGet.path, '/healthz');
+  const sm = YAML.parse(await readFile(join(ROOT, 'config/kubernetes/servicemonitor.yaml'), 'utf8')) as { kind: string; spec: { endpoints: Array<{ honorLabels: boolean }> } };
+  t.equal(sm.kind, 'ServiceMonitor');
+  t.equal(sm.spec.endpoints[0]?.honorLabels, true);
+  const cm = YAML.parse(await readFile(join(ROOT, 'config/kubernetes/configmap.yaml'), 'utf8')) as { data: Record<string, string> };
+  t.ok(configSchema.safeParse(YAML.parse(cm.data['agent.yaml'] ?? '')).success, 'the ConfigMap holds a valid config');
+});
+
+t.test('shipped agent configs are valid; the default file matches the built-in defaults', async (t) => {
+  const example = await loadConfig({ file: join(ROOT, 'config/agent.example.yaml'), env: {}, flags: {} });
+  t.equal(example.instances.length, 2);
+  const def = await loadConfig({ file: join(ROOT, 'config/agent.default.yaml'), env: {}, flags: {} });
+  const builtIn = configSchema.parse({});
+  t.same(def.agent, builtIn.agent);
+  t.same(def.instances, builtIn.instances);
+});

@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { runCli } from '../helpers/capture.js';
 import { startDnsServer } from '../../src/sim/dns-server.js';
 import { buildMiZone } from '../../src/sim/mi-zone.js';
+import { certFor, makeGatewayCerts } from '../../src/sim/gateway-certs.js';
+import { startTdsGateway } from '../../src/sim/tds-gateway.js';
 
 const run = promisify(execFile);
 const LOOPBACK_ONLY = { MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' };
@@ -39,6 +41,14 @@ t.test('user mistakes: exit 2, one line naming the problem and the fix, no stack
     [['diagnose', 'mi.zone.database.windows.net', '--subnet', '10.0.0.0/33', '--dns-server', '127.0.0.1'], /probe\.subnet: expected a CIDR block/],
     [['diagnose', 'mi.zone.database.windows.net', '--config', '/nonexistent/miprobe.yaml'], /cannot read config file \/nonexistent\/miprobe\.yaml/],
     [['demo', '--scenario', 'nope'], /unknown scenario "nope"/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'magic'], /probe\.login: .*"none"\|"dummy"\|"sql"\|"token"/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'sql'], /--login sql needs --user/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'sql', '--user', 'u'], /--login sql needs a password: --password-file <file> or MIPROBE_PASSWORD/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'sql', '--user', 'u', '--password-file', '/nonexistent/pw'], /cannot read the password file \/nonexistent\/pw \(ENOENT\)/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'token'], /--login token needs an access token/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--ca-file', '/etc/hostname'], /the CA file \/etc\/hostname holds no PEM certificate/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--scan-ports', '70000'], /--scan-ports: "70000" is outside 1-65535/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--revocation-url', 'not a url'], /probe\.revocationUrls\[0\]/],
   ];
   for (const [argv, pattern] of cases) {
     const r = await runCli(argv, LOOPBACK_ONLY);
@@ -60,23 +70,35 @@ t.test('the guard stops traffic to resolvers outside the allowed ranges before a
   t.equal(server.queryCount(), 0, 'the server saw no query');
 });
 
-t.test('diagnose against a simulated resolver: exit code follows the verdict', async (t) => {
-  const records = buildMiZone({ miName: 'mi1', zoneId: 'z1', region: 'r', ilbAddress: '10.0.0.4', managementAddress: '127.111.1.9' });
+t.test('diagnose against a simulated resolver and gateway: exit code follows the verdict', async (t) => {
+  const fqdn = 'mi1.z1.database.windows.net';
+  const records = buildMiZone({ miName: 'mi1', zoneId: 'z1', region: 'r', ilbAddress: '127.111.1.4', managementAddress: '127.111.1.9' });
   const server = await startDnsServer({ host: '127.111.1.53', port: 0, records });
   t.teardown(() => server.close());
-  const base = ['--dns-server', `127.111.1.53:${server.endpoint.port}`, '--timeout', '800'];
-  const ok = await runCli(['diagnose', 'mi1.z1.database.windows.net', ...base, '--subnet', '10.0.0.0/24', '--config', '/dev/null'], LOOPBACK_ONLY);
-  t.equal(ok.code, 1, 'the default required-name list is not served, so DNS-009 (critical)');
-  t.match(ok.stdout, /DNS-009/);
-  t.match(ok.stdout, /\[PASS\] DNS 127\.111\.1\.53:\d+ \(custom\)/);
-  const dir = t.testdir({ 'c.yaml': 'dns:\n  requiredNames: []\n' });
-  const clean = await runCli(['diagnose', 'mi1.z1.database.windows.net', ...base, '--subnet', '10.0.0.0/24', '--config', join(dir, 'c.yaml')], LOOPBACK_ONLY);
+  const certs = await makeGatewayCerts([fqdn]);
+  const gateway = await startTdsGateway({ host: '127.111.1.4', port: 1433, ...certFor(certs, 'valid'), instanceName: fqdn });
+  t.teardown(() => gateway.close());
+  const dir = t.testdir({ 'c.yaml': 'dns:\n  requiredNames: []\nprobe:\n  revocation: false\n', 'ca.pem': certs.caPem });
+  const base = ['--dns-server', `127.111.1.53:${server.endpoint.port}`, '--timeout', '1500', '--ca-file', join(dir, 'ca.pem')];
+
+  const withCoverage = await runCli(['diagnose', fqdn, ...base, '--subnet', '127.111.1.0/24', '--no-revocation'], LOOPBACK_ONLY);
+  t.equal(withCoverage.code, 1, 'the default required-name list is not served, so DNS-009 (critical)');
+  t.match(withCoverage.stdout, /DNS-009/);
+  t.match(withCoverage.stdout, /\[PASS\] DNS 127\.111\.1\.53:\d+ \(custom\)/);
+
+  const clean = await runCli(['diagnose', fqdn, ...base, '--subnet', '127.111.1.0/24', '--config', join(dir, 'c.yaml')], LOOPBACK_ONLY);
   t.equal(clean.code, 0, clean.stdout);
   t.match(clean.stdout, /Verdict: HEALTHY/);
+  t.match(clean.stdout, /\[PASS\] TLS\s+TLSv1\.2/);
   t.notMatch(clean.stdout, /\u001b\[/, 'no colour when not a TTY');
-  const wrongSubnet = await runCli(['diagnose', 'mi1.z1.database.windows.net', ...base, '--subnet', '10.1.0.0/24', '--json', '--config', join(dir, 'c.yaml')], LOOPBACK_ONLY);
-  t.equal(wrongSubnet.code, 0, 'outside the subnet but private is a warning');
-  t.match(JSON.parse(wrongSubnet.stdout), { verdict: 'degraded', findings: [{ id: 'DNS-004', severity: 'warning' }] });
+  t.equal(gateway.stats.prelogins > 0, true, 'the gateway saw the PRELOGIN');
+
+  const wrongSubnet = await runCli(['diagnose', fqdn, ...base, '--subnet', '127.111.2.0/24', '--json', '--config', join(dir, 'c.yaml')], LOOPBACK_ONLY);
+  t.equal(wrongSubnet.code, 1);
+  const doc = JSON.parse(wrongSubnet.stdout) as { verdict: string; findings: Array<{ id: string; evidence: string }> };
+  t.equal(doc.verdict, 'failing');
+  t.same(doc.findings.map((f) => f.id), ['DNS-003']);
+  t.match(doc.findings[0]?.evidence, /127\.111\.1\.4 .*not in subnet 127\.111\.2\.0\/24/);
 });
 
 t.test('the installed executable runs the demo', async (t) => {

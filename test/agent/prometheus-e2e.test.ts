@@ -62,7 +62,7 @@ t.test('agent + real Prometheus', { skip: hasBinary(PROMETHEUS) && hasBinary(PRO
 
   const prom = await startPrometheus({ host: `${BLOCK}.2`, ruleFiles: [join(ROOT, 'config/prometheus/alerts.yml')], scrapeConfigs: [
     { job_name: 'miprobe', honor_labels: true, static_configs: [{ targets: [agentAddress] }] },
-    { job_name: 'miprobe-probe', metrics_path: '/probe', params: { module: ['dataPath'] }, static_configs: [{ targets: [GOOD, BAD] }],
+    { job_name: 'miprobe-probe', metrics_path: '/probe', scrape_interval: '3s', scrape_timeout: '3s', params: { module: ['dataPath'] }, static_configs: [{ targets: [GOOD, BAD] }],
       relabel_configs: [{ source_labels: ['__address__'], target_label: '__param_target' }, { source_labels: ['__param_target'], target_label: 'instance' },
         { target_label: '__address__', replacement: agentAddress }] },
   ] });
@@ -97,7 +97,7 @@ t.test('agent + real Prometheus', { skip: hasBinary(PROMETHEUS) && hasBinary(PRO
     t.ok(Number(runs[0]?.value[1]) >= 9, 'the two-second schedule keeps running');
     t.ok(Number(value(await prom.query('process_resident_memory_bytes{job="miprobe"}'), {})) > 0, 'process_* metrics');
     // /probe through Prometheus' relabelling
-    const probe = await prom.waitFor('probe_success', (r) => r.length === 2);
+    const probe = await prom.waitFor('probe_success', (r) => value(r, { instance: GOOD }) === 1 && r.length === 2);
     t.equal(value(probe, { instance: GOOD, job: 'miprobe-probe' }), 1, '/probe: healthy');
     t.equal(value(probe, { instance: BAD, job: 'miprobe-probe' }), 0, '/probe: public address');
     t.equal(value(await prom.query('miprobe_finding{job="miprobe-probe"}'), { instance: BAD, id: 'DNS-003' }), 1, '/probe findings carry the relabelled instance');

@@ -4,7 +4,6 @@
 // network they should be filtered or closed. Instances enrolled in the
 // November 2022 feature wave have no management endpoint ("not applicable").
 //
-//   managementHostFor(cnameTarget): string | undefined   trx.x-a.worker.vnet.database.windows.net -> ...worker.database.windows.net
 //   probeManagementPorts(address, opts): Promise<ManagementPortsResult>   never throws
 //   managementNotApplicable(reason): ManagementPortsResult
 import type { AddressGuard } from '../net/guard.js';
@@ -32,17 +31,6 @@ export type ManagementPortsResult =
   | { readonly ok: true; readonly applicable: false; readonly reason: string }
   | { readonly ok: false; readonly applicable: true; readonly address: string; readonly host?: string;
       readonly code: 'GUARD_DENIED' | 'BAD_ADDRESS' | 'ABORTED'; readonly message: string; readonly seconds: number };
-
-/**
- * The management host for a VNet-local CNAME target: the name with its `vnet`
- * label removed; undefined when there is no such label (no management endpoint).
- */
-export function managementHostFor(cnameTarget: string): string | undefined {
-  const labels = cnameTarget.replace(/\.$/, '').split('.');
-  const i = labels.findIndex((l) => l.toLowerCase() === 'vnet');
-  if (i <= 0) return undefined;
-  return [...labels.slice(0, i), ...labels.slice(i + 1)].join('.');
-}
 
 export function managementNotApplicable(reason: string): ManagementPortsResult {
   return { ok: true, applicable: false, reason };

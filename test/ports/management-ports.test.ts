@@ -4,7 +4,10 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { AddressGuard } from '../../src/net/guard.js';
-import { managementHostFor, managementNotApplicable, probeManagementPorts } from '../../src/probes/management-ports.js';
+import { managementNotApplicable, probeManagementPorts } from '../../src/probes/management-ports.js';
+import { managementHostFromChain } from '../../src/diagnosis/target.js';
+
+const managementHostFor = (cname: string): string | undefined => managementHostFromChain([cname])?.host;
 import { parsePortSpec, scanPorts } from '../../src/probes/port-scan.js';
 import { managementChecks, managementFindings } from '../../src/diagnosis/management-rules.js';
 import { startLoopbackPorts } from '../../src/sim/ports.js';

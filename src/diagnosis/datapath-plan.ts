@@ -5,7 +5,8 @@
 // its own name.
 import { probeDataPath, type DataPathResult } from '../probes/datapath.js';
 import { probeLogin, type LoginMode } from '../probes/login.js';
-import { dnsHostResolver, probeRedirect } from '../probes/redirect.js';
+import { dnsHostResolver, probeRedirect, REDIRECT_PORT_MAX, REDIRECT_PORT_MIN } from '../probes/redirect.js';
+import { scanPorts } from '../probes/port-scan.js';
 import { probeWithFailover } from '../probes/dns.js';
 import type { ProbeContext } from '../probes/context.js';
 import { DATAPATH } from './catalog/datapath.js';
@@ -24,6 +25,9 @@ export interface DataPathSettings {
   readonly strict: boolean;
   readonly public: boolean;
 }
+
+/** Five ports spread over the redirect range. */
+const REDIRECT_SAMPLE: readonly number[] = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(REDIRECT_PORT_MIN + f * (REDIRECT_PORT_MAX - REDIRECT_PORT_MIN)));
 
 export interface DataPathRun {
   readonly evidence: DataPathEvidence & { readonly path: DataPathResult };
@@ -58,8 +62,15 @@ export async function runDataPath(target: TargetName, address: string, s: DataPa
     probePublic(target, s, ctx),
   ]);
   const redirect = login?.routing ? await probeRedirect({ ...common, routing: login.routing, resolveHost }) : undefined;
+  // The node answered on one port; a sample across the range shows whether a firewall lets only part of it through.
+  const nodeAddress = redirect?.ok ? redirect.path?.address : undefined;
+  const redirectPorts = nodeAddress !== undefined
+    ? await scanPorts(nodeAddress, REDIRECT_SAMPLE, { guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
+      concurrency: REDIRECT_SAMPLE.length, ratePerSecond: 0 })
+    : undefined;
   return {
-    evidence: { path, ...(login ? { login } : {}), ...(redirect ? { redirect } : {}), ...(pub.path ? { public: pub.path } : {}) },
+    evidence: { path, ...(login ? { login } : {}), ...(redirect ? { redirect } : {}), ...(redirectPorts ? { redirectPorts } : {}),
+      ...(pub.path ? { public: pub.path } : {}) },
     ...(pub.name ? { publicName: pub.name } : {}),
     extraFindings: pub.findings,
   };

@@ -7,6 +7,7 @@
 import type { DataPathResult, TlsStage } from '../probes/datapath.js';
 import type { LoginResult } from '../probes/login.js';
 import type { RedirectResult } from '../probes/redirect.js';
+import type { PortScanResult } from '../probes/port-scan.js';
 import { DATAPATH } from './catalog/datapath.js';
 import type { CheckLine } from './check.js';
 import { finding, type Finding } from './finding.js';
@@ -18,6 +19,8 @@ export interface DataPathEvidence {
   readonly redirect?: RedirectResult;
   /** --public: the same probe to <mi>.public.<zone>...:3342. */
   readonly public?: DataPathResult;
+  /** A sample of the redirect range 11000-11999 on the node the gateway redirected to. */
+  readonly redirectPorts?: PortScanResult;
 }
 
 const EXPIRING_SECONDS = 14 * 86_400;
@@ -121,11 +124,25 @@ function redirectFindings(r: RedirectResult, out: Finding[]): void {
   if (p.tls && !p.tls.ok) out.push(finding(DATAPATH.redirectTls, `TLS with the node ${node}: ${p.tls.code}: ${p.tls.message}`));
 }
 
+/** Silent or unreachable ports in the sample mean a firewall covers part of the range (the routing port itself is REDIRECT-001's). */
+function blockedSample(scan: PortScanResult, routingPort: number | undefined): number[] {
+  if (!scan.ok) return [];
+  return scan.ports.filter((p) => p.port !== routingPort && (p.state === 'filtered' || p.state === 'unreachable')).map((p) => p.port);
+}
+
+function redirectPortFindings(scan: PortScanResult, routingPort: number | undefined, out: Finding[]): void {
+  const blocked = blockedSample(scan, routingPort);
+  if (blocked.length > 0) {
+    out.push(finding(DATAPATH.redirectRangeBlocked, `no answer from ${scan.address} on ${blocked.join(', ')} (of the sample ${scan.ok ? scan.ports.map((p) => p.port).join(', ') : ''})`));
+  }
+}
+
 export function dataPathFindings(e: DataPathEvidence): Finding[] {
   const out: Finding[] = [];
   if (e.path) pathFindings(e.path, out);
   if (e.login) loginFindings(e.login, out);
   if (e.redirect) redirectFindings(e.redirect, out);
+  if (e.redirectPorts) redirectPortFindings(e.redirectPorts, e.redirect?.port, out);
   if (e.public) {
     const p = e.public;
     if (p.ok) out.push(finding(DATAPATH.publicOk, `${at(p)}: TCP, PRELOGIN and TLS succeeded`));
@@ -207,6 +224,12 @@ export function dataPathChecks(e: DataPathEvidence): CheckLine[] {
         : r.path.tls && !r.path.tls.ok ? `TLS ${r.path.tls.code}` : 'TCP, PRELOGIN and TLS ok';
       out.push({ name: 'Redirect', status: r.ok ? 'pass' : 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} -> ${r.path.address}: ${stage}` });
     }
+  }
+  if (e.redirectPorts?.ok) {
+    const scan = e.redirectPorts;
+    const blocked = blockedSample(scan, e.redirect?.port);
+    const states = scan.ports.map((p) => `${p.port} ${p.state}`).join(', ');
+    out.push({ name: 'Redirect port sample', status: blocked.length > 0 ? 'warn' : 'pass', seconds: scan.seconds, detail: `${scan.address}: ${states}` });
   }
   if (e.public) pathChecks(e.public, 'Public ', out);
   return out;

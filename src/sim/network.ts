@@ -31,6 +31,8 @@ export interface SimNetworkOptions {
   readonly region?: string;
   /** The slow-PRELOGIN delay (ms); keep it above the diagnosis timeout. */
   readonly slowMs?: number;
+  /** Where the management name points instead of <block>.200 (e.g. a network namespace whose firewall drops the ports). */
+  readonly managementAddress?: string;
 }
 
 export interface SimNetwork {
@@ -70,7 +72,7 @@ export async function startSimNetwork(opts: SimNetworkOptions): Promise<SimNetwo
 async function build(opts: SimNetworkOptions, scenario: Scenario, block: string, closers: Closer[], closeAll: () => Promise<void>): Promise<SimNetwork> {
   const params = {
     miName: opts.miName ?? 'sim-mi', zoneId: opts.zoneId ?? '0a1b2c3d4e5f', region: opts.region ?? 'westeurope',
-    ilbAddress: `${block}.4`, managementAddress: `${block}.200`, vnetLabel: !scenario.dns.noVnetLabel,
+    ilbAddress: `${block}.4`, managementAddress: opts.managementAddress ?? `${block}.200`, vnetLabel: !scenario.dns.noVnetLabel,
   };
   const names = miZoneNames(params);
   const nodeName = `a1b2c3d4e5f6.tr1234.${params.region}-a.worker.database.windows.net`;

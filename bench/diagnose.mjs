@@ -1,0 +1,103 @@
+// Benchmark: a whole diagnosis against the simulated network.
+//   npm run build && node bench/diagnose.mjs [--runs N]
+// 1. Healthy network: `miprobe diagnose` as a child process (Node's start included),
+//    wall time per run (median), against the target of 0.5 s.
+// 2. Five filtered ports: the management endpoint lives in a network namespace whose
+//    packet filter drops 9000, 9003, 1438, 1440 and 1452 (root, ip, iptables needed;
+//    skipped with the reason otherwise). Printed: wall time, the sum of the individual
+//    probe times, and their ratio (target < 0.3: concurrent probing makes five
+//    timeouts cost about one).
+// Everything stays on loopback (127.120.0.0/24) and in the namespace (10.213.250.0/30).
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+
+const run = promisify(execFile);
+let mod;
+try {
+  mod = {
+    ...(await import('../dist/sim/network.js')), ...(await import('../dist/sim/scenarios.js')), ...(await import('../dist/sim/ports.js')),
+    ...(await import('../dist/cli/diagnose.js')), ...(await import('../dist/config/load.js')),
+  };
+} catch (err) {
+  console.error(`bench/diagnose: cannot load ../dist (${err.message}); run \`npm run build\` first`);
+  process.exit(2);
+}
+const { startSimNetwork, findScenario, netnsSupport, startNetnsEndpoint, runDiagnosis, loadConfig, mergeLayers } = mod;
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
+const bin = new URL('../dist/cli/bin.js', import.meta.url).pathname;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The time each probe took on its own, added up: what a sequential diagnosis would cost. */
+function sumOfProbeTimes(r) {
+  const s = (x) => (typeof x === 'number' ? x : 0);
+  let total = 0;
+  for (const d of r.dns) total += s(d.seconds);
+  for (const c of r.dnsCoverage) total += s(c.seconds);
+  if (r.managementEndpoint.present) total += s(r.managementEndpoint.seconds);
+  for (const p of r.managementFirewall?.ports ?? []) total += s(p.seconds);
+  const dp = r.dataPath;
+  if (dp) total += s(dp.tcp?.connectSeconds) + s(dp.prelogin?.seconds) + s(dp.tls?.seconds) + s(dp.login?.seconds) + s(dp.redirect?.seconds);
+  for (const e of r.revocation?.endpoints ?? []) total += s(e.seconds);
+  for (const c of r.revocation?.chains ?? []) total += s(c.seconds);
+  return total;
+}
+
+async function healthy() {
+  const network = await startSimNetwork({ scenario: findScenario('healthy'), block: '127.120.0' });
+  const dir = await mkdtemp(join(tmpdir(), 'miprobe-bench-'));
+  try {
+    const layer = mergeLayers({ timeoutMs: 1500 }, network.configLayer());
+    const cfg = join(dir, 'config.json');
+    await writeFile(cfg, JSON.stringify(layer));
+    const walls = [];
+    for (let i = 0; i < Number(values.runs); i++) {
+      const t0 = performance.now();
+      const { stdout } = await run(process.execPath, [bin, 'diagnose', network.fqdn, '--json', '--config', cfg], { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' } });
+      walls.push((performance.now() - t0) / 1000);
+      const report = JSON.parse(stdout);
+      if (report.verdict !== 'healthy') throw new Error(`healthy run was ${report.verdict}: ${report.findings.map((f) => f.id).join(', ')}`);
+    }
+    const t0 = performance.now();
+    await run(process.execPath, [bin, '--version']);
+    const nodeStart = (performance.now() - t0) / 1000;
+    console.log(`healthy: miprobe diagnose (child process, dummy login, revocation and management checks), ${walls.length} runs`);
+    console.log(`  wall median ${median(walls).toFixed(3)} s (min ${Math.min(...walls).toFixed(3)}, max ${Math.max(...walls).toFixed(3)}); target < 0.5 s`);
+    console.log(`  reference in the same run: \`miprobe --version\` (Node start and module loading) ${nodeStart.toFixed(3)} s`);
+  } finally {
+    await network.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function filtered() {
+  const support = await netnsSupport();
+  if (!support.ok) {
+    console.log(`five filtered ports: skipped (${support.reason})`);
+    return;
+  }
+  const ns = await startNetnsEndpoint({ index: 250, filtered: [9000, 9003, 1438, 1440, 1452].map((p) => [p, p]) });
+  const network = await startSimNetwork({ scenario: findScenario('healthy'), block: '127.120.1', managementAddress: ns.address });
+  try {
+    const timeoutMs = 1000;
+    const layer = mergeLayers({ timeoutMs }, network.configLayer(), { allowCidrs: ['127.0.0.0/8', ns.cidr] });
+    const config = await loadConfig({ env: {}, flags: layer });
+    const t0 = performance.now();
+    const report = await runDiagnosis(network.fqdn, config, {});
+    const wall = (performance.now() - t0) / 1000;
+    if (process.env.BENCH_DEBUG) for (const c of report.checks) console.log(c.status, c.name, c.seconds);
+    const states = report.managementFirewall?.ports?.map((p) => `${p.port} ${p.state}`).join(', ');
+    const sum = sumOfProbeTimes(report);
+    console.log(`five filtered ports (timeout ${timeoutMs} ms): ${states}`);
+    console.log(`  wall ${wall.toFixed(3)} s; sum of probe times ${sum.toFixed(3)} s; ratio ${(wall / sum).toFixed(2)} (target < 0.3)`);
+    console.log(`  wall in timeouts: ${(wall / (timeoutMs / 1000)).toFixed(2)} (five sequential timeouts would be 5.00)`);
+  } finally {
+    await network.close();
+    await ns.close();
+  }
+}
+
+if (!process.env.SKIP_HEALTHY) await healthy();
+await filtered();

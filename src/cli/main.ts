@@ -1,8 +1,7 @@
 // The miprobe command line: dispatch to a command, turn user mistakes into
 // one line and exit 2, never a stack trace for them.
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
 import { VERSION } from '../version.js';
-import { diagnoseCommand } from './diagnose.js';
 import { EXIT_USAGE, UsageError, type CliIo, type Command } from './io.js';
 
 export const USAGE = `miprobe ${VERSION}: connectivity diagnostics for Azure SQL Managed Instance
@@ -20,7 +19,8 @@ Options:
   -h, --help        this help; "miprobe <command> --help" for a command's options`;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  diagnose: async () => diagnoseCommand,
+  // Commands load on demand: `--version` and `--help` need none of the protocol libraries.
+  diagnose: async () => (await import('./diagnose.js')).diagnoseCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
   'check-network': async () => (await import('./check-network.js')).checkNetwork,
   agent: async () => (await import('./agent.js')).agentCommand,

@@ -4,9 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { ConfigError } from './errors.js';
 import { configSchema, type Config, type ConfigLayer } from './schema.js';
 
-export class ConfigError extends Error {}
+export { ConfigError };
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');

@@ -4,7 +4,7 @@
 // concurrently; the redirect waits for the login, the public endpoint for
 // its own name.
 import { probeDataPath, type DataPathResult } from '../probes/datapath.js';
-import { probeLogin, type LoginMode } from '../probes/login.js';
+import type { LoginMode } from '../probes/login.js';
 import { dnsHostResolver, probeRedirect, REDIRECT_PORT_MAX, REDIRECT_PORT_MIN } from '../probes/redirect.js';
 import { scanPorts } from '../probes/port-scan.js';
 import { probeWithFailover } from '../probes/dns.js';
@@ -57,8 +57,9 @@ export async function runDataPath(target: TargetName, address: string, s: DataPa
     timeoutMs: ctx.timeoutMs });
   const [path, login, pub] = await Promise.all([
     probeDataPath({ ...common, address, port: target.port }),
-    s.login === 'none' ? undefined : probeLogin({ ...common, mode: s.login, address, port: target.port, user: s.user,
-      password: s.password, token: s.token, resolveHost }),
+    // tedious is loaded only when a login is asked for.
+    s.login === 'none' ? undefined : import('../probes/login.js').then(({ probeLogin }) => probeLogin({ ...common, mode: s.login,
+      address, port: target.port, user: s.user, password: s.password, token: s.token, resolveHost })),
     probePublic(target, s, ctx),
   ]);
   const redirect = login?.routing ? await probeRedirect({ ...common, routing: login.routing, resolveHost }) : undefined;

@@ -4,15 +4,12 @@
 // management host, which yields its ports. Independent branches run
 // concurrently, so a diagnosis lasts as long as its slowest path.
 import type { Cidr } from '../net/address.js';
-import { resolve } from '../net/dns/resolve.js';
-import { fromDnsResolve } from '../net/pki/http.js';
 import { probeDnsCoverage } from '../probes/dns-coverage.js';
 import { probeNameResolution, probeWithFailover, type ResolverAnswer } from '../probes/dns.js';
 import type { ProbeContext } from '../probes/context.js';
 import { managementNotApplicable, probeManagementPorts, type ManagementPortsResult } from '../probes/management-ports.js';
-import { checkChainRevocation, DEFAULT_REVOCATION_ENDPOINTS, probeRevocationEndpoints, type RevocationReport } from '../probes/revocation.js';
-import { RevocationCache } from '../net/pki/cache.js';
 import type { DataPathResult } from '../probes/datapath.js';
+import type { RevocationReport } from '../probes/revocation.js';
 import { VERSION } from '../version.js';
 import type { CheckLine } from './check.js';
 import { dataPathChecks, dataPathFindings } from './datapath-rules.js';
@@ -21,7 +18,6 @@ import { dnsChecks, dnsFindings, type ManagementLookup } from './dns-rules.js';
 import { sortFindings, verdictOf, type Finding } from './finding.js';
 import { managementChecks, managementFindings } from './management-rules.js';
 import { REPORT_SCHEMA_VERSION, type DataPathReport, type DiagnosisReport, type ManagementEndpointReport, type ResolverReport } from './report.js';
-import { revocationChecks, revocationFindings } from './revocation-rules.js';
 import { managementHostFromChain, type TargetName } from './target.js';
 
 /** The parts of a diagnosis; name resolution always runs, the others can be chosen (the agent schedules them apart). */
@@ -44,9 +40,6 @@ export interface DiagnoseInput {
 }
 
 const DEFAULT_DATA_PATH: DataPathSettings = { login: 'none', strict: false, public: false };
-
-/** One cache per process: repeated checks (the agent) cost no fetch until a CRL's or OCSP answer's nextUpdate. */
-const revocationCache = new RevocationCache();
 
 /** The address the application would use: the first answer, in resolver order (system/custom before Azure). */
 function chosenAddress(answers: readonly ResolverAnswer[]): string | undefined {
@@ -102,15 +95,11 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
   const started = performance.now();
   const { target } = input;
   const checks = input.checks ?? ALL_CHECKS;
-  const hostResolver = fromDnsResolve(resolve, { servers: ctx.resolvers.map((r) => r.endpoint), guard: ctx.guard, retries: ctx.dnsRetries });
-
-  // Branches that need nothing but the resolvers start at once.
+  // Branches that need nothing but the resolvers start at once (the revocation code loads meanwhile).
   const answersP = probeNameResolution(target.fqdn, ctx);
   const coverageP = probeDnsCoverage(input.requiredNames, ctx);
-  const endpointsP = checks.has('revocation')
-    ? probeRevocationEndpoints(input.revocationUrls ?? DEFAULT_REVOCATION_ENDPOINTS, { resolve: hostResolver, guard: ctx.guard,
-      timeoutMs: ctx.timeoutMs, signal: ctx.signal })
-    : undefined;
+  const revocationPlan = checks.has('revocation') ? import('./revocation-plan.js') : undefined;
+  const endpointsP = revocationPlan?.then((plan) => plan.checkPlatformEndpoints(input.revocationUrls, ctx));
 
   const answers = await answersP;
   const address = chosenAddress(answers);
@@ -123,11 +112,7 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
   });
   const dataPathP = checks.has('dataPath') && address !== undefined
     ? runDataPath(target, address, input.dataPath ?? DEFAULT_DATA_PATH, ctx).then(async (run) => {
-      const chains = checks.has('revocation')
-        ? await Promise.all(chainsOf(run).map((c) => checkChainRevocation(c.pem, { subject: c.subject, guard: ctx.guard,
-          timeoutMs: ctx.timeoutMs, signal: ctx.signal, resolve: hostResolver, cache: revocationCache,
-          ...(input.dataPath?.ca ? { extraCertificatesPem: [input.dataPath.ca] } : {}) })))
-        : [];
+      const chains = revocationPlan ? await (await revocationPlan).checkChains(chainsOf(run), input.dataPath?.ca, ctx) : [];
       return { run, chains };
     })
     : undefined;
@@ -149,10 +134,11 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
     checkLines.push(...managementChecks(management.ports));
   }
   let revocation: RevocationReport | undefined;
-  if (endpoints) {
+  if (revocationPlan && endpoints) {
+    const plan = await revocationPlan;
     revocation = { chains: dataPath?.chains ?? [], endpoints };
-    findings.push(...revocationFindings(revocation));
-    checkLines.push(...revocationChecks(revocation));
+    findings.push(...plan.revocationFindings(revocation));
+    checkLines.push(...plan.revocationChecks(revocation));
   }
 
   const dns: ResolverReport[] = answers.map(({ server, role, result: r }) => ({

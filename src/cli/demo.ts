@@ -2,8 +2,8 @@
 // diagnose it like a real one, print the report, shut everything down.
 // The address guard is always on (127.0.0.0/8): a demo never leaves the machine.
 import { loadConfig, mergeLayers } from '../config/load.js';
-import { findScenario, SCENARIOS } from '../sim/scenarios.js';
-import { startSimNetwork } from '../sim/network.js';
+import { findScenario, SCENARIOS, type Scenario } from '../sim/scenarios.js';
+import { startSimNetwork, type SimNetwork } from '../sim/network.js';
 import { printReport, runDiagnosis } from './diagnose.js';
 import { EXIT_CRITICAL, EXIT_OK, UsageError, type Command } from './io.js';
 import { parseCommandArgs } from './parse.js';
@@ -32,8 +32,19 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The demo's loopback block; tests start networks in other blocks. */
-const DEMO_BLOCK = '127.100.0';
+/** The demo's loopback blocks, 127.100.0.0/24 first; a block in use (another demo) moves it to the next. */
+const DEMO_BLOCKS = Array.from({ length: 32 }, (_, i) => `127.100.${i}`);
+
+async function startInFreeBlock(scenario: Scenario): Promise<SimNetwork> {
+  for (const block of DEMO_BLOCKS) {
+    try {
+      return await startSimNetwork({ scenario, block });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+  throw new UsageError('every demo address block 127.100.0-31.0/24 is in use', 'stop the other demos, or wait for them to finish');
+}
 
 export const demoCommand: Command = async (argv, io) => {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS, 'demo');
@@ -56,7 +67,7 @@ export const demoCommand: Command = async (argv, io) => {
     throw new UsageError(`--timeout expects milliseconds as a whole number, got "${values.timeout}"`);
   }
 
-  const network = await startSimNetwork({ scenario, block: DEMO_BLOCK });
+  const network = await startInFreeBlock(scenario);
   try {
     // Only the simulated network's settings and the timeout: a user's MIPROBE_* must not steer the demo off loopback.
     const timeoutMs = values.timeout !== undefined ? Number(values.timeout) : network.suggestedTimeoutMs;

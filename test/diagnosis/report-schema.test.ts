@@ -26,6 +26,10 @@ t.test('a document that breaks the contract is rejected (the schema can fail)', 
   const doc = JSON.parse(r.stdout) as Record<string, unknown>;
   t.notOk(validate({ ...doc, verdict: 'fine' }));
   t.notOk(validate({ ...doc, findings: [{ id: 'dns1', severity: 'critical' }] }));
+  const dataPath = doc.dataPath as Record<string, unknown>;
+  t.ok(dataPath, 'the healthy demo has a dataPath section');
+  t.notOk(validate({ ...doc, dataPath: { ...dataPath, tcp: { ok: true, state: 'maybe' } } }));
+  t.notOk(validate({ ...doc, dataPath: { ...dataPath, login: { ok: false, code: 'X', mode: 'sql', password: 'p' } } }), 'a password field is never valid');
 });
 
 t.test('findings catalog: unique, well-formed ids, every field filled', async (t) => {

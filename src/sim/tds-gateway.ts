@@ -113,6 +113,16 @@ function stripName(name: string): string {
   return name.split('\\')[0]?.replace(/\.$/, '').toLowerCase() ?? '';
 }
 
+/** Waits for a server-side TLS handshake; a failure destroys the TCP socket under it. */
+function handshake(tlsSock: tls.TLSSocket, socket: Socket, signal: AbortSignal): Promise<void> {
+  tlsSock.on('error', () => socket.destroy());
+  return new Promise<void>((resolve, reject) => {
+    tlsSock.once('secure', () => resolve());
+    tlsSock.once('close', () => reject(new Error('closed during handshake')));
+    signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+  });
+}
+
 export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGateway> {
   const behaviour = opts.behaviour ?? 'healthy';
   const logins = opts.logins ?? { miprobe: 'miprobe' };
@@ -209,12 +219,7 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
 
   const handleStrict = async (socket: Socket, first: Buffer, signal: AbortSignal): Promise<void> => {
     const tlsSock = new tls.TLSSocket(replayDuplex(socket, first), { isServer: true, secureContext: ctxStrict, ALPNProtocols: ['tds/8.0'] });
-    tlsSock.on('error', () => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      tlsSock.once('secure', () => resolve());
-      tlsSock.once('close', () => reject(new Error('closed during handshake')));
-      signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
-    });
+    await handshake(tlsSock, socket, signal);
     stats.strictHandshakes++;
     const sni = typeof tlsSock.servername === 'string' ? tlsSock.servername : undefined;
     const reader = new MessageReader(tlsSock, new TdsMessageDecoder({ maxMessageBytes: 256 * 1024 }));
@@ -262,12 +267,7 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
     reader.detach();
     const shim = new TdsTlsShim(socket, 'server');
     const tlsSock = new tls.TLSSocket(shim, { isServer: true, secureContext: ctx7 });
-    tlsSock.on('error', () => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      tlsSock.once('secure', () => resolve());
-      tlsSock.once('close', () => reject(new Error('closed during handshake')));
-      signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
-    });
+    await handshake(tlsSock, socket, signal);
     stats.tlsHandshakes++;
     const sni = typeof tlsSock.servername === 'string' ? tlsSock.servername : undefined;
     await handleSession(tlsSock, new MessageReader(tlsSock, new TdsMessageDecoder({ maxMessageBytes: 256 * 1024 })), sni, signal);

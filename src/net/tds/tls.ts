@@ -9,7 +9,7 @@
 //   describeTls(tlsSocket, servername) -> TlsInfo          JSON-serialisable evidence
 //   trustedCa(extraPem?) -> string[] | undefined           system roots + extra roots
 // Both start functions reject with TlsError { code: TlsErrorCode }.
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import * as tls from 'node:tls';
 import { TdsTlsShim } from './tls-shim.js';
@@ -84,14 +84,29 @@ function sniOf(name: string): string | undefined {
   return isIP(name) === 0 && name.length > 0 ? name : undefined;
 }
 
-function secureOptions(opts: TlsStartOptions): tls.ConnectionOptions {
+/** Secure contexts by trust store and version cap: parsing ~140 roots per connection dominated a check's CPU. */
+const CONTEXTS = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 16;
+
+function secureContext(ca: readonly string[] | undefined, maxVersion: tls.SecureVersion | undefined): tls.SecureContext {
+  const key = `${maxVersion ?? '-'}|${ca ? createHash('sha256').update(ca.join('\n')).digest('base64') : 'default'}`;
+  let ctx = CONTEXTS.get(key);
+  if (!ctx) {
+    ctx = tls.createSecureContext({ minVersion: 'TLSv1.2', ...(maxVersion ? { maxVersion } : {}), ...(ca ? { ca: [...ca] } : {}) });
+    if (CONTEXTS.size >= MAX_CONTEXTS) CONTEXTS.delete(CONTEXTS.keys().next().value ?? '');
+    CONTEXTS.set(key, ctx);
+  }
+  return ctx;
+}
+
+function secureOptions(opts: TlsStartOptions, maxVersion?: tls.SecureVersion): tls.ConnectionOptions {
   const o: tls.ConnectionOptions = {
     rejectUnauthorized: false,
     checkServerIdentity: () => undefined,
+    secureContext: secureContext(opts.ca, maxVersion),
   };
   const sni = sniOf(opts.servername);
   if (sni) o.servername = sni;
-  if (opts.ca) o.ca = [...opts.ca];
   return o;
 }
 
@@ -145,23 +160,13 @@ function handshake(tlsSocket: tls.TLSSocket, opts: TlsStartOptions, onSecure?: (
 /** TLS inside TDS 7.x on a socket that has just exchanged PRELOGIN. */
 export function startTlsInTds(socket: Socket, opts: TlsStartOptions): Promise<TlsSession> {
   const shim = new TdsTlsShim(socket, 'client');
-  const tlsSocket = tls.connect({
-    ...secureOptions(opts),
-    socket: shim,
-    minVersion: 'TLSv1.2',
-    maxVersion: opts.maxVersion ?? 'TLSv1.2',
-  });
+  const tlsSocket = tls.connect({ ...secureOptions(opts, opts.maxVersion ?? 'TLSv1.2'), socket: shim });
   return handshake(tlsSocket, opts, () => shim.stopWrapping());
 }
 
 /** TDS 8.0 strict: TLS on the bare TCP connection, ALPN tds/8.0. */
 export function startTlsStrict(socket: Socket, opts: TlsStartOptions): Promise<TlsSession> {
-  const tlsSocket = tls.connect({
-    ...secureOptions(opts),
-    socket,
-    minVersion: 'TLSv1.2',
-    ALPNProtocols: ['tds/8.0'],
-  });
+  const tlsSocket = tls.connect({ ...secureOptions(opts), socket, ALPNProtocols: ['tds/8.0'] });
   return handshake(tlsSocket, opts);
 }
 

@@ -37,6 +37,7 @@ Data path:
 Revocation and management endpoint:
   --no-revocation          skip the CRL/OCSP checks
   --revocation-url url     platform revocation endpoint to check (repeatable; replaces the default list)
+  --https-url url          also check the revocation of this HTTPS endpoint's chain (repeatable)
   --scan-ports list        also check these ports on the management endpoint, e.g. 1-1024,8080
   --json                   print the JSON document (schema: config/report.schema.json)
   --no-color               no colour even on a terminal
@@ -60,6 +61,7 @@ const OPTIONS = {
   public: { type: 'boolean' },
   'no-revocation': { type: 'boolean' },
   'revocation-url': { type: 'string', multiple: true },
+  'https-url': { type: 'string', multiple: true },
   'scan-ports': { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
@@ -83,6 +85,7 @@ export function flagLayer(values: Values): ConfigLayer {
     ['login', values.login], ['user', values.user], ['passwordFile', values['password-file']], ['tokenFile', values['token-file']],
     ['caFile', values['ca-file']], ['strict', values.strict], ['public', values.public],
     ['revocation', values['no-revocation'] ? false : undefined], ['revocationUrls', values['revocation-url']],
+    ['httpsUrls', values['https-url']],
     ['scanPorts', values['scan-ports']],
   ];
   for (const [key, value] of probe) if (value !== undefined) setPath(layer, ['probe', key], value);

@@ -77,6 +77,7 @@ export async function diagnoseInput(target: TargetName, config: Config, env: Rea
     target, subnet: subnetFromConfig(config), requiredNames: config.dns.requiredNames, checks: wanted,
     dataPath: { login: p.login, user: p.user, ...secrets, ca, strict: p.strict, public: p.public },
     revocationUrls: p.revocationUrls,
+    httpsUrls: p.httpsUrls,
     ...(scanPorts ? { scanPorts } : {}),
   };
 }

@@ -44,6 +44,8 @@ export const probeSchema = z.object({
   revocation: z.boolean().default(true),
   /** Replaces the default list of platform revocation endpoints. */
   revocationUrls: z.array(z.string().url()).optional(),
+  /** HTTPS endpoints (https://host[:port]/) whose certificate chains are checked for revocation as well. */
+  httpsUrls: z.array(z.string().url().refine((u) => u.startsWith('https://'), { message: 'expected an https:// URL' })).default([]),
   /** Management endpoint firewall check. */
   managementPorts: z.boolean().default(true),
   /** Extra ports or ranges to check on the management endpoint, e.g. "1-1024,8080". */

@@ -16,6 +16,7 @@ import { dataPathChecks, dataPathFindings } from './datapath-rules.js';
 import { runDataPath, type DataPathRun, type DataPathSettings } from './datapath-plan.js';
 import { dnsChecks, dnsFindings, type ManagementLookup } from './dns-rules.js';
 import { sortFindings, verdictOf, type Finding } from './finding.js';
+import { httpsChecks, httpsFindings } from './https-rules.js';
 import { managementChecks, managementFindings } from './management-rules.js';
 import { REPORT_SCHEMA_VERSION, type DataPathReport, type DiagnosisReport, type ManagementEndpointReport, type ResolverReport } from './report.js';
 import { managementHostFromChain, type TargetName } from './target.js';
@@ -35,6 +36,8 @@ export interface DiagnoseInput {
   readonly dataPath?: DataPathSettings | undefined;
   /** Platform revocation endpoints to check for reachability; default DEFAULT_REVOCATION_ENDPOINTS. */
   readonly revocationUrls?: readonly string[] | undefined;
+  /** HTTPS endpoints whose certificate chains are checked for revocation too. */
+  readonly httpsUrls?: readonly string[] | undefined;
   /** Extra ports to check on the management endpoint (--scan-ports). */
   readonly scanPorts?: readonly number[] | undefined;
 }
@@ -100,6 +103,13 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
   const coverageP = probeDnsCoverage(input.requiredNames, ctx);
   const revocationPlan = checks.has('revocation') ? import('./revocation-plan.js') : undefined;
   const endpointsP = revocationPlan?.then((plan) => plan.checkPlatformEndpoints(input.revocationUrls, ctx));
+  const httpsP = revocationPlan && input.httpsUrls?.length
+    ? revocationPlan.then(async (plan) => {
+      const results = await plan.readHttpsChains(input.httpsUrls ?? [], ctx);
+      const chains = results.flatMap((r) => (r.ok ? [{ subject: r.url, pem: r.chainPem }] : []));
+      return { results, chains: await plan.checkChains(chains, input.dataPath?.ca, ctx) };
+    })
+    : undefined;
 
   const answers = await answersP;
   const address = chosenAddress(answers);
@@ -117,7 +127,7 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
     })
     : undefined;
 
-  const [coverage, management, dataPath, endpoints] = await Promise.all([coverageP, managementP, dataPathP, endpointsP]);
+  const [coverage, management, dataPath, endpoints, https] = await Promise.all([coverageP, managementP, dataPathP, endpointsP, httpsP]);
 
   const dnsEvidence = { target, answers, coverage, management: management.lookup, subnet: input.subnet };
   const findings: Finding[] = dnsFindings(dnsEvidence);
@@ -136,9 +146,9 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
   let revocation: RevocationReport | undefined;
   if (revocationPlan && endpoints) {
     const plan = await revocationPlan;
-    revocation = { chains: dataPath?.chains ?? [], endpoints };
-    findings.push(...plan.revocationFindings(revocation));
-    checkLines.push(...plan.revocationChecks(revocation));
+    revocation = { chains: [...(dataPath?.chains ?? []), ...(https?.chains ?? [])], endpoints };
+    findings.push(...plan.revocationFindings(revocation), ...httpsFindings(https?.results ?? []));
+    checkLines.push(...httpsChecks(https?.results ?? []), ...plan.revocationChecks(revocation));
   }
 
   const dns: ResolverReport[] = answers.map(({ server, role, result: r }) => ({

@@ -5,6 +5,7 @@ import { resolve } from '../net/dns/resolve.js';
 import { RevocationCache } from '../net/pki/cache.js';
 import { fromDnsResolve, type HostResolver } from '../net/pki/http.js';
 import type { ProbeContext } from '../probes/context.js';
+import { probeHttpsChain, type HttpsChainResult } from '../probes/https-chain.js';
 import {
   checkChainRevocation, DEFAULT_REVOCATION_ENDPOINTS, probeRevocationEndpoints, type ChainRevocationResult, type EndpointReachability,
 } from '../probes/revocation.js';
@@ -29,4 +30,9 @@ export function checkChains(chains: ReadonlyArray<{ subject: string; pem: readon
   const resolveHost = hostResolver(ctx);
   return Promise.all(chains.map((c) => checkChainRevocation(c.pem, { subject: c.subject, guard: ctx.guard, timeoutMs: ctx.timeoutMs,
     signal: ctx.signal, resolve: resolveHost, cache, ...(ca ? { extraCertificatesPem: [ca] } : {}) })));
+}
+
+/** The chains of the HTTPS endpoints listed in the config, fetched concurrently. */
+export function readHttpsChains(urls: readonly string[], ctx: ProbeContext): Promise<HttpsChainResult[]> {
+  return Promise.all(urls.map((url) => probeHttpsChain(url, ctx)));
 }

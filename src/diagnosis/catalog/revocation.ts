@@ -36,4 +36,7 @@ export const REVOCATION = {
   unknown: { id: 'REV-010', severity: 'warning', title: 'The OCSP responder does not know the certificate',
     fix: 'The responder answered "unknown": the certificate was not issued by the CA it serves, or the responder is out of date. Check that the certificate and its OCSP URL belong together.',
     ref: 'RFC 6960 2.2' },
+  httpsUnreachable: { id: 'REV-011', severity: 'warning', title: 'An HTTPS endpoint listed for certificate checks could not be reached',
+    fix: 'Its certificate chain could not be read, so its revocation was not checked. Check the URL in probe.httpsUrls / --https-url, and that the host resolves and port 443 is allowed from here.',
+    ref: REFS },
 } as const satisfies Record<string, FindingDefinition>;

@@ -164,6 +164,11 @@ export function startTlsInTds(socket: Socket, opts: TlsStartOptions): Promise<Tl
   return handshake(tlsSocket, opts, () => shim.stopWrapping());
 }
 
+/** Plain TLS on a TCP connection (an HTTPS endpoint whose chain is checked for revocation). */
+export function startTls(socket: Socket, opts: TlsStartOptions): Promise<TlsSession> {
+  return handshake(tls.connect({ ...secureOptions(opts), socket }), opts);
+}
+
 /** TDS 8.0 strict: TLS on the bare TCP connection, ALPN tds/8.0. */
 export function startTlsStrict(socket: Socket, opts: TlsStartOptions): Promise<TlsSession> {
   const tlsSocket = tls.connect({ ...secureOptions(opts), socket, ALPNProtocols: ['tds/8.0'] });

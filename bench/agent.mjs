@@ -4,7 +4,7 @@
 // endpoints, in the same run. Prints CPU seconds per TCP probe for both and
 // their ratio, the agent's resident memory, and /metrics render time.
 //
-//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3]
+//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3] [--check dataPath|management]
 //
 // Everything stays on 127.70.0.0/16. The endpoints accept and close at once,
 // so the agent's data path check is: resolve the name (one DNS server serves
@@ -25,7 +25,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { startDnsServer } = await import(join(ROOT, 'dist/sim/dns-server.js'));
 const { buildMiZone } = await import(join(ROOT, 'dist/sim/mi-zone.js'));
 
-const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' }, check: { type: 'string', default: 'dataPath' } } });
+// --check dataPath (default): each check resolves the name, connects to 1433 and sends PRELOGIN: one TCP probe per check.
+// --check management: each check resolves two names and connects to the five management ports: five TCP probes per check.
+const CHECK = values.check === 'management' ? 'management' : 'dataPath';
+const TCP_PER_CHECK = CHECK === 'management' ? 5 : 1;
+const BB_PORT = CHECK === 'management' ? 9000 : 1433;
 const N = Number(values.instances);
 const ROUNDS = Number(values.rounds);
 const PERIOD = Number(values.period); // seconds between data path rounds
@@ -65,7 +70,7 @@ for (let i = 0; i < N; i++) {
   await new Promise((r) => server.listen({ host: addr(i), port: 1433, backlog: 64 }, r));
   listeners.push(server);
 }
-const records = names.flatMap((name, i) => buildMiZone({ miName: name.split('.')[0], zoneId: ZONE, region: `r${i}`, ilbAddress: addr(i) }));
+const records = names.flatMap((name, i) => buildMiZone({ miName: name.split('.')[0], zoneId: ZONE, region: `r${i}`, ilbAddress: addr(i), ...(CHECK === 'management' ? { managementAddress: addr(i) } : {}) }));
 const dns = await startDnsServer({ host: '127.70.99.53', port: 0, records });
 
 const dir = await mkdtemp(join(tmpdir(), 'miprobe-bench-'));
@@ -74,10 +79,12 @@ const agentPort = await freePort(agentHost);
 await writeFile(join(dir, 'agent.yaml'), YAML.stringify({
   allowCidrs: ['127.0.0.0/8'], timeoutMs: 2000,
   dns: { servers: [`127.70.99.53:${dns.endpoint.port}`], requiredNames: [], retries: 0 },
-  probe: { subnet: '127.70.96.0/19', revocation: false, managementPorts: false },
+  probe: { subnet: '127.70.96.0/19', revocation: false, managementPorts: CHECK === 'management' },
   instances: names.map((fqdn) => ({ fqdn })),
   agent: { listen: `${agentHost}:${agentPort}`, concurrency: 64, jitterSeconds: PERIOD * 0.8, logLevel: 'warn',
-    schedules: { nameResolution: { enabled: false }, dataPath: { cron: `*/${PERIOD} * * * * *`, deadlineMs: 5000 }, management: { enabled: false }, revocation: { enabled: false } } },
+    schedules: { nameResolution: { enabled: false }, revocation: { enabled: false },
+      dataPath: CHECK === 'dataPath' ? { cron: `*/${PERIOD} * * * * *`, deadlineMs: 5000 } : { enabled: false },
+      management: CHECK === 'management' ? { cron: `*/${PERIOD} * * * * *`, deadlineMs: 5000 } : { enabled: false } } },
 }));
 const agent = spawn(process.execPath, [join(ROOT, 'dist/cli/bin.js'), 'agent', '--config', join(dir, 'agent.yaml'), '--log-level', 'info'],
   { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,7 +100,7 @@ for (let i = 0; i < 100; i++) { try { if ((await fetch(`http://${bbHost}:${bbPor
 
 const checksDone = async () => {
   const text = await (await fetch(`${agentUrl}/metrics`)).text();
-  return Number(/^miprobe_checks_total\{check="dataPath"\} (\d+)/m.exec(text)?.[1] ?? 0);
+  return Number(new RegExp(`^miprobe_checks_total\\{check="${CHECK}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 };
 
 // Blackbox round: what Prometheus would do every PERIOD seconds, spread over the period, 64 at a time.
@@ -108,7 +115,7 @@ async function blackboxRound() {
       const i = next++;
       const due = started + i * spacing - Date.now();
       if (due > 0) await sleep(due);
-      const r = await fetch(`http://${bbHost}:${bbPort}/probe?module=tcp_connect&target=${addr(i)}:1433`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '10' } });
+      const r = await fetch(`http://${bbHost}:${bbPort}/probe?module=tcp_connect&target=${addr(i)}:${BB_PORT}`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '10' } });
       const body = await r.text();
       bbProbes++;
       if (!/^probe_success 1$/m.test(body)) bbFailed++;
@@ -127,13 +134,14 @@ const c0 = await checksDone();
 await sleep(ROUNDS * PERIOD * 1000);
 const c1 = await checksDone();
 const a1 = await cpuSeconds(agent.pid);
-const agentProbes = c1 - c0;
+const agentProbes = (c1 - c0) * TCP_PER_CHECK;
 const agentCpuPerProbe = (a1 - a0) / agentProbes;
 const rss = await rssBytes(agent.pid);
 
 // Measure blackbox over the same number of rounds (it runs while the agent keeps its schedule).
 const b0 = await cpuSeconds(blackbox.pid);
 const p0 = bbProbes;
+const f0 = bbFailed;
 for (let r = 0; r < ROUNDS; r++) await blackboxRound();
 const b1 = await cpuSeconds(blackbox.pid);
 const bbCount = bbProbes - p0;
@@ -153,8 +161,8 @@ const series = (await (await fetch(`${agentUrl}/metrics`)).text()).split('\n').f
 
 const ms = (s) => (s * 1000).toFixed(3);
 console.log(`instances                      ${N}`);
-console.log(`agent data path checks        ${agentProbes} in ${ROUNDS} rounds of ${PERIOD} s (CPU ${(a1 - a0).toFixed(2)} s)`);
-console.log(`blackbox tcp_connect probes   ${bbCount} (${bbFailed} failed; CPU ${(b1 - b0).toFixed(2)} s)`);
+console.log(`agent ${CHECK} checks         ${c1 - c0} (${agentProbes} TCP probes) in ${ROUNDS} rounds of ${PERIOD} s (CPU ${(a1 - a0).toFixed(2)} s)`);
+console.log(`blackbox tcp_connect probes   ${bbCount} to port ${BB_PORT} (${bbFailed - f0} failed${BB_PORT !== 1433 ? ': the port is closed, as the management ports should be' : ''}; CPU ${(b1 - b0).toFixed(2)} s)`);
 console.log(`CPU per TCP probe: agent      ${ms(agentCpuPerProbe)} ms`);
 console.log(`CPU per TCP probe: blackbox   ${ms(bbCpuPerProbe)} ms`);
 console.log(`ratio agent / blackbox        ${(agentCpuPerProbe / bbCpuPerProbe).toFixed(2)}x   (target <= 0.5x)`);

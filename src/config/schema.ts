@@ -91,8 +91,15 @@ export const agentSchema = z.object({
   schedules: schedulesSchema.default(() => schedulesSchema.parse({})),
 }).strict();
 
+/**
+ * The probe options without their defaults: an instance overrides only what it sets, and inherits
+ * the rest from the top-level `probe` section (zod's partial() would fill in the defaults instead).
+ */
+const probeOverrides = z.object(Object.fromEntries(Object.entries(probeSchema.shape).map(([key, field]) =>
+  [key, (field instanceof z.ZodDefault ? field.unwrap() : field).optional()]))) as unknown as ReturnType<typeof probeSchema.partial>;
+
 /** One watched instance: its name, labels, and probe options overriding `probe`. */
-export const instanceSchema = probeSchema.partial().extend({
+export const instanceSchema = probeOverrides.extend({
   fqdn: hostName,
   /** Extra labels on miprobe_instance_info (bounded: at most 10, Prometheus label names). */
   labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,62}$/, 'expected a Prometheus label name').refine((k) => !k.startsWith('__') && !['instance', 'kind', 'job'].includes(k), { message: 'reserved label name' }), z.string().max(200))

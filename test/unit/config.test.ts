@@ -56,3 +56,17 @@ t.test('layers', async (t) => {
     { probe: { strict: true }, allowCidrs: ['127.0.0.0/8', '::1/128'] });
   t.same(mergeLayers({ a: { b: 1, c: [1] } }, { a: { c: [2] } }), { a: { b: 1, c: [2] } }, 'lists replace, mappings merge');
 });
+
+t.test('agent instances override only what they set; the rest comes from probe', async (t) => {
+  const config = await loadConfig({ env: {}, flags: {
+    probe: { revocation: false, login: 'dummy' },
+    instances: [{ fqdn: 'a.b.database.windows.net' }, { fqdn: 'c.d.database.windows.net', revocation: true }],
+  } });
+  t.same(config.instances[0], { fqdn: 'a.b.database.windows.net', labels: {} }, 'no defaults filled in on the instance');
+  t.equal(config.instances[1]?.revocation, true);
+  const { planInstances } = await import('../../src/agent/instances.js');
+  const planned = planInstances(config);
+  t.equal(planned[0]?.checks.has('revocation'), false, 'probe.revocation: false is inherited');
+  t.equal(planned[0]?.config.probe.login, 'dummy');
+  t.equal(planned[1]?.checks.has('revocation'), true, 'the instance switches it back on');
+});

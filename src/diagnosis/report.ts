@@ -1,6 +1,7 @@
 // The diagnosis document: what `diagnose --json` prints (schema in
 // config/report.schema.json) and what the text renderer and metrics read.
-import type { DnsHop, DnsError } from '../net/dns/types.js';
+import type { DnsError, ResolveResult } from '../net/dns/types.js';
+import type { ResolverRole } from '../probes/context.js';
 import type { DataPathResult } from '../probes/datapath.js';
 import type { LoginResult } from '../probes/login.js';
 import type { ManagementPortsResult } from '../probes/management-ports.js';
@@ -12,17 +13,11 @@ import type { TargetKind } from './target.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export interface ResolverReport {
+/** One resolver's answer: the resolution result as the DNS client gave it, with who answered. */
+export type ResolverReport = Pick<ResolveResult, 'ok' | 'chain' | 'addresses' | 'canonicalName' | 'transport' | 'seconds' | 'error'> & {
   readonly server: string;
-  readonly role: 'system' | 'custom' | 'azure';
-  readonly ok: boolean;
-  readonly chain: readonly DnsHop[];
-  readonly addresses: readonly string[];
-  readonly canonicalName: string;
-  readonly transport: 'udp' | 'tcp';
-  readonly seconds: number;
-  readonly error?: DnsError;
-}
+  readonly role: ResolverRole;
+};
 
 export type ManagementEndpointReport =
   | { readonly present: true; readonly host: string; readonly cnameTarget: string; readonly addresses: readonly string[];

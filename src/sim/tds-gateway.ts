@@ -47,7 +47,7 @@ export interface TdsGatewayOptions {
   /** Intermediates (PEM), sent after the leaf. */
   readonly chainPem?: string;
   readonly behaviour?: TdsBehaviour;
-  /** The FQDN this gateway serves; logins for other names get 40532. Undefined: any name. */
+  /** The FQDN this gateway serves; logins for other names get 40532. Left out, every name is served. */
   readonly instanceName?: string;
   /** SQL logins accepted (user -> password). Default { miprobe: 'miprobe' }. */
   readonly logins?: Readonly<Record<string, string>>;

@@ -278,7 +278,11 @@ export class Agent {
     try {
       this.metrics.probeRequests.inc({ module });
       const known = this.loaded.byFqdn.get(fqdn);
-      const instance: PlannedInstance = known ?? planInstances({ ...this.loaded.config, instances: [], agent: { ...this.loaded.config.agent, shard: undefined } }, [fqdn])[0] as PlannedInstance;
+      // A target that is not a configured instance never gets the configured credentials: /probe must not
+      // become a way to send a SQL password or token to any host the guard allows.
+      const c = this.loaded.config;
+      const anonymous = { ...c.probe, login: 'none' as const, user: undefined, passwordFile: undefined, tokenFile: undefined };
+      const instance: PlannedInstance = known ?? planInstances({ ...c, probe: anonymous, instances: [], agent: { ...c.agent, shard: undefined } }, [fqdn])[0] as PlannedInstance;
       const signal = AbortSignal.any([clientSignal, this.stopController.signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
       const result = await this.execute(instance, module as AgentCheck | 'all', signal, timeoutSeconds * 1000);
       const checks = module === 'all' ? new Set(AGENT_CHECKS) : new Set<AgentCheck>(['nameResolution', module as AgentCheck]);

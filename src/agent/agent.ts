@@ -39,7 +39,8 @@ const DIAGNOSE_CHECKS: Record<AgentCheck | 'all', ReadonlySet<CheckKind>> = {
 /** Offset subtracted from Prometheus' scrape timeout (as blackbox_exporter does). */
 export const PROBE_TIMEOUT_OFFSET_SECONDS = 0.5;
 const PROBE_DEFAULT_TIMEOUT_SECONDS = 10;
-const PROBE_MAX_TIMEOUT_SECONDS = 120;
+/** Below the HTTP server's 60 s idle timeout, which would otherwise cut a long /probe off. */
+const PROBE_MAX_TIMEOUT_SECONDS = 55;
 
 /** Everything derived from one configuration; swapped whole on reload. */
 interface Loaded {
@@ -154,7 +155,7 @@ export class Agent {
 
   private apply(loaded: Loaded, first: boolean): void {
     this.loaded = loaded;
-    this.store.setInstances(loaded.instances.map((i) => ({ fqdn: i.fqdn, kind: i.target.kind, labels: i.labels })));
+    this.store.setInstances(loaded.instances.map((i) => ({ fqdn: i.fqdn, kind: i.target.kind, labels: i.labels, checks: i.checks })));
     this.metrics.instances.set(loaded.instances.length);
     this.probeLimiter = new Limiter(loaded.config.agent.probeConcurrency);
     const hasResult = new Set(this.store.status().flatMap((s) => s.checks.map((c) => `${c.check}\0${s.fqdn}`)));
@@ -164,12 +165,18 @@ export class Agent {
     first ? 'agent started' : 'configuration reloaded');
   }
 
+  private reloadGeneration = 0;
+
   /** SIGHUP: load and validate the new config; on any error keep the old one and log why. */
   async reload(): Promise<boolean> {
     if (this.stopping) return false;
+    const generation = ++this.reloadGeneration;
     let next: Loaded;
     try {
       next = await Agent.prepare(this.opts);
+      // A shutdown (or a newer reload) that came while the files were read wins: restarting the
+      // schedules now would keep a stopping process alive, or apply an older config over a newer one.
+      if (this.stopping || generation !== this.reloadGeneration) return false;
     } catch (err) {
       this.metrics.reloadSuccessful.set(0);
       const message = err instanceof ConfigError ? err.message : `unexpected error: ${(err as Error).message}`;

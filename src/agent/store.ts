@@ -12,6 +12,8 @@ export interface WatchedInstance {
   readonly fqdn: string;
   readonly kind: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The checks scheduled for it; results of other checks are dropped (a check switched off stops exporting). */
+  readonly checks?: ReadonlySet<AgentCheck>;
 }
 
 interface Entry extends InstanceView {
@@ -35,12 +37,14 @@ export interface InstanceStatus {
 export class ResultStore {
   private readonly entries = new Map<string, Entry>();
 
-  /** Replaces the watched set; results of instances still watched are kept. */
+  /** Replaces the watched set; results of instances (and checks) still watched are kept. */
   setInstances(instances: readonly WatchedInstance[]): void {
     const next = new Map<string, Entry>();
     for (const inst of instances) {
       const old = this.entries.get(inst.fqdn);
-      const entry: Entry = { ...inst, outcomes: old?.outcomes ?? new Map(), samples: [], lines: new Map() };
+      const outcomes = new Map([...(old?.outcomes ?? [])].filter(([check]) => inst.checks === undefined || inst.checks.has(check)));
+      const { checks: _checks, ...view } = inst;
+      const entry: Entry = { ...view, outcomes, samples: [], lines: new Map() };
       this.refresh(entry);
       next.set(inst.fqdn, entry);
     }

@@ -23,7 +23,12 @@ async function readSecretFile(path: string, what: string, maxBytes = MAX_SECRET_
   }
   try {
     const buf = Buffer.alloc(maxBytes + 1);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buf, 0, buf.length, 0));
+    } catch (err) {
+      throw new ConfigError(`cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}): is it a regular file?`);
+    }
     if (bytesRead > maxBytes) throw new ConfigError(`the ${what} file ${path} is larger than ${maxBytes / 1024} KiB: is it the right file?`);
     const value = buf.subarray(0, bytesRead).toString('utf8').replace(/\r?\n$/, '');
     if (value === '') throw new ConfigError(`the ${what} file ${path} is empty`);

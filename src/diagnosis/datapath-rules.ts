@@ -124,16 +124,20 @@ function redirectFindings(r: RedirectResult, out: Finding[]): void {
   if (p.tls && !p.tls.ok) out.push(finding(DATAPATH.redirectTls, `TLS with the node ${node}: ${p.tls.code}: ${p.tls.message}`));
 }
 
-/** Silent or unreachable ports in the sample mean a firewall covers part of the range (the routing port itself is REDIRECT-001's). */
+/**
+ * Sample ports the network refused (ICMP unreachable) mean a firewall on the way covers part of the range
+ * (the routing port itself is REDIRECT-001's). A silent port proves nothing: the node's own host firewall may
+ * drop ports where no engine listens, so "filtered" is shown in the check line but is no finding.
+ */
 function blockedSample(scan: PortScanResult, routingPort: number | undefined): number[] {
   if (!scan.ok) return [];
-  return scan.ports.filter((p) => p.port !== routingPort && (p.state === 'filtered' || p.state === 'unreachable')).map((p) => p.port);
+  return scan.ports.filter((p) => p.port !== routingPort && p.state === 'unreachable').map((p) => p.port);
 }
 
 function redirectPortFindings(scan: PortScanResult, routingPort: number | undefined, out: Finding[]): void {
   const blocked = blockedSample(scan, routingPort);
   if (blocked.length > 0) {
-    out.push(finding(DATAPATH.redirectRangeBlocked, `no answer from ${scan.address} on ${blocked.join(', ')} (of the sample ${scan.ok ? scan.ports.map((p) => p.port).join(', ') : ''})`));
+    out.push(finding(DATAPATH.redirectRangeBlocked, `the network refused ${scan.address} on ${blocked.join(', ')} (of the sample ${scan.ok ? scan.ports.map((p) => p.port).join(', ') : ''})`));
   }
 }
 

@@ -68,7 +68,8 @@ export function dnsFindings(ev: DnsEvidence): Finding[] {
     const err = errorFinding(answer, ev.target.fqdn);
     if (err) out.push(err);
     // The public endpoint is meant to resolve publicly: the private-address rule is for VNet-local names.
-    else if (ev.target.kind !== 'public-endpoint') out.push(...addressFindings(answer, ev.subnet));
+    // A private endpoint lives in its own subnet, so --subnet (the instance's) does not apply to it.
+    else if (ev.target.kind !== 'public-endpoint') out.push(...addressFindings(answer, ev.target.kind === 'vnet-local' ? ev.subnet : undefined));
     if (answer.result.transport === 'tcp') out.push(finding(DNS.tcpFallback, `${answer.server} truncated the UDP answer for ${ev.target.fqdn}`));
   }
 
@@ -112,7 +113,7 @@ export function dnsChecks(ev: DnsEvidence): CheckLine[] {
   const lines: CheckLine[] = ev.answers.map((a) => {
     const r = a.result;
     if (!r.ok) return { name: `DNS ${a.server} (${a.role})`, status: 'fail', seconds: r.seconds, detail: r.error ? `${r.error.code}: ${r.error.message}` : 'no answer' };
-    const bad = ev.target.kind !== 'public-endpoint' && addressFindings(a, ev.subnet).length > 0;
+    const bad = ev.target.kind !== 'public-endpoint' && addressFindings(a, ev.target.kind === 'vnet-local' ? ev.subnet : undefined).length > 0;
     return { name: `DNS ${a.server} (${a.role})`, status: bad ? 'fail' : 'pass', seconds: r.seconds,
       detail: `${chainText(r)} = ${r.addresses.join(', ')}${r.transport === 'tcp' ? ' (over TCP)' : ''}` };
   });

@@ -3,7 +3,7 @@
 //   closed      the peer answered with a reset (ECONNREFUSED)
 //   filtered    nothing came back before the deadline (a silent drop)
 //   unreachable the network said no (ICMP host/net unreachable, no route)
-import { Socket } from 'node:net';
+import { isIP, Socket } from 'node:net';
 import { deadlineSignal, secondsSince, type NetOptions } from './deadline.js';
 import type { AddressGuard } from './guard.js';
 
@@ -34,6 +34,10 @@ export function classifyError(err: NodeJS.ErrnoException): { state: Exclude<Port
 /** Connects to host:port (an IP address) and classifies the outcome; never throws. */
 export async function tcpConnect(host: string, port: number, opts: TcpOptions): Promise<TcpResult & { socket?: Socket }> {
   const started = performance.now();
+  // Addresses only: a name here would go to the system resolver, around the guard and our own DNS client.
+  if (isIP(host) === 0) {
+    return { ok: false, state: 'error', host, port, code: 'TCP_ERROR', connectSeconds: 0, message: `"${host}" is not an IP address` };
+  }
   if (!opts.guard.allows(host)) {
     return { ok: false, state: 'error', host, port, code: 'GUARD_DENIED', connectSeconds: 0,
       message: `address ${host} is outside the allowed ranges (${opts.guard.describe().join(', ')})` };

@@ -1,6 +1,7 @@
 // The certificate chain an HTTPS endpoint presents, so its revocation can be
 // checked like the gateway's (probe.httpsUrls / --https-url: services the
 // instance or its clients depend on, e.g. a Key Vault or storage endpoint).
+import { isIP } from 'node:net';
 import { secondsSince } from '../net/deadline.js';
 import { tcpConnect } from '../net/tcp.js';
 import { startTls, TlsError } from '../net/tds/tls.js';
@@ -28,15 +29,20 @@ export const probeHttpsChain: Probe<string, HttpsChainResult> = async (url, ctx)
     ({ ok: false, url, host, ...(address ? { address } : {}), port, seconds: secondsSince(started), code, message });
   if (parsed.protocol !== 'https:') return fail('UNSUPPORTED_SCHEME', `only https: URLs carry a certificate chain (got ${parsed.protocol})`);
 
-  const resolved = await probeWithFailover(host, ctx);
-  const address = resolved.addresses[0];
-  if (!resolved.ok || address === undefined) {
-    return fail(resolved.error?.code ?? 'DNS_NODATA', resolved.error?.message ?? `${host} has no address`);
+  // One deadline for the whole probe: DNS, TCP and TLS share it.
+  const remaining = (): number => Math.max(1, Math.ceil(ctx.timeoutMs - (performance.now() - started)));
+  let address: string | undefined = host;
+  if (isIP(host) === 0) {
+    const resolved = await probeWithFailover(host, ctx);
+    address = resolved.addresses[0];
+    if (!resolved.ok || address === undefined) {
+      return fail(resolved.error?.code ?? 'DNS_NODATA', resolved.error?.message ?? `${host} has no address`);
+    }
   }
-  const tcp = await tcpConnect(address, port, { guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal, keep: true });
+  const tcp = await tcpConnect(address, port, { guard: ctx.guard, timeoutMs: remaining(), signal: ctx.signal, keep: true });
   if (!tcp.ok) return fail(tcp.code, tcp.message, address);
   if (!tcp.socket) return fail('TCP_ERROR', 'the connection was not kept', address);
-  const signal = AbortSignal.any([AbortSignal.timeout(Math.max(1, ctx.timeoutMs)), ...(ctx.signal ? [ctx.signal] : [])]);
+  const signal = AbortSignal.any([AbortSignal.timeout(remaining()), ...(ctx.signal ? [ctx.signal] : [])]);
   try {
     const session = await startTls(tcp.socket, { servername: host, signal, callerSignal: ctx.signal });
     session.socket.destroy();

@@ -4,7 +4,6 @@
 // I/O only; src/diagnosis/revocation-rules.ts decides what results mean.
 import { createHash, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { deadlineSignal } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import type { RevocationCache } from '../net/pki/cache.js';
 import { checkCrl } from '../net/pki/crl.js';
@@ -202,6 +201,18 @@ async function issues(issuer: Known, cert: Known): Promise<boolean> {
 /** Checks the revocation status of every certificate of a chain (leaf first). Never throws. */
 export async function checkChainRevocation(chainPem: readonly string[], opts: RevocationCheckOptions): Promise<ChainRevocationResult> {
   const started = performance.now();
+  try {
+    return await checkChain(chainPem, opts);
+  } catch (err) {
+    // What a peer sends (an OCSP responder certificate, a fetched issuer) is parsed deep inside; whatever
+    // slips through there must not reject the whole diagnosis.
+    return { ok: false, ...(opts.subject !== undefined ? { subject: opts.subject } : {}), seconds: Math.round(performance.now() - started) / 1000,
+      certificates: [], issuerFetches: [], error: { code: 'PARSE_ERROR', message: `unreadable answer: ${(err as Error).message.slice(0, 200)}` } };
+  }
+}
+
+async function checkChain(chainPem: readonly string[], opts: RevocationCheckOptions): Promise<ChainRevocationResult> {
+  const started = performance.now();
   const seconds = (): number => Math.round(performance.now() - started) / 1000;
   const subject = opts.subject !== undefined ? { subject: opts.subject } : {};
   let certs: Known[];
@@ -218,9 +229,9 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
     return { ok: false, ...subject, seconds: seconds(), certificates: [], issuerFetches: [],
       error: { code: 'PARSE_ERROR', message: 'no certificate in the chain' } };
   }
-  const signal = deadlineSignal(opts);
   const remaining = (): number => Math.max(1, Math.ceil(opts.timeoutMs - (performance.now() - started)));
-  const fetchBase = { guard: opts.guard, signal, ...(opts.resolve ? { resolve: opts.resolve } : {}),
+  // Fetches get the caller's signal and the remaining time: running out of time is then a timeout (REV-002), not an abort.
+  const fetchBase = { guard: opts.guard, signal: opts.signal, ...(opts.resolve ? { resolve: opts.resolve } : {}),
     ...(opts.cache ? { cache: opts.cache } : {}) };
   const now = opts.now ?? (() => new Date(opts.cache?.now() ?? Date.now()));
 

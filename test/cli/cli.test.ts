@@ -46,6 +46,7 @@ t.test('user mistakes: exit 2, one line naming the problem and the fix, no stack
     [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'sql', '--user', 'u'], /--login sql needs a password: --password-file <file> or MIPROBE_PASSWORD/],
     [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'sql', '--user', 'u', '--password-file', '/nonexistent/pw'], /cannot read the password file \/nonexistent\/pw \(ENOENT\)/],
     [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'token'], /--login token needs an access token/],
+    [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--login', 'sql', '--user', 'u', '--password-file', '/etc'], /cannot read the password file \/etc \(EISDIR\)/],
     [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--ca-file', '/etc/hostname'], /the CA file \/etc\/hostname holds no PEM certificate/],
     [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--scan-ports', '70000'], /--scan-ports: "70000" is outside 1-65535/],
     [['diagnose', 'mi.zone.database.windows.net', '--dns-server', '127.0.0.1', '--revocation-url', 'not a url'], /probe\.revocationUrls\[0\]/],

@@ -56,3 +56,9 @@ t.test('an HTTPS endpoint that cannot be reached is a warning, not silence', asy
   t.match(report.findings[0]?.evidence, /TCP_REFUSED/);
   t.equal(report.revocation?.chains.length, 0);
 });
+
+t.test('an HTTPS URL with an IP address needs no DNS', async (t) => {
+  const report = await run(t, 'good', '127.112.4', (port) => `https://127.112.4.10:${port}/`);
+  t.equal(report.revocation?.chains.length, 1, 'the chain was read and checked');
+  t.match(report.checks.find((c) => c.name === 'HTTPS 127.112.4.10'), { status: 'pass' });
+});

@@ -9,14 +9,17 @@ const scan = (states: Array<[number, 'open' | 'closed' | 'filtered' | 'unreachab
   ports: states.map(([port, state]) => ({ port, state, seconds: 0.1 })),
 });
 
-t.test('closed and open sample ports pass; filtered ones warn', async (t) => {
+t.test('closed, open and silent sample ports pass; refused ones warn', async (t) => {
   const clean = scan([[11000, 'open'], [11250, 'closed'], [11500, 'closed'], [11749, 'closed'], [11999, 'closed']]);
   t.same(dataPathFindings({ redirectPorts: clean }), []);
   t.match(dataPathChecks({ redirectPorts: clean }), [{ name: 'Redirect port sample', status: 'pass' }]);
 
-  const partial = scan([[11000, 'open'], [11250, 'filtered'], [11500, 'closed'], [11749, 'unreachable'], [11999, 'filtered']]);
+  const silent = scan([[11000, 'open'], [11250, 'filtered'], [11500, 'filtered'], [11749, 'filtered'], [11999, 'filtered']]);
+  t.same(dataPathFindings({ redirectPorts: silent }), [], 'silence may be the node\'s own firewall: no finding');
+
+  const partial = scan([[11000, 'open'], [11250, 'unreachable'], [11500, 'closed'], [11749, 'unreachable'], [11999, 'filtered']]);
   const findings = dataPathFindings({ redirectPorts: partial });
   t.same(findings.map((f) => f.id), ['REDIRECT-006']);
-  t.match(findings[0]?.evidence, /10\.0\.0\.9 on 11250, 11749, 11999/);
+  t.match(findings[0]?.evidence, /10\.0\.0\.9 on 11250, 11749 /);
   t.match(dataPathChecks({ redirectPorts: partial }), [{ name: 'Redirect port sample', status: 'warn' }]);
 });

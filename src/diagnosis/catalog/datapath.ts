@@ -117,7 +117,7 @@ export const DATAPATH = {
     fix: 'Nothing to do; clients need TDS 7.4+ and ports 11000-11999 open to the subnet.',
     ref: REDIRECT },
   redirectRangeBlocked: { id: 'REDIRECT-006', severity: 'warning', title: 'Part of the redirect range 11000-11999 is blocked to the node',
-    fix: 'The node answered on its routing port, but other ports of 11000-11999 time out: a firewall or NSG allows only some of the range. The engine can move to another port after a failover; allow the whole range 11000-11999 from clients to the subnet.',
+    fix: 'The node answered on its routing port, but the network refused other ports of 11000-11999 (ICMP unreachable): a firewall or NSG allows only some of the range. The engine can move to another port after a failover; allow the whole range 11000-11999 from clients to the subnet.',
     ref: REDIRECT },
   publicFailed: { id: 'PUBLIC-001', severity: 'warning', title: 'The public endpoint (3342) is not reachable',
     fix: 'If the public endpoint is meant to be used: enable it on the instance and allow TCP 3342 in the subnet NSG from the client\'s address; it always uses the proxy connection type.',

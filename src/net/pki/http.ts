@@ -127,7 +127,9 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
   }
   if (signal.aborted) return fail(opts.signal?.aborted ? 'ABORTED' : 'HTTP_TIMEOUT', `no answer within ${opts.timeoutMs} ms`);
 
-  const tcp = await tcpConnect(address, port, { guard: opts.guard, timeoutMs: remaining(), signal, keep: true });
+  // The caller's own signal, not this fetch's deadline: a connect that runs out of time is TCP_TIMEOUT
+  // (an unreachable endpoint, REV-002), not an abort, which the rules pass over.
+  const tcp = await tcpConnect(address, port, { guard: opts.guard, timeoutMs: remaining(), signal: opts.signal, keep: true });
   phases.tcp = { ok: tcp.ok, seconds: tcp.connectSeconds, address, port, state: tcp.state };
   if (!tcp.ok || !tcp.socket) return fail(tcp.ok ? 'TCP_ERROR' : tcp.code, tcp.ok ? 'no socket' : tcp.message);
   const socket: Socket = tcp.socket;
@@ -163,7 +165,8 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
       const location = (Array.isArray(loc) ? loc[0] : loc) ?? '';
       return fail('HTTP_REDIRECT', `HTTP ${status} redirect to ${location.slice(0, 300)}`, { status, location });
     }
-    if (Number.isFinite(declared) && declared > opts.maxBytes) {
+    // Reachability probes (anyStatus) only need an answer, not the body: a large page is still an answer.
+    if (!opts.anyStatus && Number.isFinite(declared) && declared > opts.maxBytes) {
       res.body.destroy();
       httpPhase(false);
       return fail('HTTP_TOO_LARGE', `the server announces ${declared} bytes; the limit is ${opts.maxBytes}`, { status });

@@ -142,3 +142,17 @@ export function addressRelation(rule: readonly AddressSpec[], required: Required
 export function describeRequired(q: RequiredAddress): string {
   return q.kind === 'any' ? 'Any' : q.text;
 }
+
+/**
+ * True when some of the rule's prefixes certainly overlap the required address, so a rule that
+ * matches "part" of the flow certainly takes real traffic. Overlaps that depend on what a service
+ * tag or an application security group holds are not certain.
+ */
+export function addressCertainlyOverlaps(rule: readonly AddressSpec[], required: RequiredAddress): boolean {
+  if (required.kind === 'any') return rule.length > 0;
+  if (required.kind === 'subnet') {
+    return rule.some((r) => r.kind === 'any' || (r.kind === 'tag' && r.base === 'virtualnetwork')
+      || (r.kind === 'cidr' && required.cidrs.some((q) => cidrCovers(q, r.cidr) || cidrCovers(r.cidr, q))));
+  }
+  return rule.some((r) => r.kind === 'any' || (r.kind === 'tag' && r.base === required.base));
+}

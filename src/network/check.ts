@@ -105,7 +105,9 @@ function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: re
 
   if (isEmptyPorts(ev.deniedPorts)) {
     for (const p of ev.partialDenies) {
-      findings.push(finding(NSG.partialDeny, `${describeRule(p.rule)} matches part of ${flow} on ports ${formatPorts(p.ports)} (${p.why}), `
+      // A certain partial deny breaks a mandatory flow as surely as a full one; an uncertain one is a warning.
+      const def = p.definite ? defFor(req, NSG.certainPartialDeny) : NSG.partialDeny;
+      findings.push(finding(def, `${describeRule(p.rule)} matches part of ${flow} on ports ${formatPorts(p.ports)} (${p.why}), `
         + `before ${allowRules.map(describeRule).join(', ')} admits it`));
     }
     const custom = allowRules.filter((r) => !r.isDefault);
@@ -113,7 +115,8 @@ function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: re
       findings.push(finding(NSG.splitManagementRule, `${flow} is admitted by ${custom.length} rules: `
         + ev.allowedBy.map((d) => `${d.rule.name} (${formatPorts(d.ports)})`).join(', ')));
     }
-    return { check: { name, status: ev.partialDenies.length ? 'warn' : 'pass', detail: `allowed by ${allowRules.map((r) => `${r.name} (${r.priority})`).join(', ')}` }, findings };
+    const certain = ev.partialDenies.some((p) => p.definite) && req.severity === 'critical';
+    return { check: { name, status: certain ? 'fail' : ev.partialDenies.length ? 'warn' : 'pass', detail: `allowed by ${allowRules.map((r) => `${r.name} (${r.priority})`).join(', ')}` }, findings };
   }
 
   const deniers = unique(ev.deniedBy.map((d) => d.rule));

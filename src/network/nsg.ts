@@ -6,7 +6,7 @@
 // of the family on that port. Rules that match only some of the flows (a
 // narrower source, one protocol of "Any") do not decide; a Deny among them is
 // remembered because it blocks part of the required traffic.
-import { addressRelation, describeRequired, type Relation, type RequiredAddress } from './addresses.js';
+import { addressCertainlyOverlaps, addressRelation, describeRequired, type Relation, type RequiredAddress } from './addresses.js';
 import type { Direction, Nsg, NsgRule, Protocol } from './arm.js';
 import {
   ALL_PORTS, formatPorts, intersectPorts, isEmptyPorts, portsEqual, subtractPorts, unionPorts, NO_PORTS, type PortSet,
@@ -29,6 +29,9 @@ export interface RuleDecision {
 export interface PartialMatch extends RuleDecision {
   /** Why the rule matches only part of the required flows, e.g. "source 10.0.0.0/8 is narrower than Any". */
   readonly why: string;
+  /** The rule certainly takes some of the required traffic (a narrower protocol, prefix or source port range),
+   *  as opposed to an overlap that depends on what a service tag or security group holds. */
+  readonly definite: boolean;
 }
 
 export interface Shadowing {
@@ -62,20 +65,26 @@ function protocolRelation(rule: Protocol, required: Protocol): Relation {
 interface Match {
   readonly relation: Relation;
   readonly why: string[];
+  /** For a partial match: every narrowing is certain to leave some required traffic matched. */
+  readonly definite: boolean;
 }
 
 /** How a rule relates to the required flows, ports aside. */
 export function matchRule(rule: NsgRule, spec: FlowSpec): Match {
-  const parts: Array<[Relation, string]> = [
-    [protocolRelation(rule.protocol, spec.protocol), `protocol ${rule.protocol} vs required ${spec.protocol === '*' ? 'Any' : spec.protocol}`],
-    [addressRelation(rule.sources, spec.source), `source ${rule.sources.map((s) => s.text).join(',')} vs required ${describeRequired(spec.source)}`],
+  // [relation, why, certain]: a narrower protocol or source port range always matches real traffic;
+  // a narrower address does when its overlap with the required address is known.
+  const parts: Array<[Relation, string, boolean]> = [
+    [protocolRelation(rule.protocol, spec.protocol), `protocol ${rule.protocol} vs required ${spec.protocol === '*' ? 'Any' : spec.protocol}`, true],
+    [addressRelation(rule.sources, spec.source), `source ${rule.sources.map((s) => s.text).join(',')} vs required ${describeRequired(spec.source)}`,
+      addressCertainlyOverlaps(rule.sources, spec.source)],
     [addressRelation(rule.destinations, spec.destination),
-      `destination ${rule.destinations.map((s) => s.text).join(',')} vs required ${describeRequired(spec.destination)}`],
-    [portsEqual(rule.sourcePorts, ALL_PORTS) ? 'covers' : 'partial', `source ports ${formatPorts(rule.sourcePorts)} vs any`],
+      `destination ${rule.destinations.map((s) => s.text).join(',')} vs required ${describeRequired(spec.destination)}`,
+      addressCertainlyOverlaps(rule.destinations, spec.destination)],
+    [portsEqual(rule.sourcePorts, ALL_PORTS) ? 'covers' : 'partial', `source ports ${formatPorts(rule.sourcePorts)} vs any`, true],
   ];
-  if (parts.some(([r]) => r === 'disjoint')) return { relation: 'disjoint', why: [] };
-  const partial = parts.filter(([r]) => r === 'partial').map(([, why]) => why);
-  return { relation: partial.length === 0 ? 'covers' : 'partial', why: partial };
+  if (parts.some(([r]) => r === 'disjoint')) return { relation: 'disjoint', why: [], definite: false };
+  const partial = parts.filter(([r]) => r === 'partial');
+  return { relation: partial.length === 0 ? 'covers' : 'partial', why: partial.map(([, why]) => why), definite: partial.every(([, , certain]) => certain) };
 }
 
 /** The rules of one direction in the order Azure applies them. */
@@ -101,7 +110,7 @@ export function evaluateFlow(nsg: Nsg, spec: FlowSpec): FlowEvaluation {
       (rule.access === 'Allow' ? allowedBy : deniedBy).push({ rule, ports });
       remaining = subtractPorts(remaining, ports);
     } else {
-      (rule.access === 'Allow' ? partialAllows : partialDenies).push({ rule, ports, why: m.why.join('; ') });
+      (rule.access === 'Allow' ? partialAllows : partialDenies).push({ rule, ports, why: m.why.join('; '), definite: m.definite });
     }
   }
   // Nothing undecided can remain when the default DenyAll rules are present;

@@ -43,6 +43,8 @@ const CASES: readonly Case[] = [
     ids: ['NSG-002', 'NSG-002', 'NSG-002'] },
   { name: 'deny of two public ranges partially overlaps the management sources', ...legacy, nsg: 'nsg-legacy-partial-deny.json',
     ids: ['NSG-004', 'NSG-004', 'NSG-004'] },
+  { name: 'a deny of all TCP inside the VNet certainly blocks part of mi_subnet inbound', ...legacy, nsg: 'nsg-legacy-deny-vnet-tcp.json',
+    ids: ['NSG-010'] },
   { name: 'wrong port list (1452 missing)', ...legacy, nsg: 'nsg-legacy-wrong-ports.json', ids: ['NSG-003'] },
   { name: 'management ports split over two rules', ...legacy, nsg: 'nsg-legacy-split-management.json', ids: ['NSG-005'] },
   { name: 'mi_subnet rule restricted to Tcp', ...legacy, nsg: 'nsg-legacy-misubnet-tcp-only.json', ids: ['NSG-001'] },

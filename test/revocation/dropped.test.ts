@@ -6,12 +6,7 @@ import { probeRevocationEndpoints } from '../../src/probes/revocation.js';
 import { revocationFindings } from '../../src/diagnosis/revocation-rules.js';
 import { netnsSkip, startTestNetns } from '../helpers/netns.js';
 
-t.test('a dropped CRL host times out and is reported unreachable', async (t) => {
-  const skip = await netnsSkip();
-  if (skip) {
-    t.skip(skip);
-    return;
-  }
+t.test('a dropped CRL host times out and is reported unreachable', { skip: await netnsSkip() }, async (t) => {
   const ep = await startTestNetns(t, { index: 31, filtered: [[80, 80]] });
   const guard = AddressGuard.fromList(['127.0.0.0/8', ep.cidr]);
   const started = performance.now();

@@ -103,6 +103,14 @@ export class Agent {
   private static async prepare(opts: AgentOptions): Promise<Loaded> {
     const config = await opts.loadConfig();
     const instances = planInstances(config, opts.extraInstances);
+    // Secrets, CA files and port lists are read once here, so a missing password file or a bad
+    // --scan-ports stops the start (or the reload) with its message instead of failing every run.
+    try {
+      await Promise.all(instances.map((i) => diagnoseInput(i.target, i.config, opts.env ?? process.env)));
+    } catch (err) {
+      if (err instanceof UsageError) throw new ConfigError(err.message);
+      throw err;
+    }
     const baseContext = await probeContext(config);
     const webConfig = await loadWebConfig(config.agent.webConfigFile);
     return { config, instances, byFqdn: new Map(instances.map((i) => [i.fqdn, i])), baseContext, webConfig };
@@ -221,7 +229,7 @@ export class Agent {
       if (signal.aborted) return { error: this.stopController.signal.aborted ? 'SHUTDOWN' : 'DEADLINE_EXCEEDED', seconds: (performance.now() - started) / 1000 };
       return { report, seconds: (performance.now() - started) / 1000 };
     } catch (err) {
-      const code = (err as Error).message === 'DEADLINE_EXCEEDED' ? 'DEADLINE_EXCEEDED' : err instanceof UsageError ? 'CONFIG_ERROR' : err instanceof HostNameError ? 'BAD_TARGET' : 'INTERNAL_ERROR';
+      const code = (err as Error).message === 'DEADLINE_EXCEEDED' ? 'DEADLINE_EXCEEDED' : err instanceof UsageError || err instanceof ConfigError ? 'CONFIG_ERROR' : err instanceof HostNameError ? 'BAD_TARGET' : 'INTERNAL_ERROR';
       // Messages name files and keys, never their contents.
       if (code !== 'DEADLINE_EXCEEDED') this.opts.logger.error({ instance: instance.fqdn, check, code, err: (err as Error).message }, 'check could not run');
       return { error: code, seconds: (performance.now() - started) / 1000 };

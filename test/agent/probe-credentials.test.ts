@@ -45,3 +45,12 @@ t.test('credentials go only to configured instances', async (t) => {
   t.equal(gateway.stats.logins, 1, 'the configured instance logged in');
   t.same(gateway.stats.names.filter((n) => n !== ''), [KNOWN], 'with its own name');
 });
+
+t.test('a login without its secret stops the start with the reason (exit 2)', async (t) => {
+  const dir = t.testdir({});
+  const config = await writeConfig({
+    allowCidrs: ['127.0.0.0/8'], dns: { servers: [`${BLOCK}.53`], requiredNames: [] },
+    probe: { login: 'sql', user: 'miprobe' }, instances: [{ fqdn: KNOWN }], agent: { listen: `${BLOCK}.1:0` },
+  }, dir);
+  await t.rejects(startAgent(['--config', config], {}), { message: /agent exited with 2: .*--login sql needs a password/ });
+});

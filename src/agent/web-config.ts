@@ -112,6 +112,9 @@ const DUMMY_HASH = '$2b$10$I79OYHmT6OM.LCreuWh9OuZT/Oju7KEViA794z97IgkkVz51fLqPS
 /** Basic auth against bcrypt hashes; successful checks are cached (bcrypt is slow by design). */
 export class BasicAuth {
   private readonly cache = new Map<string, boolean>();
+  /** bcrypt comparisons under way; beyond the cap a check fails at once, so guessing cannot starve the event loop. */
+  private comparing = 0;
+  static readonly MAX_CONCURRENT_COMPARES = 4;
 
   constructor(private readonly users: ReadonlyMap<string, string>) {}
 
@@ -132,7 +135,14 @@ export class BasicAuth {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const hash = this.users.get(user);
-    const ok = (await bcrypt.compare(password, hash ?? DUMMY_HASH)) && hash !== undefined;
+    if (this.comparing >= BasicAuth.MAX_CONCURRENT_COMPARES) return false;
+    this.comparing++;
+    let ok: boolean;
+    try {
+      ok = (await bcrypt.compare(password, hash ?? DUMMY_HASH)) && hash !== undefined;
+    } finally {
+      this.comparing--;
+    }
     // Only successes are cached: failures must stay slow for a guesser.
     if (ok) {
       if (this.cache.size >= 1000) this.cache.clear();

@@ -1,4 +1,4 @@
-// The result store: a check switched off by a reload stops exporting its last result.
+// Agent state and guards: a check switched off by a reload stops exporting; bcrypt work is capped.
 import t from 'tap';
 import { ResultStore } from '../../src/agent/store.js';
 
@@ -16,4 +16,15 @@ t.test('results of checks no longer scheduled are dropped on setInstances', asyn
 
   store.setInstances([{ fqdn, kind: 'vnet-local', labels: {} }]);
   t.same(checks(), ['nameResolution'], 'without a check list, results are kept');
+});
+
+t.test('basic auth: bcrypt comparisons are capped; beyond the cap a check fails at once', async (t) => {
+  const { BasicAuth } = await import('../../src/agent/web-config.js');
+  const bcrypt = (await import('bcryptjs')).default;
+  const auth = new BasicAuth(new Map([['prometheus', bcrypt.hashSync('right', 4)]]));
+  const header = (pw: string): string => `Basic ${Buffer.from(`prometheus:${pw}`).toString('base64')}`;
+  t.equal(await auth.check(header('right')), true);
+  const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => auth.check(header(`wrong${i}`))));
+  t.equal(guesses.filter((g) => g).length, 0, 'no guess passes');
+  t.equal(await auth.check(header('right')), true, 'the right password still passes (cached)');
 });

@@ -153,9 +153,13 @@ t.test('agent + real Prometheus', { skip: hasBinary(PROMETHEUS) && hasBinary(PRO
         const expr = target.expr.replaceAll('$instance', '.*');
         const metric = /(miprobe_[a-z_]+|process_[a-z_]+)/.exec(expr)?.[1] ?? '';
         const family = metric.replace(/_bucket$/, '');
-        const result = await prom.query(expr);
-        if (new RegExp(`^${family}(_bucket)?\\{|^${family} `, 'm').test(exposed)) t.ok(result.length > 0, `${panel.title}: ${expr} returns data`);
-        else t.equal(result.length, 0, `${panel.title}: evaluates; ${family} not in the report yet`);
+        if (new RegExp(`^${family}(_bucket)?\\{|^${family} `, 'm').test(exposed)) {
+          // rate() needs two scrapes after a counter first appears: give Prometheus a few more seconds.
+          const result = await prom.waitFor(expr, (r) => r.length > 0, 10_000);
+          t.ok(result.length > 0, `${panel.title}: ${expr} returns data`);
+        } else {
+          t.equal((await prom.query(expr)).length, 0, `${panel.title}: evaluates; ${family} not in the report yet`);
+        }
       }
     }
   });

@@ -41,5 +41,8 @@ USER 1000:1000
 EXPOSE 9433
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "dist/agent/healthcheck.js"]
+# The live heap at 1,000 instances is about 30 MiB; without a cap V8 lets garbage grow the
+# resident size to 200-290 MiB before collecting. With it: about 150 MiB (docs/benchmarks.md).
+ENV NODE_OPTIONS=--max-old-space-size=128
 ENTRYPOINT ["node", "dist/cli/bin.js"]
 CMD ["agent"]

@@ -4,7 +4,7 @@
 // endpoints, in the same run. Prints CPU seconds per TCP probe for both and
 // their ratio, the agent's resident memory, and /metrics render time.
 //
-//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3] [--check dataPath|management]
+//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3] [--check dataPath|management] [--heap-cap MiB]
 //
 // Everything stays on 127.70.0.0/16. The endpoints accept and close at once,
 // so the agent's data path check is: resolve the name (one DNS server serves
@@ -25,7 +25,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { startDnsServer } = await import(join(ROOT, 'dist/sim/dns-server.js'));
 const { buildMiZone } = await import(join(ROOT, 'dist/sim/mi-zone.js'));
 
-const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' }, check: { type: 'string', default: 'dataPath' } } });
+const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' }, check: { type: 'string', default: 'dataPath' }, 'heap-cap': { type: 'string', default: '128' } } });
 // --check dataPath (default): each check resolves the name, connects to 1433 and sends PRELOGIN: one TCP probe per check.
 // --check management: each check resolves two names and connects to the five management ports: five TCP probes per check.
 const CHECK = values.check === 'management' ? 'management' : 'dataPath';
@@ -86,7 +86,9 @@ await writeFile(join(dir, 'agent.yaml'), YAML.stringify({
       dataPath: CHECK === 'dataPath' ? { cron: `*/${PERIOD} * * * * *`, deadlineMs: 5000 } : { enabled: false },
       management: CHECK === 'management' ? { cron: `*/${PERIOD} * * * * *`, deadlineMs: 5000 } : { enabled: false } } },
 }));
-const agent = spawn(process.execPath, [join(ROOT, 'dist/cli/bin.js'), 'agent', '--config', join(dir, 'agent.yaml'), '--log-level', 'info'],
+// The agent runs as the container runs it: with the Dockerfile's heap cap (0 = none).
+const heapCap = Number(values['heap-cap']);
+const agent = spawn(process.execPath, [...(heapCap > 0 ? [`--max-old-space-size=${heapCap}`] : []), join(ROOT, 'dist/cli/bin.js'), 'agent', '--config', join(dir, 'agent.yaml'), '--log-level', 'info'],
   { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' }, stdio: ['ignore', 'pipe', 'pipe'] });
 await waitForLine(agent, /"msg":"agent started"/);
 const agentUrl = `http://${agentHost}:${agentPort}`;

@@ -170,6 +170,7 @@ t.test('Dockerfile and Kubernetes manifests (static: no container engine here)',
   t.match(df, /^EXPOSE 9433$/m);
   for (const label of ['title', 'version', 'source', 'licenses', 'revision']) t.match(df, `org.opencontainers.image.${label}`);
   t.notMatch(df, /^VOLUME/m, 'nothing written at run time');
+  t.match(df, /^ENV NODE_OPTIONS=--max-old-space-size=128$/m, 'the heap cap bench/agent measures with');
   const docs = YAML.parseAllDocuments(await readFile(join(ROOT, 'config/kubernetes/deployment.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
   const pod = docs[0]?.spec.template.spec;
   t.equal(pod.securityContext.runAsNonRoot, true);

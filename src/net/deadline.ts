@@ -21,6 +21,11 @@ export function deadlineSignal(opts: NetOptions): AbortSignal {
   return opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
 }
 
+/** Milliseconds left of a `timeoutMs` budget started at a `performance.now()` reading (at least 1). */
+export function remainingMs(startMs: number, timeoutMs: number): number {
+  return Math.max(1, Math.ceil(timeoutMs - (performance.now() - startMs)));
+}
+
 /** Seconds elapsed since a `performance.now()` reading. */
 export function secondsSince(startMs: number): number {
   return Math.round((performance.now() - startMs) * 1000) / 1e6;

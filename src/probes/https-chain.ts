@@ -2,7 +2,7 @@
 // checked like the gateway's (probe.httpsUrls / --https-url: services the
 // instance or its clients depend on, e.g. a Key Vault or storage endpoint).
 import { isIP } from 'node:net';
-import { secondsSince } from '../net/deadline.js';
+import { deadlineSignal, remainingMs, secondsSince } from '../net/deadline.js';
 import { tcpConnect } from '../net/tcp.js';
 import { startTls, TlsError } from '../net/tds/tls.js';
 import type { Probe } from './context.js';
@@ -30,7 +30,7 @@ export const probeHttpsChain: Probe<string, HttpsChainResult> = async (url, ctx)
   if (parsed.protocol !== 'https:') return fail('UNSUPPORTED_SCHEME', `only https: URLs carry a certificate chain (got ${parsed.protocol})`);
 
   // One deadline for the whole probe: DNS, TCP and TLS share it.
-  const remaining = (): number => Math.max(1, Math.ceil(ctx.timeoutMs - (performance.now() - started)));
+  const remaining = (): number => remainingMs(started, ctx.timeoutMs);
   let address: string | undefined = host;
   if (isIP(host) === 0) {
     const resolved = await probeWithFailover(host, ctx);
@@ -42,7 +42,7 @@ export const probeHttpsChain: Probe<string, HttpsChainResult> = async (url, ctx)
   const tcp = await tcpConnect(address, port, { guard: ctx.guard, timeoutMs: remaining(), signal: ctx.signal, keep: true });
   if (!tcp.ok) return fail(tcp.code, tcp.message, address);
   if (!tcp.socket) return fail('TCP_ERROR', 'the connection was not kept', address);
-  const signal = AbortSignal.any([AbortSignal.timeout(remaining()), ...(ctx.signal ? [ctx.signal] : [])]);
+  const signal = deadlineSignal({ timeoutMs: remaining(), signal: ctx.signal });
   try {
     const session = await startTls(tcp.socket, { servername: host, signal, callerSignal: ctx.signal });
     session.socket.destroy();

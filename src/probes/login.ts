@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import tedious from 'tedious';
-import { deadlineSignal, secondsSince } from '../net/deadline.js';
+import { deadlineSignal, remainingMs, secondsSince } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import { tcpConnect } from '../net/tcp.js';
 import { trustedCa } from '../net/tds/tls.js';
@@ -214,7 +214,7 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
     }
     let lastError = 'no address';
     for (const address of addresses) {
-      const r = await tcpConnect(address, target.port, { guard: opts.guard, timeoutMs: Math.max(1, Math.ceil(opts.timeoutMs - (performance.now() - started))), signal: AbortSignal.any([signal, connSignal]), keep: true });
+      const r = await tcpConnect(address, target.port, { guard: opts.guard, timeoutMs: remainingMs(started, opts.timeoutMs), signal: AbortSignal.any([signal, connSignal]), keep: true });
       if (r.ok && r.socket) return r.socket;
       if (!r.ok) lastError = `${r.code}: ${r.message}`;
     }

@@ -8,7 +8,7 @@
 //   probeRedirect(opts: RedirectOptions) -> Promise<RedirectResult>   never throws
 //   dnsHostResolver(base: DnsBase) -> (name, signal) => Promise<string[]>
 import { isIP } from 'node:net';
-import { secondsSince } from '../net/deadline.js';
+import { deadlineSignal, remainingMs, secondsSince } from '../net/deadline.js';
 import { resolve as dnsResolve } from '../net/dns/resolve.js';
 import type { ResolveOptions } from '../net/dns/types.js';
 import type { AddressGuard } from '../net/guard.js';
@@ -64,7 +64,7 @@ export async function probeRedirect(opts: RedirectOptions): Promise<RedirectResu
   const started = performance.now();
   const { server, port } = opts.routing;
   const portInRange = port >= REDIRECT_PORT_MIN && port <= REDIRECT_PORT_MAX;
-  const signal = AbortSignal.any([AbortSignal.timeout(Math.max(1, opts.timeoutMs)), ...(opts.signal ? [opts.signal] : [])]);
+  const signal = deadlineSignal(opts);
   let resolved: RedirectResolve;
   const rStart = performance.now();
   if (isIP(server) !== 0) {
@@ -85,7 +85,7 @@ export async function probeRedirect(opts: RedirectOptions): Promise<RedirectResu
   if (!resolved.ok || address === undefined) {
     return { ok: false, server, port, portInRange, resolve: resolved, seconds: secondsSince(started) };
   }
-  const remaining = Math.max(1, Math.ceil(opts.timeoutMs - (performance.now() - started)));
+  const remaining = remainingMs(started, opts.timeoutMs);
   const path = await probeDataPath({
     host: opts.host, address, port, strict: opts.strict === true, guard: opts.guard, timeoutMs: remaining, strictFallback: false,
     ...(opts.ca !== undefined ? { ca: opts.ca } : {}), ...(opts.signal ? { signal: opts.signal } : {}),

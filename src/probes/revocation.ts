@@ -4,6 +4,7 @@
 // I/O only; src/diagnosis/revocation-rules.ts decides what results mean.
 import { createHash, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
+import { remainingMs } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import type { RevocationCache } from '../net/pki/cache.js';
 import { checkCrl } from '../net/pki/crl.js';
@@ -229,7 +230,7 @@ async function checkChain(chainPem: readonly string[], opts: RevocationCheckOpti
     return { ok: false, ...subject, seconds: seconds(), certificates: [], issuerFetches: [],
       error: { code: 'PARSE_ERROR', message: 'no certificate in the chain' } };
   }
-  const remaining = (): number => Math.max(1, Math.ceil(opts.timeoutMs - (performance.now() - started)));
+  const remaining = (): number => remainingMs(started, opts.timeoutMs);
   // Fetches get the caller's signal and the remaining time: running out of time is then a timeout (REV-002), not an abort.
   const fetchBase = { guard: opts.guard, signal: opts.signal, ...(opts.resolve ? { resolve: opts.resolve } : {}),
     ...(opts.cache ? { cache: opts.cache } : {}) };

@@ -6,7 +6,7 @@
 import { isIP, type Socket } from 'node:net';
 import { Client } from 'undici';
 import type { ResolveOptions, ResolveResult } from '../dns/types.js';
-import { deadlineSignal, secondsSince } from '../deadline.js';
+import { deadlineSignal, remainingMs, secondsSince } from '../deadline.js';
 import type { AddressGuard } from '../guard.js';
 import { tcpConnect, type TcpErrorCode } from '../tcp.js';
 
@@ -102,7 +102,7 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
   if (url.protocol !== 'http:') {
     return fail('UNSUPPORTED_SCHEME', `${url.protocol.replace(':', '')} URLs are not fetched (only http: is used for revocation)`);
   }
-  const remaining = (): number => Math.max(1, Math.ceil(opts.timeoutMs - (performance.now() - started)));
+  const remaining = (): number => remainingMs(started, opts.timeoutMs);
   const host = hostOf(url);
   const port = url.port ? Number(url.port) : 80;
 

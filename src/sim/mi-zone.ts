@@ -18,6 +18,7 @@
 // Public endpoint, when publicAddress is given:
 //   <mi>.public.<zone>.<suffix>        CNAME trx.<region>-a.worker.public.<suffix>
 //   trx.<region>-a.worker.public.<suffix> A  publicAddress
+import { DEFAULT_REQUIRED_DNS_NAMES } from '../config/defaults.js';
 import type { SimRecord } from './dns-server.js';
 
 export interface MiZoneParams {
@@ -74,21 +75,20 @@ export function buildMiZone(p: MiZoneParams): SimRecord[] {
 }
 
 /**
- * Names a custom DNS setup must resolve: the original custom-DNS requirement list, then the
- * certificate revocation (CRL, OCSP, AIA) hosts of the Azure CAs.
+ * Names the simulated resolvers serve as a healthy custom DNS would: the list diagnose requires
+ * (src/config/defaults.ts), plus the CA-issuers host of the Azure CAs.
  */
-export const REQUIRED_DNS_NAMES: readonly string[] = [
-  'microsoft.com', 'windows.net', 'windows.com', 'msocsp.com', 'digicert.com', 'live.com', 'microsoftonline.com',
-  'microsoftonline-p.com',
-  'crl.microsoft.com', 'mscrl.microsoft.com', 'crl3.digicert.com', 'crl4.digicert.com', 'www.microsoft.com',
-  'ocsp.digicert.com', 'oneocsp.microsoft.com', 'ocsp.msocsp.com', 'cacerts.digicert.com',
-];
+export const REQUIRED_DNS_NAMES: readonly string[] = [...DEFAULT_REQUIRED_DNS_NAMES, 'cacerts.digicert.com'];
 
 /**
  * A records for `names`; by default name i points at the documentation address 192.0.2.(i+1)
  * (RFC 5737: never routed). Pass `addressFor` to point them at loopback responders instead.
  */
+export function documentationAddress(_name: string, index: number): string {
+  return `192.0.2.${(index % 254) + 1}`;
+}
+
 export function requiredDnsRecords(names: readonly string[] = REQUIRED_DNS_NAMES,
-  addressFor: (name: string, index: number) => string = (_name, i) => `192.0.2.${(i % 254) + 1}`): SimRecord[] {
+  addressFor: (name: string, index: number) => string = documentationAddress): SimRecord[] {
   return names.map((name, i) => ({ name, type: 'A', data: addressFor(name, i), ttl: 300 }));
 }

@@ -16,7 +16,7 @@ import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
 import { DEFAULT_REVOCATION_ENDPOINTS } from '../probes/revocation.js';
 import { startDnsServer, type SimDnsServer, type SimRecord } from './dns-server.js';
 import { certFor, makeGatewayCerts } from './gateway-certs.js';
-import { buildMiZone, miZoneNames, REQUIRED_DNS_NAMES, requiredDnsRecords } from './mi-zone.js';
+import { buildMiZone, documentationAddress, miZoneNames, REQUIRED_DNS_NAMES, requiredDnsRecords } from './mi-zone.js';
 import { startLoopbackPorts } from './ports.js';
 import { REVOCATION_SCENARIOS } from './revocation-responders.js';
 import type { Scenario } from './scenarios.js';
@@ -116,7 +116,7 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
     return url.toString();
   });
   const revocationHosts = new Set(revocationUrls.map((u) => new URL(u).hostname));
-  const addressFor = (name: string, i: number): string => (revocationHosts.has(name) ? responderHost : `192.0.2.${(i % 254) + 1}`);
+  const addressFor = (name: string, i: number): string => (revocationHosts.has(name) ? responderHost : documentationAddress(name, i));
   const required = REQUIRED_DNS_NAMES.filter((n) => !scenario.dns.missingRequired?.includes(n));
   const extras: SimRecord[] = [{ name: nodeName, type: 'A', data: `${block}.5` }];
   const goodZone: SimRecord[] = [...buildMiZone(params), ...requiredDnsRecords(REQUIRED_DNS_NAMES, addressFor), ...extras];

@@ -12,8 +12,3 @@ export const DEFAULT_REQUIRED_DNS_NAMES: readonly string[] = [
   'ocsp.digicert.com', 'oneocsp.microsoft.com', 'ocsp.msocsp.com', 'www.microsoft.com',
 ];
 
-/** Azure's recursive resolver, reachable from every VNet. */
-export const AZURE_RESOLVER = '168.63.129.16';
-
-/** The legacy management endpoint's firewalled ports (seed: mandatory inbound rules). */
-export const MANAGEMENT_PORTS: readonly number[] = [9000, 9003, 1438, 1440, 1452];

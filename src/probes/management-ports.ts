@@ -6,11 +6,13 @@
 //
 //   probeManagementPorts(address, opts): Promise<ManagementPortsResult>   never throws
 //   managementNotApplicable(reason): ManagementPortsResult
+import { MANAGEMENT_PORTS } from '../network/requirements.js';
 import type { AddressGuard } from '../net/guard.js';
 import { secondsSince } from '../net/deadline.js';
 import { scanPorts, type PortProbe, type PortScanResult } from './port-scan.js';
 
-export const DEFAULT_MANAGEMENT_PORTS: readonly number[] = [9000, 9003, 1438, 1440, 1452];
+/** The seeds' management ports, from the requirement data in src/network. */
+export const DEFAULT_MANAGEMENT_PORTS: readonly number[] = MANAGEMENT_PORTS;
 
 export interface ManagementPortsOptions {
   readonly ports?: readonly number[];

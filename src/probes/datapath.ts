@@ -14,7 +14,7 @@ import type { AddressGuard } from '../net/guard.js';
 import { tcpConnect, type TcpResult } from '../net/tcp.js';
 import { encodeMessage, MessageReader, PacketType, TdsMessageDecoder, TdsProtocolError, type TdsFramingCode } from '../net/tds/packet.js';
 import { decodePrelogin, Encryption, encodePrelogin, encryptionName, formatVersion, type EncryptionName } from '../net/tds/prelogin.js';
-import { startTlsInTds, startTlsStrict, TlsError, trustedCa, type TlsErrorCode, type TlsInfo } from '../net/tds/tls.js';
+import { startTlsInTds, startTlsStrict, TlsError, type TlsErrorCode, type TlsInfo } from '../net/tds/tls.js';
 
 export type TcpStage = TcpResult;
 
@@ -181,8 +181,7 @@ function tlsStageOf(info: TlsInfo, seconds: number, mode: 'tds7' | 'strict'): Tl
 
 async function tlsStage(socket: Socket, opts: DataPathOptions, mode: 'tds7' | 'strict', signal: AbortSignal): Promise<{ stage: TlsStage; socket?: TLSSocket }> {
   const started = performance.now();
-  const ca = trustedCa(opts.ca);
-  const startOpts = { servername: opts.host, ca, signal, callerSignal: opts.signal };
+  const startOpts = { servername: opts.host, ca: opts.ca, signal, callerSignal: opts.signal };
   try {
     const session = mode === 'strict' ? await startTlsStrict(socket, startOpts) : await startTlsInTds(socket, startOpts);
     return { stage: tlsStageOf(session.info, secondsSince(started), mode), socket: session.socket };

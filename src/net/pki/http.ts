@@ -4,7 +4,7 @@
 // body streamed and cut at a byte cap). Redirects are followed only to the
 // same origin; anything else is reported, never followed.
 import { isIP, type Socket } from 'node:net';
-import { Client } from 'undici';
+import { Client } from './undici-client.js';
 import type { ResolveOptions, ResolveResult } from '../dns/types.js';
 import { deadlineSignal, remainingMs, secondsSince } from '../deadline.js';
 import type { AddressGuard } from '../guard.js';

@@ -7,7 +7,7 @@
 //   startTlsInTds(socket, opts) -> Promise<TlsSession>     TDS 7.x
 //   startTlsStrict(socket, opts) -> Promise<TlsSession>    TDS 8.0
 //   describeTls(tlsSocket, servername) -> TlsInfo          JSON-serialisable evidence
-//   trustedCa(extraPem?) -> string[] | undefined           system roots + extra roots
+//   trustedCa(extraPem?) -> string[] | undefined           system roots + extra roots (for tedious)
 // Both start functions reject with TlsError { code: TlsErrorCode }.
 import { createHash, X509Certificate } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
@@ -65,8 +65,8 @@ export interface TlsSession {
 export interface TlsStartOptions {
   /** The name the client used (FQDN): SNI and host-name check. */
   readonly servername: string;
-  /** Trust anchors (PEM); undefined = Node's default roots. */
-  readonly ca?: readonly string[] | undefined;
+  /** Extra trust anchors (PEM), trusted besides Node's default store. */
+  readonly ca?: string | readonly string[] | undefined;
   readonly signal: AbortSignal;
   readonly callerSignal?: AbortSignal | undefined;
   /** TDS 7.x only: highest TLS version offered; SQL Server speaks TLS 1.2 here. */
@@ -84,15 +84,28 @@ function sniOf(name: string): string | undefined {
   return isIP(name) === 0 && name.length > 0 ? name : undefined;
 }
 
-/** Secure contexts by trust store and version cap: parsing ~140 roots per connection dominated a check's CPU. */
+/** Secure contexts by extra anchors and version cap, made once: a context is costly to build. */
 const CONTEXTS = new Map<string, tls.SecureContext>();
 const MAX_CONTEXTS = 16;
 
-function secureContext(ca: readonly string[] | undefined, maxVersion: tls.SecureVersion | undefined): tls.SecureContext {
-  const key = `${maxVersion ?? '-'}|${ca ? createHash('sha256').update(ca.join('\n')).digest('base64') : 'default'}`;
+/** The native context's method that adds one anchor to a copy of the default store (Node internal). */
+type NativeContext = { addCACert?: (pem: string) => void };
+
+function secureContext(extra: string | readonly string[] | undefined, maxVersion: tls.SecureVersion | undefined): tls.SecureContext {
+  const anchors = extra === undefined ? [] : typeof extra === 'string' ? [extra] : [...extra];
+  const key = `${maxVersion ?? '-'}|${anchors.length > 0 ? createHash('sha256').update(anchors.join('\n')).digest('base64') : 'default'}`;
   let ctx = CONTEXTS.get(key);
   if (!ctx) {
-    ctx = tls.createSecureContext({ minVersion: 'TLSv1.2', ...(maxVersion ? { maxVersion } : {}), ...(ca ? { ca: [...ca] } : {}) });
+    const base = { minVersion: 'TLSv1.2' as const, ...(maxVersion ? { maxVersion } : {}) };
+    ctx = tls.createSecureContext(base);
+    const native = (ctx as { context?: NativeContext }).context;
+    if (anchors.length > 0 && typeof native?.addCACert === 'function') {
+      // Adding to the default store keeps it (and --use-openssl-ca / NODE_EXTRA_CA_CERTS) in force,
+      // and costs ~2 ms; the public `ca` option re-parses all ~140 bundled roots (~45 ms).
+      for (const pem of anchors) native.addCACert(pem);
+    } else if (anchors.length > 0) {
+      ctx = tls.createSecureContext({ ...base, ca: trustedCa(anchors) });
+    }
     if (CONTEXTS.size >= MAX_CONTEXTS) CONTEXTS.delete(CONTEXTS.keys().next().value ?? '');
     CONTEXTS.set(key, ctx);
   }

@@ -27,7 +27,8 @@ try {
 }
 const { startSimNetwork, findScenario, netnsSupport, startNetnsEndpoint, runDiagnosis, loadConfig, mergeLayers } = mod;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
-const bin = new URL('../dist/cli/bin.js', import.meta.url).pathname;
+// The installed executable: the bundle with its code cache (src/cli/launch.cts).
+const bin = new URL('../dist/cli/launch.cjs', import.meta.url).pathname;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The time each probe took on its own, added up: what a sequential diagnosis would cost. */
@@ -56,7 +57,8 @@ async function healthy() {
     const walls = [];
     for (let i = 0; i < Number(values.runs); i++) {
       const t0 = performance.now();
-      const { stdout } = await run(process.execPath, [bin, 'diagnose', network.fqdn, '--json', '--config', cfg], { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' } });
+      const { stdout, stderr } = await run(process.execPath, [bin, 'diagnose', network.fqdn, '--json', '--config', cfg], { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8', MIPROBE_DEBUG_LAUNCH: '1' } });
+      if (!/code cache accepted/.test(stderr)) console.log(`  warning: ${stderr.trim() || 'no bundle'} (run \`npm run build\`)`);
       walls.push((performance.now() - t0) / 1000);
       const report = JSON.parse(stdout);
       if (report.verdict !== 'healthy') throw new Error(`healthy run was ${report.verdict}: ${report.findings.map((f) => f.id).join(', ')}`);

@@ -29,6 +29,8 @@ await esbuild.build({
   // src/version.ts finds package.json from import.meta.url; in the bundle that is dist/miprobe.cjs.
   define: { 'import.meta.url': 'import_meta_url' },
   inject: [shim],
+  // ES module builds where packages have them: no CommonJS interop copies, and unused exports dropped.
+  mainFields: ['module', 'main'],
   logLevel: 'warning',
 });
 

@@ -201,13 +201,13 @@ t.test('agent HTTP', async (t) => {
   });
 });
 
-t.test('the real executable: SIGHUP reloads, SIGTERM exits 0', { skip: existsSync(join(ROOT, 'dist/cli/agent.js')) ? false : 'run npm run build first' }, async (t) => {
+t.test('the real executable (the bundle, as the image runs it): SIGHUP reloads, SIGTERM exits 0', { skip: existsSync(join(ROOT, 'dist/miprobe.cjs')) ? false : 'run npm run build first' }, async (t) => {
   const dns = await startDnsServer({ host: `${BLOCK}.54`, port: 0, records: buildMiZone({ miName: 'mi1', zoneId: '0a1b2c3d4e5f', region: 'westeurope', ilbAddress: `${BLOCK}.4` }) });
   t.teardown(() => dns.close());
   const dir = await mkdtemp(join(tmpdir(), 'miprobe-bin-'));
   const configPath = join(dir, 'agent.yaml');
   await writeFile(configPath, YAML.stringify({ dns: { servers: [`${BLOCK}.54:${dns.endpoint.port}`], requiredNames: [] }, instances: [{ fqdn: FQDN }], agent: { listen: `${BLOCK}.3:0` } }));
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/bin.js'), 'agent', '--config', configPath], { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/launch.cjs'), 'agent', '--config', configPath], { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -259,7 +259,7 @@ export class Agent {
     }
   }
 
-  async renderMetrics(): Promise<string> {
+  async renderMetrics(): Promise<Buffer> {
     return this.metrics.render(this.store.lines());
   }
 

@@ -9,7 +9,8 @@ import { BasicAuth, type WebConfig } from './web-config.js';
 
 export interface Reply {
   readonly status: number;
-  readonly body: string;
+  /** Text, or bytes already encoded (the metrics exposition). */
+  readonly body: string | Buffer;
   readonly contentType: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -64,7 +65,7 @@ export async function startServer(opts: {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const send = (reply: Reply): void => {
       if (res.headersSent || res.destroyed) return;
-      const body = Buffer.from(reply.body);
+      const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
       res.writeHead(reply.status, { ...web.headers, ...reply.headers, 'Content-Type': reply.contentType, 'Content-Length': body.length,
         'X-Content-Type-Options': 'nosniff' });
       res.end(req.method === 'HEAD' ? undefined : body);

@@ -20,7 +20,7 @@ interface Entry extends InstanceView {
   readonly outcomes: Map<AgentCheck, StoredOutcome>;
   samples: Sample[];
   /** The samples as exposition lines, per family. */
-  lines: Map<InstanceFamily, string>;
+  lines: Map<InstanceFamily, Buffer>;
 }
 
 export interface InstanceStatus {
@@ -81,7 +81,7 @@ export class ResultStore {
   }
 
   /** Each instance's exposition lines per family (what /metrics concatenates). */
-  *lines(): Iterable<ReadonlyMap<InstanceFamily, string>> {
+  *lines(): Iterable<ReadonlyMap<InstanceFamily, Buffer>> {
     for (const entry of this.entries.values()) yield entry.lines;
   }
 

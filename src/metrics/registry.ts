@@ -25,7 +25,7 @@ export interface AgentMetrics {
   readonly probeRequests: Counter<'module'>;
   readonly probeRejected: Counter<string>;
   /** Renders the exposition text: the agent's own metrics, then the instance families from each instance's cached lines. */
-  render(parts: Iterable<ReadonlyMap<InstanceFamily, string>>): Promise<string>;
+  render(parts: Iterable<ReadonlyMap<InstanceFamily, Buffer>>): Promise<Buffer>;
 }
 
 export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): AgentMetrics {
@@ -60,16 +60,16 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
     registry, checksTotal, checkErrors, checksSkipped, checkRunDuration, schedulerLag, inFlight, instances, reloadSuccessful,
     reloadTimestamp, probeRequests, probeRejected,
     async render(parts) {
-      return `${await registry.metrics()}\n${renderFamilies(parts)}`;
+      return Buffer.concat([Buffer.from(`${await registry.metrics()}\n`, 'utf8'), renderFamilies(parts)]);
     },
   };
 }
 
 /** The exposition text for a /probe answer: blackbox-style probe_* plus the instance families, without an instance label. */
-export async function renderProbe(samples: readonly Sample[], success: boolean, durationSeconds: number): Promise<string> {
+export async function renderProbe(samples: readonly Sample[], success: boolean, durationSeconds: number): Promise<Buffer> {
   const registry = new Registry();
   const reg = [registry];
   new Gauge({ name: 'probe_success', help: 'Whether the probe completed with no critical finding.', registers: reg }).set(success ? 1 : 0);
   new Gauge({ name: 'probe_duration_seconds', help: 'How long the probe took to complete in seconds.', registers: reg }).set(durationSeconds);
-  return `${await registry.metrics()}\n${renderFamilies([linesByFamily(samples)])}`;
+  return Buffer.concat([Buffer.from(`${await registry.metrics()}\n`, 'utf8'), renderFamilies([linesByFamily(samples)])]);
 }

@@ -106,9 +106,17 @@ t.test('outcomes, ownership of findings, and the instance view', async (t) => {
 });
 
 t.test('exposition lines escape label values; every family is documented', async (t) => {
-  const text = renderFamilies([linesByFamily([{ family: 'instanceInfo', labels: { instance: 'a', note: 'q"\\\nx' }, value: 1 }])]);
+  const text = renderFamilies([linesByFamily([{ family: 'instanceInfo', labels: { instance: 'a', note: 'q"\\\nx' }, value: 1 }])]).toString('utf8');
   t.equal(text, `# HELP miprobe_instance_info ${INSTANCE_FAMILIES.instanceInfo.help}\n# TYPE miprobe_instance_info gauge\nmiprobe_instance_info{instance="a",note="q\\"\\\\\\nx"} 1\n`);
   const docs = await readFile(join(ROOT, 'docs/metrics.md'), 'utf8');
+  // Two instances, one with a non-ASCII label: bytes in family order, UTF-8 intact.
+  const two = renderFamilies([
+    linesByFamily([{ family: 'finding', labels: { instance: 'b', id: 'X-1', severity: 'info' }, value: 1 }, { family: 'instanceInfo', labels: { instance: 'b', team: 'Zürich' }, value: 1 }]),
+    linesByFamily([{ family: 'instanceInfo', labels: { instance: 'c' }, value: 1 }]),
+  ]).toString('utf8');
+  t.equal(two, `# HELP miprobe_instance_info ${INSTANCE_FAMILIES.instanceInfo.help}\n# TYPE miprobe_instance_info gauge\n`
+    + 'miprobe_instance_info{instance="b",team="Zürich"} 1\nmiprobe_instance_info{instance="c"} 1\n'
+    + `# HELP miprobe_finding ${INSTANCE_FAMILIES.finding.help}\n# TYPE miprobe_finding gauge\nmiprobe_finding{instance="b",id="X-1",severity="info"} 1\n`);
   for (const f of Object.values(INSTANCE_FAMILIES)) t.match(docs, `\`${f.name}\``, `${f.name} documented`);
   for (const name of ['miprobe_build_info', 'miprobe_checks_total', 'miprobe_scheduler_lag_seconds', 'miprobe_config_last_reload_successful']) t.match(docs, name);
   t.equal(escapeHtml(`<a href="x">'&`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;');

@@ -8,6 +8,7 @@ import type { AgentCheck, Config } from '../config/schema.js';
 import type { AgentMetrics } from '../metrics/registry.js';
 import type { PlannedInstance } from './instances.js';
 import type { Limiter } from './limiter.js';
+import { startDeadline } from '../net/deadline.js';
 
 export interface RunContext {
   readonly instance: PlannedInstance;
@@ -113,8 +114,12 @@ export class Scheduler {
       try {
         release = await limiter.acquire(stopSignal);
         metrics.schedulerLag.observe({ check: run.check }, Math.max(0, performance.now() - plannedAt) / 1000);
-        const signal = AbortSignal.any([stopSignal, AbortSignal.timeout(run.deadlineMs)]);
-        await this.deps.runCheck({ ...run, signal });
+        const deadline = startDeadline({ timeoutMs: run.deadlineMs, signal: stopSignal });
+        try {
+          await this.deps.runCheck({ ...run, signal: deadline.signal });
+        } finally {
+          deadline.done();
+        }
       } catch (err) {
         if (!stopSignal.aborted) this.deps.onError?.(err);
       } finally {

@@ -15,7 +15,40 @@ export class TimeoutError extends Error {
   }
 }
 
-/** One signal that aborts at the deadline or when the parent aborts. */
+/** A signal that aborts at the deadline or when the parent aborts, and its release. */
+export interface Deadline {
+  readonly signal: AbortSignal;
+  /** Clears the timer and detaches from the parent; call it when the operation has ended. */
+  done(): void;
+}
+
+/**
+ * Starts a deadline. Unlike AbortSignal.timeout() combined with AbortSignal.any(), its timer is
+ * cleared when the operation ends: the agent runs thousands of short probes, and timers left to
+ * fire seconds later (each building an exception and an abort event) cost it about a tenth of its CPU.
+ */
+export function startDeadline(opts: NetOptions): Deadline {
+  const timeoutMs = Math.max(1, Math.ceil(opts.timeoutMs));
+  const controller = new AbortController();
+  const parent = opts.signal;
+  const onParent = (): void => controller.abort(parent?.reason);
+  const timer = setTimeout(() => {
+    parent?.removeEventListener('abort', onParent);
+    controller.abort(new TimeoutError(timeoutMs));
+  }, timeoutMs);
+  timer.unref();
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onParent, { once: true });
+  return {
+    signal: controller.signal,
+    done(): void {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParent);
+    },
+  };
+}
+
+/** One signal that aborts at the deadline or when the parent aborts (for operations that cannot say when they end). */
 export function deadlineSignal(opts: NetOptions): AbortSignal {
   const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(opts.timeoutMs)));
   return opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;

@@ -4,7 +4,7 @@
 //   filtered    nothing came back before the deadline (a silent drop)
 //   unreachable the network said no (ICMP host/net unreachable, no route)
 import { isIP, Socket } from 'node:net';
-import { deadlineSignal, secondsSince, type NetOptions } from './deadline.js';
+import { secondsSince, startDeadline, type NetOptions } from './deadline.js';
 import type { AddressGuard } from './guard.js';
 
 export type PortState = 'open' | 'closed' | 'filtered' | 'unreachable';
@@ -42,13 +42,15 @@ export async function tcpConnect(host: string, port: number, opts: TcpOptions): 
     return { ok: false, state: 'error', host, port, code: 'GUARD_DENIED', connectSeconds: 0,
       message: `address ${host} is outside the allowed ranges (${opts.guard.describe().join(', ')})` };
   }
-  const signal = deadlineSignal(opts);
+  const deadline = startDeadline(opts);
+  const { signal } = deadline;
   return new Promise((resolve) => {
     const socket = new Socket();
     let settled = false;
     const finish = (result: TcpResult & { socket?: Socket }): void => {
       if (settled) return;
       settled = true;
+      deadline.done();
       signal.removeEventListener('abort', onAbort);
       socket.removeAllListeners('connect');
       if (!result.ok || !opts.keep) socket.destroy();

@@ -9,7 +9,7 @@
 //   types TcpStage, PreloginStage, TlsStage, StrictCheck, DataPathResult
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { deadlineSignal, secondsSince } from '../net/deadline.js';
+import { secondsSince, startDeadline } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import { tcpConnect, type TcpResult } from '../net/tcp.js';
 import { encodeMessage, MessageReader, PacketType, TdsMessageDecoder, TdsProtocolError, type TdsFramingCode } from '../net/tds/packet.js';
@@ -195,8 +195,9 @@ async function strictCheck(opts: DataPathOptions, port: number, timeoutMs: numbe
   const started = performance.now();
   const tcp = await tcpConnect(opts.address, port, { guard: opts.guard, timeoutMs, signal: opts.signal, keep: true });
   if (!tcp.ok || !tcp.socket) return { ok: false, seconds: secondsSince(started), message: `TCP: ${tcp.ok ? 'no socket' : tcp.message}` };
-  const signal = deadlineSignal({ timeoutMs, signal: opts.signal });
-  const { stage, socket } = await tlsStage(tcp.socket, opts, 'strict', signal);
+  const deadline = startDeadline({ timeoutMs, signal: opts.signal });
+  const { stage, socket } = await tlsStage(tcp.socket, opts, 'strict', deadline.signal);
+  deadline.done();
   socket?.destroy();
   tcp.socket.destroy();
   const info = stage.ok ? stage : stage.info;
@@ -214,13 +215,17 @@ export async function probeDataPath(opts: DataPathOptions): Promise<DataPathResu
   const started = performance.now();
   const port = opts.port ?? 1433;
   const strict = opts.strict === true;
-  const signal = deadlineSignal({ timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const deadline = startDeadline({ timeoutMs: opts.timeoutMs, signal: opts.signal });
+  const { signal } = deadline;
   const head = { host: opts.host, address: opts.address, port, strict };
   const tcpFull = await tcpConnect(opts.address, port, { guard: opts.guard, timeoutMs: opts.timeoutMs, signal: opts.signal, keep: true });
   const { socket: tcpSocket, ...tcp } = tcpFull;
   const finish = (rest: Partial<Pick<DataPathResult, 'prelogin' | 'tls' | 'strictCheck'>>, ok: boolean): DataPathResult =>
     ({ ...head, ok, seconds: secondsSince(started), tcp, ...rest });
-  if (!tcp.ok || !tcpSocket) return finish({}, false);
+  if (!tcp.ok || !tcpSocket) {
+    deadline.done();
+    return finish({}, false);
+  }
   tcpSocket.on('error', () => undefined);
   let tlsSocket: TLSSocket | undefined;
   try {
@@ -250,6 +255,7 @@ export async function probeDataPath(opts: DataPathOptions): Promise<DataPathResu
     tlsSocket = t.socket;
     return finish({ prelogin, tls: t.stage }, t.stage.ok);
   } finally {
+    deadline.done();
     tlsSocket?.destroy();
     tcpSocket.destroy();
   }

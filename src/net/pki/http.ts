@@ -6,7 +6,7 @@
 import { isIP, type Socket } from 'node:net';
 import { Client } from './undici-client.js';
 import type { ResolveOptions, ResolveResult } from '../dns/types.js';
-import { deadlineSignal, remainingMs, secondsSince } from '../deadline.js';
+import { remainingMs, secondsSince, startDeadline } from '../deadline.js';
 import type { AddressGuard } from '../guard.js';
 import { tcpConnect, type TcpErrorCode } from '../tcp.js';
 
@@ -69,23 +69,27 @@ function hostOf(url: URL): string {
 /** Fetches one URL within the deadline and size cap; never throws. */
 export async function boundedFetch(urlText: string, opts: FetchOptions): Promise<FetchResult> {
   const started = performance.now();
-  const signal = deadlineSignal(opts);
-  let current = urlText;
-  for (let hop = 0; ; hop++) {
-    const r = await fetchOnce(current, opts, signal, started);
-    if (r.ok || r.code !== 'HTTP_REDIRECT' || !r.location) return { ...r, url: urlText };
-    let next: URL;
-    try {
-      next = new URL(r.location, current);
-    } catch {
-      return { ...r, url: urlText, message: `redirect to an invalid location ${JSON.stringify(r.location.slice(0, 200))}` };
+  const deadline = startDeadline(opts);
+  try {
+    let current = urlText;
+    for (let hop = 0; ; hop++) {
+      const r = await fetchOnce(current, opts, deadline.signal, started);
+      if (r.ok || r.code !== 'HTTP_REDIRECT' || !r.location) return { ...r, url: urlText };
+      let next: URL;
+      try {
+        next = new URL(r.location, current);
+      } catch {
+        return { ...r, url: urlText, message: `redirect to an invalid location ${JSON.stringify(r.location.slice(0, 200))}` };
+      }
+      if (next.origin !== new URL(current).origin) {
+        return { ...r, url: urlText, code: 'HTTP_REDIRECT_OFF_HOST',
+          message: `HTTP ${r.status ?? 3} redirect to another host (${next.origin}); not followed` };
+      }
+      if (hop >= (opts.maxRedirects ?? 2)) return { ...r, url: urlText, message: `more than ${opts.maxRedirects ?? 2} redirects` };
+      current = next.href;
     }
-    if (next.origin !== new URL(current).origin) {
-      return { ...r, url: urlText, code: 'HTTP_REDIRECT_OFF_HOST',
-        message: `HTTP ${r.status ?? 3} redirect to another host (${next.origin}); not followed` };
-    }
-    if (hop >= (opts.maxRedirects ?? 2)) return { ...r, url: urlText, message: `more than ${opts.maxRedirects ?? 2} redirects` };
-    current = next.href;
+  } finally {
+    deadline.done();
   }
 }
 

@@ -32,7 +32,7 @@ export interface ServerLimits {
 
 export const DEFAULT_LIMITS: ServerLimits = { headersTimeoutMs: 5000, requestTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxHeaderBytes: 16 * 1024 };
 
-/** Paths served without basic auth: liveness must work for a container health check. */
+/** Paths served without basic auth or a required (unverified) client certificate: liveness must work for a container health check. */
 const OPEN_PATHS = new Set(['/healthz']);
 
 export interface AgentServer {
@@ -83,7 +83,7 @@ export async function startServer(opts: {
     } catch {
       return text(400, 'bad request URL');
     }
-    if (web.tls?.requireCert) {
+    if (web.tls?.requireCert && !OPEN_PATHS.has(url.pathname)) {
       const cert = (req.socket as TLSSocket).getPeerCertificate?.();
       if (!cert || Object.keys(cert).length === 0) return text(403, 'a client certificate is required');
     }

@@ -196,6 +196,21 @@ t.test('agent HTTP', async (t) => {
     const withCert = await get(`${mtls.url}/metrics`, { ca, cert: await readFile(join(certs, 'client.crt'), 'utf8'), key: await readFile(join(certs, 'client.key'), 'utf8') });
     t.equal(withCert.status, 200);
 
+    // The container's HEALTHCHECK has no client certificate: the handshake that asks for one proves the agent alive.
+    // A child process, not execFileSync: the agent under test runs in this process's event loop.
+    const healthcheck = (url: string): Promise<number | null> => new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'dist/agent/healthcheck.js')], { env: { ...process.env, MIPROBE_HEALTHCHECK_URL: url }, stdio: 'ignore' });
+      child.once('exit', (code) => resolve(code));
+    });
+    t.equal(await healthcheck(`${mtls.url}/healthz`), 0, 'HEALTHCHECK passes with RequireAndVerifyClientCert');
+    t.equal(await healthcheck(`${agent.url}/healthz`), 0, 'HEALTHCHECK passes over TLS');
+    t.equal(await healthcheck(`${agent.url}/nothing-here`), 1, 'HEALTHCHECK fails on anything but 200');
+    t.equal(await healthcheck(`https://${BLOCK}.9:9/healthz`), 1, 'HEALTHCHECK fails when nothing listens');
+    await writeFile(web, YAML.stringify({ tls_server_config: { cert_file: 'server.crt', key_file: 'server.key', client_auth_type: 'RequireAnyClientCert' } }));
+    const anyCert = await start({ webConfigFile: web, listen: `${BLOCK}.5:0` });
+    t.equal((await get(`${anyCert.url}/healthz`, { ca })).status, 200, 'RequireAnyClientCert: /healthz open without a certificate');
+    t.equal((await get(`${anyCert.url}/metrics`, { ca })).status, 403, 'RequireAnyClientCert: /metrics still needs one');
+
     await writeFile(web, 'tls_server_config: {cert_file: server.crt}\n');
     await t.rejects(start({ webConfigFile: web }), /tls_server_config\.key_file/, 'an invalid web config is refused with its key path');
   });

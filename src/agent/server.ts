@@ -154,10 +154,16 @@ export async function startServer(opts: {
         warning = `TLS was turned ${next.tls ? 'on' : 'off'} in the web config: restart the agent for it to take effect; the rest of the web config is applied`;
         next = { ...next, tls: web.tls };
       } else if (next.tls && 'setSecureContext' in server) {
-        (server as unknown as { setSecureContext(o: object): void }).setSecureContext(next.tls);
+        const tlsServer = server as unknown as { setSecureContext(o: object): void; requestCert: boolean; rejectUnauthorized: boolean };
+        tlsServer.setSecureContext(next.tls);
+        // setSecureContext() leaves client authentication as it was; each new connection reads these two.
+        tlsServer.requestCert = next.tls.requestCert;
+        tlsServer.rejectUnauthorized = next.tls.rejectUnauthorized;
       }
       web = next;
       auth = new BasicAuth(next.users);
+      // Idle keep-alive connections were authenticated under the old settings: clients reconnect under the new.
+      server.closeIdleConnections();
       return warning;
     },
     async close(graceMs) {

@@ -211,6 +211,20 @@ t.test('agent HTTP', async (t) => {
     t.equal((await get(`${anyCert.url}/healthz`, { ca })).status, 200, 'RequireAnyClientCert: /healthz open without a certificate');
     t.equal((await get(`${anyCert.url}/metrics`, { ca })).status, 403, 'RequireAnyClientCert: /metrics still needs one');
 
+    // Client authentication changed by SIGHUP (reload) applies to the TLS handshake and the HTTP checks alike.
+    const clientCert = { cert: await readFile(join(certs, 'client.crt'), 'utf8'), key: await readFile(join(certs, 'client.key'), 'utf8') };
+    const reloadWeb = join(certs, 'web-reload.yml');
+    await writeFile(reloadWeb, YAML.stringify({ tls_server_config: { cert_file: 'server.crt', key_file: 'server.key' } }));
+    const reloading = await start({ webConfigFile: reloadWeb, listen: `${BLOCK}.6:0` });
+    t.equal((await get(`${reloading.url}/metrics`, { ca })).status, 200, 'before: no client certificate needed');
+    await writeFile(reloadWeb, YAML.stringify({ tls_server_config: { cert_file: 'server.crt', key_file: 'server.key', client_auth_type: 'RequireAndVerifyClientCert', client_ca_file: 'ca.crt' } }));
+    t.equal(await reloading.reload(), true);
+    await t.rejects(get(`${reloading.url}/metrics`, { ca }), 'after reload: refused without a client certificate');
+    t.equal((await get(`${reloading.url}/metrics`, { ca, ...clientCert })).status, 200, 'after reload: accepted with one');
+    await writeFile(reloadWeb, YAML.stringify({ tls_server_config: { cert_file: 'server.crt', key_file: 'server.key' } }));
+    t.equal(await reloading.reload(), true);
+    t.equal((await get(`${reloading.url}/metrics`, { ca })).status, 200, 'reloaded back: no client certificate needed again');
+
     await writeFile(web, 'tls_server_config: {cert_file: server.crt}\n');
     await t.rejects(start({ webConfigFile: web }), /tls_server_config\.key_file/, 'an invalid web config is refused with its key path');
   });

@@ -40,6 +40,14 @@ export function cronPeriodSeconds(task: ScheduledTask): number {
   return a && b ? Math.max(1, (b.getTime() - a.getTime()) / 1000) : 60;
 }
 
+/** The longest gap between the next few runs: what "three periods late" is measured against for irregular schedules. */
+export function longestGapSeconds(task: ScheduledTask, runs = 8): number {
+  const next = task.getNextRuns(runs);
+  let gap = 0;
+  for (let i = 1; i < next.length; i++) gap = Math.max(gap, ((next[i]?.getTime() ?? 0) - (next[i - 1]?.getTime() ?? 0)) / 1000);
+  return gap > 0 ? gap : cronPeriodSeconds(task);
+}
+
 export class Scheduler {
   private tasks: ScheduledTask[] = [];
   /** Runs waiting for their jitter offset, and their busy keys. */
@@ -64,6 +72,7 @@ export class Scheduler {
     this.stopSchedules();
     const generation = ++this.generation;
     const checks = Object.entries(config.agent.schedules) as Array<[AgentCheck, Config['agent']['schedules'][AgentCheck]]>;
+    this.deps.metrics.checkInterval.reset();
     for (const [check, schedule] of checks) {
       if (!schedule.enabled) continue;
       const targets = instances.filter((i) => i.checks.has(check));
@@ -73,6 +82,7 @@ export class Scheduler {
         this.tick(check, targets, schedule.deadlineMs, Math.min(config.agent.jitterSeconds, period / 2));
       }, { name: `miprobe-${check}`, noOverlap: false });
       const period = cronPeriodSeconds(task);
+      this.deps.metrics.checkInterval.set({ check }, longestGapSeconds(task));
       this.tasks.push(task);
       void task.start();
       if (firstRun) {

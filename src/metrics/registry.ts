@@ -18,6 +18,7 @@ export interface AgentMetrics {
   readonly checksSkipped: Counter<'check'>;
   readonly checkRunDuration: Histogram<'check'>;
   readonly schedulerLag: Histogram<'check'>;
+  readonly checkInterval: Gauge<'check'>;
   readonly inFlight: Gauge<string>;
   readonly instances: Gauge<string>;
   readonly reloadSuccessful: Gauge<string>;
@@ -43,6 +44,7 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
   const checksSkipped = new Counter({ name: 'miprobe_checks_skipped_total', help: 'Scheduled runs skipped because the previous run of the same check and instance was still going (no overlap).', labelNames: ['check'], registers: reg });
   const checkRunDuration = new Histogram({ name: 'miprobe_check_run_duration_seconds', help: 'Wall time of check runs, all instances together, by check.', labelNames: ['check'], buckets: DURATION_BUCKETS, registers: reg });
   const schedulerLag = new Histogram({ name: 'miprobe_scheduler_lag_seconds', help: 'Delay between the planned start of a run (cron tick plus jitter) and its actual start, waiting for the concurrency limit included.', labelNames: ['check'], buckets: LAG_BUCKETS, registers: reg });
+  const checkInterval = new Gauge({ name: 'miprobe_check_interval_seconds', help: 'Longest gap between two scheduled runs of the check (from its cron expression); absent when the check is off. Staleness alerts compare against it.', labelNames: ['check'], registers: reg });
   const inFlight = new Gauge({ name: 'miprobe_checks_in_flight', help: 'Check runs going on now (scheduled and /probe).', registers: reg });
   const instances = new Gauge({ name: 'miprobe_instances', help: 'Instances this agent watches (after sharding).', registers: reg });
   const reloadSuccessful = new Gauge({ name: 'miprobe_config_last_reload_successful', help: '1 when the last configuration load (start or SIGHUP) succeeded.', registers: reg });
@@ -57,7 +59,7 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
   probeRejected.inc(0);
 
   return {
-    registry, checksTotal, checkErrors, checksSkipped, checkRunDuration, schedulerLag, inFlight, instances, reloadSuccessful,
+    registry, checksTotal, checkErrors, checksSkipped, checkRunDuration, schedulerLag, checkInterval, inFlight, instances, reloadSuccessful,
     reloadTimestamp, probeRequests, probeRejected,
     async render(parts) {
       return Buffer.concat([Buffer.from(`${await registry.metrics()}\n`, 'utf8'), renderFamilies(parts)]);

@@ -129,7 +129,7 @@ t.test('agent + real Prometheus', { skip: hasBinary(PROMETHEUS) && hasBinary(PRO
       if (e && 'fires' in e) {
         t.same([...new Set(result.map((r) => r.metric.instance))].sort(), [...e.fires].sort(), `${rule.alert}: ${e.fires.length ? 'returns the failing instances' : 'returns nothing in these scenarios'}`);
         // The metric under a rule that stays quiet must still exist, or the rule could never fire.
-        const selector = /([a-z_]+)(\{| )/.exec(rule.expr)?.[1] ?? '';
+        const selector = /\b(miprobe_[a-z_]+|up)\b/.exec(rule.expr)?.[1] ?? '';
         t.ok((await prom.query(selector)).length > 0, `${rule.alert}: ${selector} has series`);
       } else if (e) {
         if (has(e.needs)) {
@@ -139,6 +139,21 @@ t.test('agent + real Prometheus', { skip: hasBinary(PROMETHEUS) && hasBinary(PRO
         else t.equal(result.length, 0, `${rule.alert}: evaluates; ${e.needs} is not in the report yet, so no data`);
       }
     }
+  });
+
+  await t.test('MiprobeChecksStale joins each result to its agent\'s schedule period', async (t) => {
+    const rules = YAML.parse(await readFile(join(ROOT, 'config/prometheus/alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
+    const stale = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'MiprobeChecksStale');
+    t.ok(stale, 'the rule exists');
+    // The same join with a threshold every result exceeds: every instance and check comes back, so the labels match.
+    const joined = (stale?.expr ?? '').replace('3 * miprobe_check_interval_seconds + 60', '0 * miprobe_check_interval_seconds - 1');
+    t.not(joined, stale?.expr, 'threshold replaced');
+    const all = await prom.query('miprobe_check_last_completed_timestamp_seconds');
+    const matched = await prom.query(joined);
+    t.ok(all.length > 0, 'there are results');
+    t.equal(matched.length, all.length, 'every result finds its schedule period');
+    const interval = await prom.query('miprobe_check_interval_seconds{check="dataPath"}');
+    t.same(interval.map((r) => Number(r.value[1])), [2], 'the period the agent reports for its data path schedule (every 2 s)');
   });
 
   await t.test('every dashboard.json expression evaluates, with data when its metric is exposed', async (t) => {

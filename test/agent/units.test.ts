@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { planInstances, shardOf } from '../../src/agent/instances.js';
 import { Limiter } from '../../src/agent/limiter.js';
-import { jitterFraction } from '../../src/agent/scheduler.js';
+import cron from 'node-cron';
+import { cronPeriodSeconds, jitterFraction, longestGapSeconds } from '../../src/agent/scheduler.js';
 import { escapeHtml } from '../../src/agent/html.js';
 import { loadConfig } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -134,6 +135,18 @@ t.test('sharding is stable and partitions the instances', async (t) => {
   t.throws(() => planInstances(configSchema.parse({ instances: [{ fqdn: 'a.b.database.windows.net' }, { fqdn: 'A.b.database.windows.net' }] })), /listed twice/);
   const f = jitterFraction('mi1.z.database.windows.net', 'dataPath');
   t.ok(f >= 0 && f < 1 && f === jitterFraction('mi1.z.database.windows.net', 'dataPath'), 'jitter offset is stable');
+  // Schedule periods from cron expressions: regular, and irregular (twice a day: the long gap is what staleness needs).
+  const periods = (expr: string): [number, number] => {
+    const task = cron.createTask(expr, () => undefined);
+    try {
+      return [cronPeriodSeconds(task), longestGapSeconds(task)];
+    } finally {
+      void task.destroy();
+    }
+  };
+  t.same(periods('*/30 * * * * *'), [30, 30]);
+  t.same(periods('0 */15 * * * *'), [900, 900]);
+  t.equal(periods('0 0 9,17 * * *')[1], 16 * 3600, 'longest gap of a 09:00 and 17:00 schedule');
 });
 
 t.test('the limiter bounds concurrency and drops aborted waiters', async (t) => {

@@ -160,16 +160,28 @@ async function exchangePrelogin(stream: Socket | TLSSocket, strict: boolean, sig
   }
 }
 
+/**
+ * Which certificate of the chain is out of date, and since or until when: OpenSSL's
+ * CERT_HAS_EXPIRED may be about an intermediate while the leaf is fine.
+ */
+function outOfDate(info: TlsInfo, what: 'expired' | 'not yet valid'): string {
+  const now = Date.now();
+  const index = info.chain.findIndex((c) => (what === 'expired' ? Date.parse(c.validTo) < now : Date.parse(c.validFrom) > now));
+  const cert = info.chain[index >= 0 ? index : 0];
+  const role = index <= 0 ? 'the server certificate' : `the ${index === info.chain.length - 1 && cert?.selfSigned ? 'root' : 'intermediate'} certificate "${cert?.subject ?? '?'}"`;
+  return what === 'expired' ? `${role} expired on ${cert?.validTo ?? '?'}` : `${role} is valid only from ${cert?.validFrom ?? '?'}`;
+}
+
 function tlsStageOf(info: TlsInfo, seconds: number, mode: 'tds7' | 'strict'): TlsStage {
   if (!info.trusted || !info.hostnameMatch || info.expired || info.notYetValid) {
     let code: TlsStageCode = 'TLS_UNTRUSTED';
     let message = `the certificate chain is not trusted (${info.trustError ?? 'unknown reason'})`;
     if (info.expired || info.trustError === 'CERT_HAS_EXPIRED') {
       code = 'TLS_EXPIRED';
-      message = `the server certificate expired on ${info.chain[0]?.validTo ?? '?'}`;
+      message = outOfDate(info, 'expired');
     } else if (info.notYetValid || info.trustError === 'CERT_NOT_YET_VALID') {
       code = 'TLS_NOT_YET_VALID';
-      message = `the server certificate is valid only from ${info.chain[0]?.validFrom ?? '?'}`;
+      message = outOfDate(info, 'not yet valid');
     } else if (info.trusted && !info.hostnameMatch) {
       code = 'TLS_HOSTNAME_MISMATCH';
       message = info.hostnameError ?? `the certificate does not cover ${info.servername}`;

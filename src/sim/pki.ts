@@ -43,6 +43,8 @@ export interface SimPkiOptions {
   readonly name?: string;
   /** The clock; tests move it. Default: the wall clock. */
   readonly now?: () => Date;
+  /** The intermediate's validity, e.g. one that expired while the leaves it issued did not. Default: five years from a day ago. */
+  readonly intermediateValidity?: { readonly notBefore: Date; readonly notAfter: Date };
 }
 
 export interface IssueLeafOptions {
@@ -199,7 +201,8 @@ export async function createSimPki(opts: SimPkiOptions = {}): Promise<SimPki> {
   const intCert = await x509.X509CertificateGenerator.create({
     serialNumber: intSerial, subject: `CN=${label} Issuing CA 01, O=miprobe simulation`, issuer: rootCert.subjectName,
     publicKey: intKeys.publicKey, signingKey: rootKeys.privateKey, signingAlgorithm: sigAlg,
-    notBefore: start, notAfter: new Date(start.getTime() + 1825 * DAY), extensions: intExtensions,
+    notBefore: opts.intermediateValidity?.notBefore ?? start, notAfter: opts.intermediateValidity?.notAfter ?? new Date(start.getTime() + 1825 * DAY),
+    extensions: intExtensions,
   });
 
   async function ocspSignerCert(caCert: x509.X509Certificate, caKeys: CryptoKeyPair, keys: CryptoKeyPair, name: string) {

@@ -47,7 +47,7 @@ export const DATAPATH = {
   tlsUntrusted: { id: 'TLS-002', severity: 'critical', title: 'The server certificate is not trusted',
     fix: 'The chain does not lead to a trusted root: a TLS-inspecting proxy, or a missing root in the client\'s store. Install the issuing root (or pass it with --ca-file), or remove the inspection for SQL traffic.',
     ref: CA },
-  tlsExpired: { id: 'TLS-003', severity: 'critical', title: 'The server certificate has expired or is not yet valid',
+  tlsExpired: { id: 'TLS-003', severity: 'critical', title: 'A certificate of the server chain has expired or is not yet valid',
     fix: 'Check the client clock first; a managed instance rotates its certificate itself, so an expired one means something else answers (a proxy or stale appliance).',
     ref: CA },
   tlsHostname: { id: 'TLS-004', severity: 'critical', title: 'The server certificate does not match the host name',

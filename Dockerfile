@@ -3,8 +3,9 @@
 # file system (nothing is written at run time; logs go to stdout).
 #   docker build -t miprobe .
 #   docker run --read-only -p 9433:9433 -v $PWD/agent.yaml:/etc/miprobe/agent.yaml:ro miprobe
-# Node 20 LTS: tedious 19 and undici 7 are the Node 20 line.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24, the active LTS line (Node 20 left support in April 2026). tedious 19 and undici 7
+# support Node 20 and later; the whole test suite passes on Node 24.21 (docs/agent.md).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

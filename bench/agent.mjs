@@ -4,14 +4,20 @@
 // endpoints, in the same run. Prints CPU seconds per TCP probe for both and
 // their ratio, the agent's resident memory, and /metrics render time.
 //
-//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3] [--check dataPath|management] [--heap-cap MiB]
+//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3] [--check management|dataPath] [--heap-cap MiB]
 //
-// Everything stays on 127.70.0.0/16. The endpoints accept and close at once,
-// so the agent's data path check is: resolve the name (one DNS server serves
-// all 1,000 names), TCP connect, send PRELOGIN, see the close. That is more
-// work per probe than tcp_connect (which only connects), so the ratio is
-// conservative for the agent. CPU is read from /proc/<pid>/stat of each
-// process (user + system), over a window of whole rounds.
+// Everything stays on 127.70.0.0/16; one DNS server serves all 1,000 names.
+// --check management (default), the like-for-like comparison: each check
+//   resolves the instance and its management endpoint and connects to the five
+//   management ports (closed here, as they should be): five TCP probes, each
+//   against one tcp_connect probe of port 9000.
+// --check dataPath: the endpoints accept and close at once, so each check
+//   resolves two names, connects to 1433, sends PRELOGIN, sees the close, and
+//   retries as TDS 8 (a second connection and a TLS ClientHello). That is a
+//   protocol check, not a TCP probe; its CPU is printed per check against one
+//   tcp_connect probe of port 1433, for scale.
+// CPU is read from /proc/<pid>/stat of each process (user + system), over a
+// window of whole rounds.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -25,10 +31,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { startDnsServer } = await import(join(ROOT, 'dist/sim/dns-server.js'));
 const { buildMiZone } = await import(join(ROOT, 'dist/sim/mi-zone.js'));
 
-const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' }, check: { type: 'string', default: 'dataPath' }, 'heap-cap': { type: 'string', default: '128' } } });
+const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' }, check: { type: 'string', default: 'management' }, 'heap-cap': { type: 'string', default: '128' } } });
 // --check dataPath (default): each check resolves the name, connects to 1433 and sends PRELOGIN: one TCP probe per check.
 // --check management: each check resolves two names and connects to the five management ports: five TCP probes per check.
-const CHECK = values.check === 'management' ? 'management' : 'dataPath';
+const CHECK = values.check === 'dataPath' ? 'dataPath' : 'management';
 const TCP_PER_CHECK = CHECK === 'management' ? 5 : 1;
 const BB_PORT = CHECK === 'management' ? 9000 : 1433;
 const N = Number(values.instances);
@@ -174,9 +180,15 @@ const ms = (s) => (s * 1000).toFixed(3);
 console.log(`instances                      ${N}`);
 console.log(`agent ${CHECK} checks         ${c1 - c0} (${agentProbes} TCP probes) in ${ROUNDS} rounds of ${PERIOD} s (CPU ${(a1 - a0).toFixed(2)} s)`);
 console.log(`blackbox tcp_connect probes   ${bbCount} to port ${BB_PORT} (${bbFailed - f0} failed${BB_PORT !== 1433 ? ': the port is closed, as the management ports should be' : ''}; CPU ${(b1 - b0).toFixed(2)} s)`);
-console.log(`CPU per TCP probe: agent      ${ms(agentCpuPerProbe)} ms`);
-console.log(`CPU per TCP probe: blackbox   ${ms(bbCpuPerProbe)} ms`);
-console.log(`ratio agent / blackbox        ${(agentCpuPerProbe / bbCpuPerProbe).toFixed(2)}x   (target <= 0.5x)`);
+if (CHECK === 'management') {
+  console.log(`CPU per TCP probe: agent      ${ms(agentCpuPerProbe)} ms`);
+  console.log(`CPU per TCP probe: blackbox   ${ms(bbCpuPerProbe)} ms`);
+  console.log(`ratio agent / blackbox        ${(agentCpuPerProbe / bbCpuPerProbe).toFixed(2)}x   (target <= 0.5x)`);
+} else {
+  console.log(`CPU per data path check       ${ms(agentCpuPerProbe)} ms (two names, two connections, PRELOGIN, a TLS ClientHello)`);
+  console.log(`CPU per tcp_connect probe     ${ms(bbCpuPerProbe)} ms (blackbox)`);
+  console.log(`data path check / tcp_connect ${(agentCpuPerProbe / bbCpuPerProbe).toFixed(2)}x   (for scale: not a TCP probe; the 0.5x target is --check management)`);
+}
 console.log(`agent resident memory         ${(rss / 2 ** 20).toFixed(1)} MiB   (target < 200 MiB)`);
 console.log(`/metrics at ${N} instances     median ${times[7].toFixed(1)} ms, max ${times[14].toFixed(1)} ms (${hasCurl ? 'curl' : 'fetch; curl not installed'}), ${series} series, ${(bytes / 1024).toFixed(0)} KiB   (target < 100 ms)`);
 if (hasCurl) console.log(`/metrics with this process' fetch median ${fetchTimes[7].toFixed(1)} ms, max ${fetchTimes[14].toFixed(1)} ms`);

@@ -183,7 +183,7 @@ t.test('Dockerfile and Kubernetes manifests (static: no container engine here)',
   const df = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
   const lines = df.split('\n').filter((l) => !l.trim().startsWith('#'));
   t.ok(lines.filter((l) => /^FROM /.test(l)).length >= 2, 'multi-stage');
-  t.match(df, /ARG NODE_IMAGE=node:20-[a-z]+-slim/, 'Node 20 LTS slim base');
+  t.match(df, /ARG NODE_IMAGE=node:24-[a-z]+-slim/, 'Node 24 LTS slim base');
   t.match(df, /npm ci --omit=dev/, 'production dependencies only');
   const user = lines.filter((l) => /^USER /.test(l)).pop();
   t.match(String(user), /^USER [1-9]\d*(:\d+)?$/, 'the final user is numeric and not root');

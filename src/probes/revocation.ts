@@ -8,7 +8,7 @@ import { remainingMs } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import type { RevocationCache } from '../net/pki/cache.js';
 import { checkCrl } from '../net/pki/crl.js';
-import { keyHash, certParts, x509 } from '../net/pki/crypto.js';
+import { issuedBy, keyHash, x509 } from '../net/pki/crypto.js';
 import { revocationInfo, schemeOf, type RevocationInfo } from '../net/pki/extensions.js';
 import { boundedFetch, type FetchPhases, type HostResolver } from '../net/pki/http.js';
 import { fetchIssuers, type IssuerFetch } from '../net/pki/issuers.js';
@@ -115,7 +115,7 @@ function known(der: Buffer, parsedCert?: x509.X509Certificate): Known {
   const cert = parsedCert ?? new x509.X509Certificate(der);
   const k: Known = {
     cert, hash, subject: cert.subject, issuer: cert.issuer, serial: cert.serialNumber, notAfter: cert.notAfter.toISOString(),
-    info: revocationInfo(cert), keyId: keyHash(certParts(der).spkiDer).toString('hex'),
+    info: revocationInfo(cert), keyId: keyHash(cert.publicKey.rawData).toString('hex'),
   };
   if (KNOWN.size >= MAX_KNOWN) KNOWN.delete(KNOWN.keys().next().value ?? '');
   KNOWN.set(hash, k);
@@ -183,17 +183,12 @@ export function parsePemChain(chainPem: readonly string[]): x509.X509Certificate
 const VERIFIED = new Map<string, boolean>();
 const MAX_VERIFIED = 4096;
 
-async function issues(issuer: Known, cert: Known): Promise<boolean> {
+function issues(issuer: Known, cert: Known): boolean {
   if (issuer.subject !== cert.issuer) return false;
   const key = `${issuer.hash} ${cert.hash}`;
   const hit = VERIFIED.get(key);
   if (hit !== undefined) return hit;
-  let ok: boolean;
-  try {
-    ok = await cert.cert.verify({ publicKey: issuer.cert, signatureOnly: true });
-  } catch {
-    ok = false;
-  }
+  const ok = issuedBy(cert.cert.rawData, issuer.cert.rawData);
   if (VERIFIED.size >= MAX_VERIFIED) VERIFIED.delete(VERIFIED.keys().next().value ?? '');
   VERIFIED.set(key, ok);
   return ok;
@@ -243,7 +238,7 @@ async function checkChain(chainPem: readonly string[], opts: RevocationCheckOpti
   let current: Known | undefined = leaf;
   while (current && path.length < 8) {
     const cert: Known = current;
-    if (cert.subject === cert.issuer && await issues(cert, cert)) {
+    if (cert.subject === cert.issuer && issues(cert, cert)) {
       path.push({ cert, source: 'self' });
       break;
     }
@@ -252,7 +247,7 @@ async function checkChain(chainPem: readonly string[], opts: RevocationCheckOpti
     let candidates = pool.get(issuerName) ?? [];
     if (candidates.length === 0 && (opts.systemRoots ?? true)) candidates = systemIssuers(cert);
     for (const candidate of candidates) {
-      if (candidate !== cert && await issues(candidate, cert)) {
+      if (candidate !== cert && issues(candidate, cert)) {
         issuer = candidate;
         break;
       }
@@ -265,7 +260,7 @@ async function checkChain(chainPem: readonly string[], opts: RevocationCheckOpti
         issuerFetches.push(record);
         for (const fetchedCert of fetched) {
           const candidate = known(Buffer.from(fetchedCert.rawData), fetchedCert);
-          if (await issues(candidate, cert)) {
+          if (issues(candidate, cert)) {
             issuer = candidate;
             source = 'aia';
             indexBySubject([candidate], pool);
@@ -275,7 +270,7 @@ async function checkChain(chainPem: readonly string[], opts: RevocationCheckOpti
         if (issuer) break;
       }
     }
-    const issuerIsRoot = issuer ? issuer.subject === issuer.issuer && await issues(issuer, issuer) : undefined;
+    const issuerIsRoot = issuer ? issuer.subject === issuer.issuer && issues(issuer, issuer) : undefined;
     path.push({ cert, ...(issuer ? { issuer } : {}), source, ...(issuerIsRoot !== undefined ? { issuerIsRoot } : {}) });
     current = issuer;
   }

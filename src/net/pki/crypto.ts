@@ -1,7 +1,7 @@
 // One place that wires @peculiar/x509 to Node's webcrypto and holds the
 // signature helpers shared by the CRL and OCSP code (and the simulation).
 import 'reflect-metadata';
-import { createHash, createPublicKey, verify as nodeVerify, webcrypto, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify as nodeVerify, webcrypto, X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
@@ -46,6 +46,42 @@ export function verifySignature(algorithmOid: string, data: ArrayBuffer | ArrayB
   try {
     const key: KeyObject = createPublicKey({ key: toBuffer(spkiDer), format: 'der', type: 'spki' });
     return nodeVerify(alg.hash, toBuffer(data), key, toBuffer(signature));
+  } catch {
+    return false;
+  }
+}
+
+const NATIVE = new Map<string, NodeX509Certificate | null>();
+const MAX_NATIVE = 2048;
+
+/** Node's own (native) parse of a DER certificate, memoised; undefined when OpenSSL cannot read it. */
+export function nativeCert(der: ArrayBuffer | ArrayBufferView): NodeX509Certificate | undefined {
+  const buf = toBuffer(der);
+  const key = createHash('sha256').update(buf).digest('base64');
+  let hit = NATIVE.get(key);
+  if (hit === undefined) {
+    try {
+      hit = new NodeX509Certificate(buf);
+    } catch {
+      hit = null;
+    }
+    if (NATIVE.size >= MAX_NATIVE) NATIVE.delete(NATIVE.keys().next().value ?? '');
+    NATIVE.set(key, hit);
+  }
+  return hit ?? undefined;
+}
+
+/**
+ * Whether `issuer` issued `cert`: names (and key identifiers) match and the signature verifies.
+ * OpenSSL does it natively; @peculiar/x509's verify() imports the key through WebCrypto and
+ * walks the ASN.1 in JavaScript, a large part of a chain check's CPU.
+ */
+export function issuedBy(cert: ArrayBuffer | ArrayBufferView, issuer: ArrayBuffer | ArrayBufferView): boolean {
+  const c = nativeCert(cert);
+  const i = nativeCert(issuer);
+  if (!c || !i) return false;
+  try {
+    return c.checkIssued(i) && c.verify(i.publicKey);
   } catch {
     return false;
   }

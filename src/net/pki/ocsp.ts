@@ -3,12 +3,12 @@
 // delegated responder carrying id-kp-OCSPSigning), freshness and nonce.
 import { randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Extension as AsnExtension } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Extension as AsnExtension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import {
   BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest,
   id_kp_OCSPSigning, id_pkix_ocsp_basic, id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
-import { certParts, keyHash, OID_SHA1, sha1, toBuffer, verifySignature, x509 } from './crypto.js';
+import { certParts, issuedBy, keyHash, nativeCert, OID_SHA1, sha1, toBuffer, verifySignature, x509 } from './crypto.js';
 import { boundedFetch, type FetchOptions } from './http.js';
 import type { RevocationCache } from './cache.js';
 import { freshness, reasonName } from './crl.js';
@@ -62,19 +62,15 @@ const sameId = (a: CertID, b: CertID): boolean =>
 /** Whether the issuer made this certificate an OCSP signer, memoised per (responder, issuer) pair; validity re-checked each time. */
 const DELEGATIONS = new Map<string, { eku: boolean; issued: boolean; subject: string; notBefore: Date; notAfter: Date }>();
 
-async function delegation(der: Buffer, issuer: x509.X509Certificate, now: Date): Promise<{ ok: boolean; detail?: string }> {
+function delegation(der: Buffer, issuer: x509.X509Certificate, now: Date): { ok: boolean; detail?: string } {
   const key = `${sha1(der).toString('hex')} ${sha1(toBuffer(issuer.rawData)).toString('hex')}`;
   let d = DELEGATIONS.get(key);
   if (!d) {
-    const candidate = new x509.X509Certificate(der);
-    const eku = candidate.getExtension(x509.ExtendedKeyUsageExtension)?.usages.some((u) => u === id_kp_OCSPSigning) ?? false;
-    let issued = false;
-    try {
-      issued = candidate.issuer === issuer.subject && await candidate.verify({ publicKey: issuer, signatureOnly: true });
-    } catch {
-      issued = false;
-    }
-    d = { eku, issued, subject: candidate.subject, notBefore: candidate.notBefore, notAfter: candidate.notAfter };
+    const candidate = nativeCert(der);
+    d = candidate
+      ? { eku: candidate.keyUsage?.includes(id_kp_OCSPSigning) ?? false, issued: issuedBy(der, issuer.rawData),
+        subject: candidate.subject.replace(/\n/g, ', '), notBefore: new Date(candidate.validFrom), notAfter: new Date(candidate.validTo) }
+      : { eku: false, issued: false, subject: '(unreadable certificate)', notBefore: new Date(0), notAfter: new Date(0) };
     if (DELEGATIONS.size >= 1024) DELEGATIONS.delete(DELEGATIONS.keys().next().value ?? '');
     DELEGATIONS.set(key, d);
   }
@@ -119,23 +115,24 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
   // Who signed it: the issuer, or a certificate in `certs` the issuer made an OCSP signer.
   const issuerParts = certParts(expect.issuer.rawData);
   const rid = data.responderID;
-  const matchesRid = (subjectDer: Buffer, spkiDer: Buffer): boolean =>
-    rid.byKey ? keyHash(spkiDer).equals(toBuffer(rid.byKey.buffer))
-      : rid.byName ? Buffer.from(AsnConvert.serialize(rid.byName)).equals(subjectDer) : false;
+  const matchesRid = (subjectDer: () => Buffer, spki: SubjectPublicKeyInfo | Buffer): boolean =>
+    rid.byKey ? keyHash(spki).equals(toBuffer(rid.byKey.buffer))
+      : rid.byName ? Buffer.from(AsnConvert.serialize(rid.byName)).equals(subjectDer()) : false;
   let signerSpki: Buffer | undefined;
   let signer: OcspCheck['signer'] = 'unauthorised';
   let signatureDetail: string | undefined;
-  if (matchesRid(issuerParts.subjectDer, issuerParts.spkiDer)) {
+  if (matchesRid(() => issuerParts.subjectDer, issuerParts.spkiDer)) {
     signerSpki = issuerParts.spkiDer;
     signer = 'issuer';
   } else {
+    // The certificates come parsed with the response: match on their parts as they are, no second parse.
     for (const asnCert of basic.certs ?? []) {
+      const tbs = asnCert.tbsCertificate;
+      if (!matchesRid(() => Buffer.from(AsnConvert.serialize(tbs.subject)), tbs.subjectPublicKeyInfo)) continue;
       const der = Buffer.from(AsnConvert.serialize(asnCert));
-      const parts = certParts(der);
-      if (!matchesRid(parts.subjectDer, parts.spkiDer)) continue;
-      const auth = await delegation(der, expect.issuer, expect.now);
+      const auth = delegation(der, expect.issuer, expect.now);
       if (auth.ok) {
-        signerSpki = parts.spkiDer;
+        signerSpki = Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
         signer = 'delegated';
       } else {
         signatureDetail = auth.detail;

@@ -178,7 +178,7 @@ const series = (await (await fetch(`${agentUrl}/metrics`)).text()).split('\n').f
 
 const ms = (s) => (s * 1000).toFixed(3);
 console.log(`instances                      ${N}`);
-console.log(`agent ${CHECK} checks         ${c1 - c0} (${agentProbes} TCP probes) in ${ROUNDS} rounds of ${PERIOD} s (CPU ${(a1 - a0).toFixed(2)} s)`);
+console.log(`agent ${CHECK} checks         ${c1 - c0} ${CHECK === 'management' ? `(${agentProbes} TCP probes)` : ''} in ${ROUNDS} rounds of ${PERIOD} s (CPU ${(a1 - a0).toFixed(2)} s)`);
 console.log(`blackbox tcp_connect probes   ${bbCount} to port ${BB_PORT} (${bbFailed - f0} failed${BB_PORT !== 1433 ? ': the port is closed, as the management ports should be' : ''}; CPU ${(b1 - b0).toFixed(2)} s)`);
 if (CHECK === 'management') {
   console.log(`CPU per TCP probe: agent      ${ms(agentCpuPerProbe)} ms`);

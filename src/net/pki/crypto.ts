@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { createHash, createPublicKey, verify as nodeVerify, webcrypto, X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -97,12 +97,14 @@ export interface CertParts {
   readonly publicKeyBits: Buffer;
   /** The serial number's INTEGER content bytes, as an OCSP CertID carries them. */
   readonly serialBytes: Buffer;
+  /** The extensions as they stand in the certificate (id and DER value), undecoded. */
+  readonly extensions: readonly Extension[];
 }
 
 const PARTS = new Map<string, CertParts>();
 const MAX_PARTS = 2048;
 
-/** The DER of a certificate's subject Name, public key and serial, as an OCSP CertID needs them (memoised per DER). */
+/** The DER of a certificate's subject Name, public key and serial, as an OCSP CertID needs them, and its raw extensions (memoised per DER). */
 export function certParts(der: ArrayBuffer | ArrayBufferView): CertParts {
   const buf = toBuffer(der);
   const key = createHash('sha256').update(buf).digest('base64');
@@ -115,6 +117,7 @@ export function certParts(der: ArrayBuffer | ArrayBufferView): CertParts {
     spkiDer: Buffer.from(AsnConvert.serialize(spki)),
     publicKeyBits: Buffer.from(spki.subjectPublicKey),
     serialBytes: Buffer.from(cert.tbsCertificate.serialNumber),
+    extensions: [...(cert.tbsCertificate.extensions ?? [])],
   };
   if (PARTS.size >= MAX_PARTS) PARTS.delete(PARTS.keys().next().value ?? '');
   PARTS.set(key, parts);

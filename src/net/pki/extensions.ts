@@ -1,6 +1,11 @@
 // Where a certificate says its revocation status and issuer can be found:
 // CRL distribution points and Authority Information Access.
-import { x509 } from './crypto.js';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AuthorityInfoAccessSyntax, CRLDistributionPoints, id_ad_caIssuers, id_ad_ocsp, id_ce_cRLDistributionPoints,
+  id_pe_authorityInfoAccess, type Extension, type GeneralName,
+} from '@peculiar/asn1-x509';
+import { certParts, type x509 } from './crypto.js';
 
 export interface RevocationInfo {
   readonly crlUrls: readonly string[];
@@ -8,30 +13,36 @@ export interface RevocationInfo {
   readonly caIssuersUrls: readonly string[];
 }
 
-const uri = (names: readonly x509.GeneralName[] | undefined): string[] =>
-  (names ?? []).filter((n) => n.type === 'url').map((n) => n.value);
+/** The value of one extension decoded with `schema`, or undefined when absent or undecodable (counted as absent). */
+function decode<T>(extensions: readonly Extension[], id: string, schema: new () => T): T | undefined {
+  const ext = extensions.find((e) => e.extnID === id);
+  if (!ext) return undefined;
+  try {
+    return AsnConvert.parse(ext.extnValue.buffer, schema);
+  } catch {
+    return undefined;
+  }
+}
 
+const uri = (name: GeneralName | undefined): string[] => (name?.uniformResourceIdentifier ? [name.uniformResourceIdentifier] : []);
+
+/**
+ * CRL distribution points and Authority Information Access of a certificate. Only these two
+ * extensions are decoded, from the parse certParts() keeps: @peculiar/x509's `extensions`
+ * re-encodes and decodes every extension, which cost more than the rest of the chain check.
+ */
 export function revocationInfo(cert: x509.X509Certificate): RevocationInfo {
-  const crlUrls: string[] = [];
+  let extensions: readonly Extension[];
   try {
-    const cdp = cert.getExtension(x509.CRLDistributionPointsExtension);
-    for (const dp of cdp?.distributionPoints ?? []) {
-      for (const name of dp.distributionPoint?.fullName ?? []) {
-        if (name.uniformResourceIdentifier) crlUrls.push(name.uniformResourceIdentifier);
-      }
-    }
+    extensions = certParts(cert.rawData).extensions;
   } catch {
-    // an undecodable extension counts as absent
+    return { crlUrls: [], ocspUrls: [], caIssuersUrls: [] };
   }
-  let ocspUrls: string[] = [];
-  let caIssuersUrls: string[] = [];
-  try {
-    const aia = cert.getExtension(x509.AuthorityInfoAccessExtension);
-    ocspUrls = uri(aia?.ocsp);
-    caIssuersUrls = uri(aia?.caIssuers);
-  } catch {
-    // as above
-  }
+  const cdp = decode(extensions, id_ce_cRLDistributionPoints, CRLDistributionPoints);
+  const crlUrls = [...(cdp ?? [])].flatMap((dp) => (dp.distributionPoint?.fullName ?? []).flatMap(uri));
+  const aia = [...(decode(extensions, id_pe_authorityInfoAccess, AuthorityInfoAccessSyntax) ?? [])];
+  const ocspUrls = aia.filter((a) => a.accessMethod === id_ad_ocsp).flatMap((a) => uri(a.accessLocation));
+  const caIssuersUrls = aia.filter((a) => a.accessMethod === id_ad_caIssuers).flatMap((a) => uri(a.accessLocation));
   return { crlUrls, ocspUrls, caIssuersUrls };
 }
 

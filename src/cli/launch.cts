@@ -24,7 +24,7 @@ function readCache(): Buffer | undefined {
 }
 
 function runBundle(): void {
-  // esbuild writes ASCII only (charset default), so latin1 is exact and much faster than utf8.
+  // The bundle is ASCII only (esbuild's charset: 'ascii'), so latin1 is exact and much faster than utf8.
   const source = readFileSync(bundle, 'latin1').replace(/^#!.*/, '');
   const cachedData = readCache();
   const script = new Script(wrap(source), { filename: bundle, ...(cachedData ? { cachedData } : {}) });

@@ -8,7 +8,7 @@ import { remainingMs } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import type { RevocationCache } from '../net/pki/cache.js';
 import { checkCrl } from '../net/pki/crl.js';
-import { issuedBy, keyHash, x509 } from '../net/pki/crypto.js';
+import { issuedBy, keyHash, ParsedCertificate, x509 } from '../net/pki/crypto.js';
 import { revocationInfo, schemeOf, type RevocationInfo } from '../net/pki/extensions.js';
 import { boundedFetch, type FetchPhases, type HostResolver } from '../net/pki/http.js';
 import { fetchIssuers, type IssuerFetch } from '../net/pki/issuers.js';
@@ -112,7 +112,7 @@ function known(der: Buffer, parsedCert?: x509.X509Certificate): Known {
   const hash = createHash('sha256').update(der).digest('base64');
   const hit = KNOWN.get(hash);
   if (hit) return hit;
-  const cert = parsedCert ?? new x509.X509Certificate(der);
+  const cert = parsedCert ?? new ParsedCertificate(der);
   const k: Known = {
     cert, hash, subject: cert.subject, issuer: cert.issuer, serial: cert.serialNumber, notAfter: cert.notAfter.toISOString(),
     info: revocationInfo(cert), keyId: keyHash(cert.publicKey.rawData).toString('hex'),

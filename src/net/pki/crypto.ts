@@ -104,13 +104,24 @@ export interface CertParts {
 const PARTS = new Map<string, CertParts>();
 const MAX_PARTS = 2048;
 
-/** The DER of a certificate's subject Name, public key and serial, as an OCSP CertID needs them, and its raw extensions (memoised per DER). */
-export function certParts(der: ArrayBuffer | ArrayBufferView): CertParts {
+/** @peculiar/x509's certificate with the ASN.1 structure it parsed within reach (a protected member there). */
+export class ParsedCertificate extends x509.X509Certificate {
+  get structure(): Certificate {
+    return this.asn;
+  }
+}
+
+/**
+ * The DER of a certificate's subject Name, public key and serial, as an OCSP CertID needs them, and
+ * its raw extensions (memoised per DER). Given a ParsedCertificate, its parse is reused: decoding a
+ * certificate in JavaScript is the costly part of a chain check.
+ */
+export function certParts(der: ArrayBuffer | ArrayBufferView, parsed?: ParsedCertificate): CertParts {
   const buf = toBuffer(der);
   const key = createHash('sha256').update(buf).digest('base64');
   const hit = PARTS.get(key);
   if (hit) return hit;
-  const cert = AsnConvert.parse(buf, Certificate);
+  const cert = parsed?.structure ?? AsnConvert.parse(buf, Certificate);
   const spki = cert.tbsCertificate.subjectPublicKeyInfo;
   const parts: CertParts = {
     subjectDer: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subject)),

@@ -5,7 +5,7 @@ import {
   AuthorityInfoAccessSyntax, CRLDistributionPoints, id_ad_caIssuers, id_ad_ocsp, id_ce_cRLDistributionPoints,
   id_pe_authorityInfoAccess, type Extension, type GeneralName,
 } from '@peculiar/asn1-x509';
-import { certParts, type x509 } from './crypto.js';
+import { certParts, ParsedCertificate, type x509 } from './crypto.js';
 
 export interface RevocationInfo {
   readonly crlUrls: readonly string[];
@@ -34,7 +34,7 @@ const uri = (name: GeneralName | undefined): string[] => (name?.uniformResourceI
 export function revocationInfo(cert: x509.X509Certificate): RevocationInfo {
   let extensions: readonly Extension[];
   try {
-    extensions = certParts(cert.rawData).extensions;
+    extensions = certParts(cert.rawData, cert instanceof ParsedCertificate ? cert : undefined).extensions;
   } catch {
     return { crlUrls: [], ocspUrls: [], caIssuersUrls: [] };
   }

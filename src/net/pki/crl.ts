@@ -1,6 +1,7 @@
 // CRLs: fetch (DER or PEM), verify against the issuer, check freshness, look
 // a serial up. Parsed CRLs are cached by URL until nextUpdate.
-import { x509 } from './crypto.js';
+import type { CertificateList } from '@peculiar/asn1-x509';
+import { SIGNATURE_ALGORITHMS, verifySignature, x509 } from './crypto.js';
 import { boundedFetch, type FetchOptions } from './http.js';
 import type { RevocationCache } from './cache.js';
 import type { CrlCheck, Freshness } from './types.js';
@@ -35,12 +36,32 @@ export function parseCrl(body: Buffer): x509.X509Crl | string {
     der = Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
   }
   try {
-    const crl = new x509.X509Crl(der);
+    const crl = new ParsedCrl(der);
     void crl.thisUpdate; // forces the TBS to decode
     return crl;
   } catch (err) {
     return `not a CRL (${(err as Error).message.slice(0, 200)})`;
   }
+}
+
+/** @peculiar/x509's CRL with the ASN.1 structure it parsed within reach (a protected member there). */
+class ParsedCrl extends x509.X509Crl {
+  get structure(): CertificateList {
+    return this.asn;
+  }
+}
+
+/**
+ * Whether `issuer` signed the CRL: OpenSSL checks the signature over the TBS bytes as received
+ * (@peculiar's verify goes through WebCrypto in JavaScript); algorithms outside the table fall back to it.
+ */
+async function crlSignedBy(crl: x509.X509Crl, issuer: x509.X509Certificate): Promise<boolean> {
+  const structure = crl instanceof ParsedCrl ? crl.structure : undefined;
+  const algorithm = structure?.signatureAlgorithm.algorithm;
+  if (structure?.tbsCertListRaw && algorithm && SIGNATURE_ALGORITHMS[algorithm]) {
+    return verifySignature(algorithm, structure.tbsCertListRaw, structure.signature, issuer.publicKey.rawData);
+  }
+  return crl.verify({ publicKey: issuer });
 }
 
 interface CachedCrl {
@@ -85,7 +106,7 @@ export async function checkCrl(url: string, cert: x509.X509Certificate, issuer: 
   let valid = entry.verified.get(issuerKeyId);
   if (valid === undefined) {
     try {
-      valid = await crl.verify({ publicKey: issuer });
+      valid = await crlSignedBy(crl, issuer);
     } catch {
       valid = false;
     }

@@ -32,7 +32,6 @@ for (const algorithm of ['ecdsa', 'rsa'] as SimKeyAlgorithm[]) {
     });
     t.teardown(() => new Promise<void>((r) => server.close(() => r())));
     const issuer = pki.intermediate.cert;
-  
     const cert = new x509.X509Certificate(leaf.certPem);
     const opts = { guard, timeoutMs: 5000 };
 

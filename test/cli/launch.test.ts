@@ -43,6 +43,13 @@ t.test('--version through the bundle reads package.json (import.meta.url works i
   t.match(r.stderr, /code cache accepted/, 'the cache fits this Node binary');
 });
 
+t.test('a cache made under other V8 flags is rejected, and the bundle runs without it', async (t) => {
+  const { stdout, stderr } = await run(process.execPath, ['--max-old-space-size=96', LAUNCH, '--version'],
+    { env: { ...process.env, MIPROBE_DEBUG_LAUNCH: '1' }, timeout: 60_000 });
+  t.equal(stdout.trim(), PACKAGE_VERSION);
+  t.match(stderr, /code cache rejected/);
+});
+
 t.test('a user mistake through the bundle: one line and exit 2, no stack trace', async (t) => {
   const r = await launch(['diagnose', 'not a host name']);
   t.equal(r.code, 2);

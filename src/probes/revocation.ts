@@ -8,7 +8,7 @@ import { remainingMs } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import type { RevocationCache } from '../net/pki/cache.js';
 import { checkCrl } from '../net/pki/crl.js';
-import { issuedBy, keyHash, ParsedCertificate, x509 } from '../net/pki/crypto.js';
+import { issuedBy, keyHash, nativeCert, ParsedCertificate, x509 } from '../net/pki/crypto.js';
 import { revocationInfo, schemeOf, type RevocationInfo } from '../net/pki/extensions.js';
 import { boundedFetch, type FetchPhases, type HostResolver } from '../net/pki/http.js';
 import { fetchIssuers, type IssuerFetch } from '../net/pki/issuers.js';
@@ -150,12 +150,8 @@ function systemIssuers(cert: Known): Known[] {
       }
     }
   }
-  let nodeCert: NodeX509Certificate;
-  try {
-    nodeCert = new NodeX509Certificate(Buffer.from(cert.cert.rawData));
-  } catch {
-    return [];
-  }
+  const nodeCert = nativeCert(cert.cert.rawData);
+  if (!nodeCert) return [];
   const out: Known[] = [];
   for (const root of SYSTEM_ROOTS) {
     if (!nodeCert.checkIssued(root)) continue;

@@ -13,7 +13,10 @@ import { secondsSince, startDeadline } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import { tcpConnect, type TcpResult } from '../net/tcp.js';
 import { encodeMessage, MessageReader, PacketType, TdsMessageDecoder, TdsProtocolError, type TdsFramingCode } from '../net/tds/packet.js';
-import { decodePrelogin, Encryption, encodePrelogin, encryptionName, formatVersion, type EncryptionName } from '../net/tds/prelogin.js';
+import { randomBytes } from 'node:crypto';
+import {
+  decodePrelogin, Encryption, encodePrelogin, encryptionName, formatVersion, type EncryptionName, type PreloginOption,
+} from '../net/tds/prelogin.js';
 import { startTlsInTds, startTlsStrict, TlsError, type TlsErrorCode, type TlsInfo } from '../net/tds/tls.js';
 
 export type TcpStage = TcpResult;
@@ -29,14 +32,22 @@ export type PreloginStage =
     readonly encryption: EncryptionName;
     readonly encryptionByte: number;
     readonly instance?: string;
-    readonly threadId?: number;
+    /** THREADID as sent; null when the option came empty (what real servers send). */
+    readonly threadId?: number | null;
     readonly mars?: boolean;
-    readonly fedAuthRequired?: boolean;
+    /** B_FEDAUTHREQUIRED as the server sent it (only when the client sent the option). */
+    readonly fedAuthRequired?: number;
     readonly nonce?: boolean;
     /** The encryption the client asked for. */
     readonly requested: EncryptionName;
     /** True when the exchange ran inside TLS (strict). */
     readonly insideTls: boolean;
+    /** The option table as received, raw (unknown options included). */
+    readonly options: readonly PreloginOption[];
+    /** Deviations from the spec the decoder tolerated. */
+    readonly anomalies: readonly string[];
+    /** Size of the whole answer (header included), e.g. 49 for the Azure gateway. */
+    readonly bytes: number;
   }
   | {
     readonly ok: false;
@@ -103,42 +114,57 @@ export interface DataPathOptions {
 
 const CLIENT_VERSION = { major: 0, minor: 1, build: 0, subbuild: 0 };
 
-function preloginRequest(strict: boolean): Buffer {
+/**
+ * The options a real driver sends (tedious 19: VERSION, ENCRYPTION ON, INSTOPT, THREADID, MARS off, a random
+ * TRACEID and FEDAUTHREQUIRED, which a client MUST send as 0x01). Inside TDS 8 the ENCRYPTION value is ignored.
+ */
+function preloginRequest(): Buffer {
   return encodeMessage(PacketType.PRELOGIN, encodePrelogin({
     version: CLIENT_VERSION,
-    encryption: strict ? Encryption.OFF : Encryption.ON,
+    encryption: Encryption.ON,
     instance: '',
     threadId: process.pid,
     mars: false,
-    fedAuthRequired: false,
+    traceId: randomBytes(36).toString('hex'),
+    fedAuthRequired: 0x01,
   }));
 }
 
 async function exchangePrelogin(stream: Socket | TLSSocket, strict: boolean, signal: AbortSignal, callerSignal: AbortSignal | undefined)
   : Promise<{ stage: PreloginStage; reader: MessageReader }> {
-  const started = performance.now();
   // Bounded: one packet of at most 32767 bytes, a PRELOGIN answer of at most 4 KB.
   const reader = new MessageReader(stream, new TdsMessageDecoder({ maxPacketSize: 32767, maxMessageBytes: 8192 }));
+  const request = preloginRequest();
   let received = 0;
-  const count = (c: Buffer): void => { received += c.length; };
+  let lastDataAt = 0;
+  // The answer's time is taken at the socket event that brought its last bytes, not when our code got to it.
+  const count = (c: Buffer): void => {
+    received += c.length;
+    lastDataAt = performance.now();
+  };
   stream.on('data', count);
+  const started = performance.now();
   try {
-    stream.write(preloginRequest(strict));
+    stream.write(request);
     const msg = await reader.read({ signal, callerSignal });
+    const seconds = Math.round((lastDataAt - started) * 1000) / 1e6;
     if (msg.type !== PacketType.TABULAR_RESULT && msg.type !== PacketType.PRELOGIN) {
-      return { reader, stage: { ok: false, seconds: secondsSince(started), code: 'TDS_UNEXPECTED_TYPE', bytesReceived: received,
+      return { reader, stage: { ok: false, seconds, code: 'TDS_UNEXPECTED_TYPE', bytesReceived: received,
         message: `the answer to PRELOGIN is a packet of type 0x${msg.type.toString(16)}, not a PRELOGIN response (0x04)` } };
     }
-    const p = decodePrelogin(msg.payload);
+    const p = decodePrelogin(msg.payload, 'server');
     const version = p.version ?? CLIENT_VERSION;
     const stage: PreloginStage = {
       ok: true,
-      seconds: secondsSince(started),
+      seconds,
       version: formatVersion(version),
       encryption: encryptionName(p.encryption ?? Encryption.NOT_SUP),
       encryptionByte: p.encryption ?? -1,
-      requested: strict ? 'ENCRYPT_OFF' : 'ENCRYPT_ON',
+      requested: 'ENCRYPT_ON',
       insideTls: strict,
+      options: p.options,
+      anomalies: p.anomalies,
+      bytes: msg.payload.length + 8 * msg.packets,
       ...(p.instance !== undefined ? { instance: p.instance } : {}),
       ...(p.threadId !== undefined ? { threadId: p.threadId } : {}),
       ...(p.mars !== undefined ? { mars: p.mars } : {}),

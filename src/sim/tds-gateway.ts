@@ -1,8 +1,16 @@
 // A simulated MI gateway speaking real TDS: PRELOGIN, TLS inside TDS 7.x and
 // TDS 8.0 strict (ALPN tds/8.0), LOGIN7 -> LOGINACK (+ENVCHANGE database,
-// collation, packet size, DONE), routing ENVCHANGE (type 20) to a node, ERROR
-// tokens (18456, 40532), and enough SQL batch to answer `SELECT <int>`. A
-// redirect node is another instance of the same server (behaviour 'node').
+// collation, packet size, DONE), routing ENVCHANGE (type 20, or 21 to a client
+// that announced ENHANCEDROUTINGSUPPORT) to a node, ERROR tokens (18456, 40532),
+// and enough SQL batch to answer `SELECT <int>`. A redirect node is another
+// instance of the same server (behaviour 'node').
+//
+// PRELOGIN answers are laid out as real servers lay them out (REFERENCES.md,
+// "Real servers on the wire"; nmap's ms-sql-s fingerprints): the options the
+// client sent, in the spec's order, THREADID empty, INSTOPT 0x00, no TRACEID,
+// FEDAUTHREQUIRED only from the Azure gateway and only when asked, header SPID 0
+// and packet id 1. A client sending VERSION, ENCRYPTION, INSTOPT, THREADID, MARS
+// and FEDAUTHREQUIRED (tedious) gets the gateway's 49-byte answer.
 //
 // API:
 //   startTdsGateway(opts: TdsGatewayOptions) -> Promise<TdsGateway>
@@ -18,11 +26,11 @@ import { constants as cryptoConstants } from 'node:crypto';
 import type { Endpoint } from '../net/endpoint.js';
 import { decodeLogin7, FEATURE_FEDAUTH, type Login7 } from '../net/tds/login7.js';
 import { encodeMessage, MessageReader, PacketType, TdsMessageDecoder, TdsProtocolError, type TdsMessage } from '../net/tds/packet.js';
-import { decodePrelogin, Encryption, encodePrelogin } from '../net/tds/prelogin.js';
+import { decodePrelogin, Encryption, encodePreloginOptions, preloginOptions, PreloginToken, type Prelogin, type PreloginVersion } from '../net/tds/prelogin.js';
 import { TdsTlsShim } from '../net/tds/tls-shim.js';
 import {
-  done, DONE_ATTN, DONE_COUNT, DONE_ERROR, DONE_FINAL, ENV_DATABASE, ENV_PACKET_SIZE, envChangeCollation, envChangeRouting,
-  envChangeString, errorToken, featureExtAck, infoToken, intResult, loginAck, TDS_74,
+  done, DONE_ATTN, DONE_COUNT, DONE_ERROR, DONE_FINAL, ENV_DATABASE, ENV_PACKET_SIZE, envChangeCollation, envChangeEnhancedRouting,
+  envChangeRouting, envChangeString, errorToken, FEATURE_ENHANCED_ROUTING, featureExtAck, infoToken, intResult, loginAck, TDS_74,
 } from './tds-tokens.js';
 
 export type TdsBehaviour =
@@ -53,8 +61,16 @@ export interface TdsGatewayOptions {
   readonly logins?: Readonly<Record<string, string>>;
   /** Access tokens accepted for FEDAUTH logins. */
   readonly tokens?: readonly string[];
-  /** Routing target for 'redirect'. */
+  /** Routing target for 'redirect'; `server` may carry a `\\instance` suffix, as drivers accept. */
   readonly redirectTo?: { readonly server: string; readonly port: number };
+  /** The engine version in PRELOGIN and LOGINACK. Default MI_VERSION (12.0.2000.8, what a managed instance reports). */
+  readonly version?: PreloginVersion;
+  /** 'azure' (the gateway: answers FEDAUTHREQUIRED when asked) or 'sqlserver' (SQL Server does not support it). Default 'azure'. */
+  readonly flavour?: 'azure' | 'sqlserver';
+  /** PRELOGIN options left out of every answer even when the client sent them (e.g. MARS, as SQL Server 2000 did). */
+  readonly omitOptions?: readonly number[];
+  /** TDS 8 strict: the ENCRYPTION byte answered inside TLS. Default: the 7.x rule for a server with encryption on. */
+  readonly strictEncryption?: number;
   /** Delay for 'slow-prelogin' (ms). Default 5000. */
   readonly slowMs?: number;
   /** Name reported in tokens (the engine's @@SERVERNAME). */
@@ -84,7 +100,14 @@ export interface TdsGateway {
   close(): Promise<void>;
 }
 
-const SERVER_VERSION = { major: 16, minor: 0, build: 4135, subbuild: 0 };
+/** What a managed instance reports: 12.0.2000.8 (REFERENCES.md; nmap reads 12.00.2000 as its SQL Server 2014 build). */
+export const MI_VERSION: PreloginVersion = { major: 12, minor: 0, build: 2000, subbuild: 8 };
+/** B_FEDAUTHREQUIRED the simulated Azure gateway answers (0x00 or 0x01 are the spec's choices; the real value is unconfirmed). */
+const GATEWAY_FEDAUTH_REQUIRED = 0x01;
+/** The options a server answers when the client sent them, in the spec's order; TRACEID is never echoed. */
+const ANSWERED_OPTIONS: readonly number[] = [
+  PreloginToken.INSTOPT, PreloginToken.THREADID, PreloginToken.MARS, PreloginToken.FEDAUTHREQUIRED,
+];
 
 /** Passes a net.Socket through a JS Duplex so bytes already read can be replayed to TLS. */
 function replayDuplex(socket: Socket, first: Buffer): Duplex {
@@ -138,9 +161,15 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
   const closing = new AbortController();
   const sockets = new Set<Socket>();
 
-  const reply = (stream: Duplex, type: number, payload: Buffer, packetSize: number): void => {
-    if (!stream.destroyed && stream.writable) stream.write(encodeMessage(type, payload, { packetSize, spid: 53 }));
+  const version = opts.version ?? MI_VERSION;
+  const flavour = opts.flavour ?? 'azure';
+  const omitted = new Set(opts.omitOptions ?? []);
+  const reply = (stream: Duplex, type: number, payload: Buffer, packetSize: number, spid = 53): void => {
+    if (!stream.destroyed && stream.writable) stream.write(encodeMessage(type, payload, { packetSize, spid }));
   };
+  // Real servers answer PRELOGIN with SPID 0 in the header (nmap's fingerprints: 04 01 00 25 00 00 01 00).
+  const replyPrelogin = (stream: Duplex, payload: Buffer): void => reply(stream, PacketType.TABULAR_RESULT, payload, 4096, 0);
+  const ack = (): Buffer => loginAck('Microsoft SQL Server', TDS_74, [version.major, version.minor, version.build]);
 
   const handleSession = async (stream: Duplex, reader: MessageReader, sni: string | undefined, signal: AbortSignal): Promise<void> => {
     let packetSize = 4096;
@@ -166,9 +195,11 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
         }
         if (behaviour === 'redirect' && opts.redirectTo) {
           stats.redirects++;
-          reply(stream, PacketType.TABULAR_RESULT, Buffer.concat([
-            loginAck('Microsoft SQL Server', TDS_74), envChangeRouting(opts.redirectTo.server, opts.redirectTo.port), done(DONE_FINAL),
-          ]), packetSize);
+          // Type 21 (with a database) only to clients that announced ENHANCEDROUTINGSUPPORT (MS-TDS 2.2.7.9); type 20 to the rest.
+          const routing = login.features.includes(FEATURE_ENHANCED_ROUTING)
+            ? envChangeEnhancedRouting(opts.redirectTo.server, opts.redirectTo.port, login.database || 'master')
+            : envChangeRouting(opts.redirectTo.server, opts.redirectTo.port);
+          reply(stream, PacketType.TABULAR_RESULT, Buffer.concat([ack(), routing, done(DONE_FINAL)]), packetSize);
           stream.end();
           return;
         }
@@ -185,7 +216,7 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
           envChangeString(ENV_DATABASE, database, 'master'),
           infoToken(5701, `Changed database context to '${database}'.`, serverName),
           envChangeCollation(),
-          loginAck('Microsoft SQL Server', TDS_74),
+          ack(),
           envChangeString(ENV_PACKET_SIZE, String(packetSize), '4096'),
         ];
         if (login.fedAuthToken !== undefined && login.features.includes(FEATURE_FEDAUTH)) tokens.push(featureExtAck([FEATURE_FEDAUTH]));
@@ -209,12 +240,22 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
     }
   };
 
-  const preloginAnswer = (clientEncryption: number | undefined, strict: boolean): Buffer => {
-    let encryption: number;
-    if (strict) encryption = Encryption.NOT_SUP; // TLS already in place; the value is ignored
-    else if (behaviour === 'encryption-off') encryption = Encryption.NOT_SUP;
-    else encryption = ((clientEncryption ?? 0) & 0x0f) === Encryption.OFF ? Encryption.REQ : Encryption.ON;
-    return encodePrelogin({ version: SERVER_VERSION, encryption, instance: '', threadId: 0, mars: false, fedAuthRequired: false });
+  const preloginAnswer = (request: Prelogin, strict: boolean): Buffer => {
+    // MS-TDS 2.2.6.5, a server with encryption on: OFF -> REQ, ON/REQ -> ON (NOT_SUP: REQ, then the connection ends).
+    const client = (request.encryption ?? Encryption.NOT_SUP) & 0x0f;
+    let encryption: number = client === Encryption.ON || client === Encryption.REQ ? Encryption.ON : Encryption.REQ;
+    if (behaviour === 'encryption-off') encryption = Encryption.NOT_SUP;
+    // In TDS 8 the value is ignored (TLS is already in place); what a server answers varies, so scenarios can set it.
+    if (strict && opts.strictEncryption !== undefined) encryption = opts.strictEncryption;
+    const sent = new Set(request.tokens);
+    const answer = preloginOptions({ version, encryption, instance: '', threadId: null, mars: false, fedAuthRequired: GATEWAY_FEDAUTH_REQUIRED })
+      .filter(([token]) => {
+        if (omitted.has(token)) return false;
+        if (token === PreloginToken.VERSION || token === PreloginToken.ENCRYPTION) return true;
+        if (token === PreloginToken.FEDAUTHREQUIRED && flavour !== 'azure') return false;
+        return ANSWERED_OPTIONS.includes(token) && sent.has(token);
+      });
+    return encodePreloginOptions(answer);
   };
 
   const handleStrict = async (socket: Socket, first: Buffer, signal: AbortSignal): Promise<void> => {
@@ -225,9 +266,9 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
     const reader = new MessageReader(tlsSock, new TdsMessageDecoder({ maxMessageBytes: 256 * 1024 }));
     const pre = await reader.read({ signal });
     if (pre.type !== PacketType.PRELOGIN) throw new TdsProtocolError('TDS_MALFORMED', 'expected PRELOGIN');
-    const p = decodePrelogin(pre.payload);
+    const p = decodePrelogin(pre.payload, 'client');
     stats.prelogins++;
-    reply(tlsSock, PacketType.TABULAR_RESULT, preloginAnswer(p.encryption, true), 4096);
+    replyPrelogin(tlsSock, preloginAnswer(p, true));
     await handleSession(tlsSock, reader, sni, signal);
   };
 
@@ -240,7 +281,7 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
     reader.feed(first);
     const pre = await reader.read({ signal });
     if (pre.type !== PacketType.PRELOGIN) throw new TdsProtocolError('TDS_MALFORMED', 'expected PRELOGIN');
-    const p = decodePrelogin(pre.payload);
+    const p = decodePrelogin(pre.payload, 'client');
     stats.prelogins++;
     if (behaviour === 'slow-prelogin') await sleep(opts.slowMs ?? 5000, signal);
     if (behaviour === 'garbage') {
@@ -252,8 +293,7 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
       socket.write(Buffer.from([0x04, 0x01, 0xff, 0xff, 0x00, 0x00, 0x01, 0x00]));
       return;
     }
-    const answer = preloginAnswer(p.encryption, false);
-    reply(socket, PacketType.TABULAR_RESULT, answer, 4096);
+    replyPrelogin(socket, preloginAnswer(p, false));
     if (behaviour === 'reset-after-prelogin') {
       socket.resetAndDestroy();
       return;

@@ -23,7 +23,7 @@ function withLength16(token: number, body: Buffer): Buffer {
 
 export const TDS_74 = 0x74000004;
 
-export function loginAck(progName: string, tdsVersion = TDS_74, version: [number, number, number] = [16, 0, 4135]): Buffer {
+export function loginAck(progName: string, tdsVersion = TDS_74, version: readonly [number, number, number] = [12, 0, 2000]): Buffer {
   const v = Buffer.alloc(5);
   v[0] = 1; // SQL_TSQL
   v.writeUInt32BE(tdsVersion >>> 0, 1);
@@ -52,6 +52,18 @@ export function envChangeRouting(server: string, port: number): Buffer {
   const len = Buffer.alloc(2);
   len.writeUInt16LE(value.length);
   return withLength16(0xe3, Buffer.concat([Buffer.from([ENV_ROUTING]), len, value, Buffer.from([0, 0])]));
+}
+
+/** LOGIN7 FeatureExt id of ENHANCEDROUTINGSUPPORT (MS-TDS 2.2.6.4); SQL Server itself does not support it. */
+export const FEATURE_ENHANCED_ROUTING = 0x0f;
+export const ENV_ENHANCED_ROUTING = 21;
+
+/** Enhanced Routing ENVCHANGE (type 21): protocol 0 (TCP), port, alternate server, alternate database. */
+export function envChangeEnhancedRouting(server: string, port: number, database: string): Buffer {
+  const value = Buffer.concat([Buffer.from([0, port & 0xff, (port >> 8) & 0xff]), usVarchar(server), usVarchar(database.slice(0, 128))]);
+  const len = Buffer.alloc(2);
+  len.writeUInt16LE(value.length);
+  return withLength16(0xe3, Buffer.concat([Buffer.from([ENV_ENHANCED_ROUTING]), len, value, Buffer.from([0, 0])]));
 }
 
 function message(token: number, number: number, state: number, cls: number, text: string, server: string): Buffer {

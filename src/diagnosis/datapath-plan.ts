@@ -62,7 +62,8 @@ export async function runDataPath(target: TargetName, address: string, s: DataPa
       address, port: target.port, user: s.user, password: s.password, token: s.token, resolveHost })),
     probePublic(target, s, ctx),
   ]);
-  const redirect = login?.routing ? await probeRedirect({ ...common, routing: login.routing, resolveHost }) : undefined;
+  const { host: _fqdn, ...nodeCommon } = common;
+  const redirect = login?.routing ? await probeRedirect({ ...nodeCommon, routing: login.routing, resolveHost }) : undefined;
   // The node answered on one port; a sample across the range shows whether a firewall lets only part of it through.
   const nodeAddress = redirect?.ok ? redirect.path?.address : undefined;
   const redirectPorts = nodeAddress !== undefined

@@ -4,7 +4,7 @@
 // API:
 //   dataPathFindings(e: DataPathEvidence) -> Finding[]
 //   dataPathChecks(e: DataPathEvidence) -> CheckLine[]
-import type { DataPathResult, TlsStage } from '../probes/datapath.js';
+import type { DataPathResult, PreloginStage, TlsStage } from '../probes/datapath.js';
 import type { LoginResult } from '../probes/login.js';
 import type { RedirectResult } from '../probes/redirect.js';
 import type { PortScanResult } from '../probes/port-scan.js';
@@ -27,6 +27,18 @@ const EXPIRING_SECONDS = 14 * 86_400;
 
 function at(p: DataPathResult): string {
   return `${p.host} (${p.address}:${p.port})`;
+}
+
+/** The answer's option table as sent: name, and length when it is not the usual one. */
+function preloginLayout(pre: Extract<PreloginStage, { ok: true }>): string {
+  return pre.options.map((o) => `${o.name}(${o.length})`).join(' ');
+}
+
+/** ENCRYPTION as received; inside TDS 8 the value is ignored (MS-TDS 2.2.6.5), so it is shown, never judged. */
+function encryptionText(pre: Extract<PreloginStage, { ok: true }>): string {
+  const byte = pre.encryptionByte >= 0 ? `0x${pre.encryptionByte.toString(16).padStart(2, '0')} ` : '';
+  const name = pre.encryptionByte >= 0 ? pre.encryption : 'no ENCRYPTION option';
+  return pre.insideTls ? `inside TLS, ENCRYPTION ${byte}(${name}, ignored in TDS 8)` : `${byte ? `${name} (${byte.trim()})` : name}`;
 }
 
 function tcpFindings(p: DataPathResult, out: Finding[]): void {
@@ -72,7 +84,9 @@ function pathFindings(p: DataPathResult, out: Finding[]): void {
       else out.push(finding(DATAPATH.preloginClosed, evidence));
     } else if (pre.code !== 'TDS_ABORTED' && pre.code !== 'TDS_SKIPPED') out.push(finding(DATAPATH.preloginGarbage, evidence));
   }
-  if (pre?.ok && pre.fedAuthRequired) out.push(finding(DATAPATH.fedAuthRequired, `PRELOGIN from ${at(p)}: FEDAUTHREQUIRED=1`));
+  if (pre?.ok && pre.anomalies.length > 0) {
+    out.push(finding(DATAPATH.preloginAnomalies, `PRELOGIN from ${at(p)} (${pre.bytes} bytes): ${pre.anomalies.join('; ')}; options ${preloginLayout(pre)}`));
+  }
   if (p.tls) tlsFindings(p.tls, `TLS (${p.tls.mode === 'strict' ? 'TDS 8 strict' : 'in TDS 7.x'}) with ${at(p)}`, out);
 }
 
@@ -80,6 +94,9 @@ function loginFindings(l: LoginResult, out: Finding[]): void {
   const where = `${l.mode} login to ${l.host} (${l.address}:${l.port})`;
   const phase = !l.ok && l.failedPhase ? ` during ${l.failedPhase}` : '';
   const evidence = `${where}${phase}: ${l.code}: ${l.message}`;
+  if (l.skipped?.some((s) => s === 'ENVCHANGE type 21')) {
+    out.push(finding(DATAPATH.enhancedRoutingIgnored, `${where}: the answer to LOGIN7 carried an Enhanced Routing ENVCHANGE (type 21); tedious, which did not announce ENHANCEDROUTINGSUPPORT, skipped it${l.routing ? '' : ' and stayed on the gateway'}`));
+  }
   if (l.ok) {
     if (l.code === 'LOGIN_EXPECTED_FAILURE') out.push(finding(DATAPATH.dummyOk, evidence));
     if (l.encrypted === false) out.push(finding(DATAPATH.loginInClear, `${where}: tedious completed the login without TLS`));
@@ -121,7 +138,7 @@ function redirectFindings(r: RedirectResult, out: Finding[]): void {
     out.push(finding(DATAPATH.redirectBlocked, `PRELOGIN to the node ${node}: ${p.prelogin.code}: ${p.prelogin.message}`));
     return;
   }
-  if (p.tls && !p.tls.ok) out.push(finding(DATAPATH.redirectTls, `TLS with the node ${node}: ${p.tls.code}: ${p.tls.message}`));
+  if (p.tls && !p.tls.ok) out.push(finding(DATAPATH.redirectTls, `TLS with the node ${node} (certificate checked against ${p.host}, the routed name, as drivers check it): ${p.tls.code}: ${p.tls.message}`));
 }
 
 /**
@@ -193,9 +210,10 @@ function pathChecks(p: DataPathResult, label: string, out: CheckLine[]): void {
   }
   if (!pre) out.push({ name: `${label}PRELOGIN`, status: 'skip', detail: 'TLS failed' });
   else if (pre.ok) {
-    const enc = pre.insideTls ? 'inside TLS' : pre.encryption;
-    out.push({ name: `${label}PRELOGIN`, status: !pre.insideTls && pre.encryption !== 'ENCRYPT_ON' && pre.encryption !== 'ENCRYPT_REQ' ? 'fail' : 'pass',
-      seconds: pre.seconds, detail: `server ${pre.version}, ${enc}${pre.fedAuthRequired ? ', FEDAUTHREQUIRED' : ''}` });
+    const fedAuth = pre.fedAuthRequired !== undefined ? `, FEDAUTHREQUIRED 0x${pre.fedAuthRequired.toString(16).padStart(2, '0')}` : '';
+    const status = pre.anomalies.length > 0 ? 'warn' : 'pass';
+    out.push({ name: `${label}PRELOGIN`, status: !pre.insideTls && pre.encryption !== 'ENCRYPT_ON' && pre.encryption !== 'ENCRYPT_REQ' ? 'fail' : status,
+      seconds: pre.seconds, detail: `server ${pre.version}, ${encryptionText(pre)}${fedAuth}; ${pre.bytes}-byte answer` });
   } else {
     const strictHint = p.strictCheck ? `; TDS 8 strict: ${p.strictCheck.ok ? 'works' : 'fails too'}` : '';
     out.push({ name: `${label}PRELOGIN`, status: p.strictCheck?.ok ? 'warn' : 'fail', seconds: pre.seconds, detail: `${pre.code}: ${pre.message}${strictHint}` });
@@ -225,7 +243,7 @@ export function dataPathChecks(e: DataPathEvidence): CheckLine[] {
     if (!r.resolve.ok) out.push({ name: 'Redirect', status: 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} does not resolve: ${r.resolve.message ?? ''}` });
     else if (r.path) {
       const stage = !r.path.tcp.ok ? `TCP ${r.path.tcp.state}` : r.path.prelogin && !r.path.prelogin.ok ? `PRELOGIN ${r.path.prelogin.code}`
-        : r.path.tls && !r.path.tls.ok ? `TLS ${r.path.tls.code}` : 'TCP, PRELOGIN and TLS ok';
+        : r.path.tls && !r.path.tls.ok ? `TLS ${r.path.tls.code}` : `TCP, PRELOGIN and TLS ok; certificate valid for ${r.path.host}`;
       out.push({ name: 'Redirect', status: r.ok ? 'pass' : 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} -> ${r.path.address}: ${stage}` });
     }
   }

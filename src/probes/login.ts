@@ -1,5 +1,8 @@
 // The login probe: a TDS login with tedious 19 to the resolved address, with the
 // FQDN as tedious' server (LOGIN7 ServerName, SNI) so the gateway can route by name.
+// No `serverName` override: tedious then sends and checks what a real driver does
+// (the FQDN on the gateway; after a redirect, the routed node's name, against which
+// the node's certificate is validated, as SqlClient and mssql-jdbc do).
 // Modes: none (skipped), dummy (a deliberately invalid user: 18456 proves the path
 // to the engine end to end; rate-limited), sql (user + password), token (an access
 // token, FEDAUTH). The password and token are passed in by the caller, used only
@@ -13,11 +16,13 @@
 //   resetLoginRateLimit(), DUMMY_USER
 import { randomBytes } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import tedious from 'tedious';
 import { deadlineSignal, remainingMs, secondsSince } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import { tcpConnect } from '../net/tcp.js';
 import { trustedCa } from '../net/tds/tls.js';
+import { captureTediousMessages } from './tedious-messages.js';
 
 export type LoginMode = 'none' | 'dummy' | 'sql' | 'token';
 
@@ -50,9 +55,20 @@ export type LoginCode =
   | 'LOGIN_ERROR';
 
 export interface RoutingTarget {
+  /** The routed host, without a `\instance` suffix. */
   readonly server: string;
   readonly port: number;
+  /** The `\instance` suffix of the routing ENVCHANGE, when it had one (tedious sends it on in LOGIN7). */
   readonly instance?: string;
+}
+
+/** The name a leg's TLS certificate was checked against (tedious: the FQDN, then the routed host). */
+export interface CertificateCheck {
+  readonly leg: number;
+  readonly name: string;
+  /** The certificate's subject and SANs, when the handshake completed (TDS 7.x; tedious does not expose the strict one). */
+  readonly subject?: string;
+  readonly subjectAltName?: string;
 }
 
 export interface LoginQuery {
@@ -74,6 +90,10 @@ interface LoginCommon {
   readonly encrypted?: boolean;
   /** The routing ENVCHANGE (type 20) target, when the gateway redirected. */
   readonly routing?: RoutingTarget;
+  /** Which name each leg's certificate was validated against. */
+  readonly certificateChecks?: readonly CertificateCheck[];
+  /** What tedious skipped in the server's answer (e.g. "ENVCHANGE type 21", Enhanced Routing it does not support). */
+  readonly skipped?: readonly string[];
   /** Server error number (18456, 40532 ...), when one came. */
   readonly number?: number;
   readonly state?: number;
@@ -201,9 +221,9 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
     current = next ? { name: next, since: now } : undefined;
   };
 
+  const certificateChecks: CertificateCheck[] = [{ leg: 0, name: opts.host }];
   const connector = async (target: { host: string; port: number }, _lookup: unknown, connSignal: AbortSignal): Promise<Socket> => {
     connects++;
-    if (connects > 1) routing = { server: target.host, port: target.port };
     // The first leg goes to the address diagnosis already resolved; tedious itself only knows the name,
     // which it puts in LOGIN7's ServerName and the SNI, as a real client does (the gateway routes by it).
     let addresses: readonly string[] = connects === 1 ? [opts.address] : [target.host];
@@ -232,7 +252,6 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
     options: {
       port,
       encrypt: strict ? 'strict' : true,
-      serverName: opts.host,
       trustServerCertificate: opts.trustServerCertificate === true,
       ...(ca ? { cryptoCredentialsDetails: { ca } } : {}),
       connectTimeout: Math.max(100, opts.timeoutMs),
@@ -244,11 +263,33 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
     },
   });
   conn.on('debug', onDebug);
-  conn.on('secure', () => { encrypted = true; });
+  conn.on('secure', (cleartext: TLSSocket) => {
+    encrypted = true;
+    const cert = cleartext.getPeerCertificate();
+    const check = certificateChecks[certificateChecks.length - 1];
+    if (check && cert && typeof cert.subject === 'object') {
+      certificateChecks[certificateChecks.length - 1] = { ...check, subject: Object.entries(cert.subject).map(([k, v]) => `${k}=${String(v)}`).join(', '),
+        ...(cert.subjectaltname ? { subjectAltName: cert.subjectaltname } : {}) };
+    }
+  });
+  // 'rerouting' is emitted by tedious but missing from its typed events.
+  (conn as NodeJS.EventEmitter).on('rerouting', () => {
+    const r = conn.routingData;
+    if (!r) return;
+    routing = { server: r.server, port: r.port, ...(r.instance ? { instance: r.instance } : {}) };
+    certificateChecks.push({ leg: 1, name: r.server });
+    // tedious 19 checks a strict (TDS 8) leg against config.server, its 7.x path against the routed host; drivers
+    // (SqlClient, mssql-jdbc) use the routed host in both. Make the strict leg do the same.
+    if (strict) conn.config.server = r.server;
+  });
   conn.on('errorMessage', (t: { number: number; state: number; message: string }) => { serverError = { number: t.number, state: t.state, message: t.message }; });
   conn.on('error', () => undefined);
 
-  const connectErr = await new Promise<unknown>((resolve) => {
+  const skipped: string[] = [];
+  const connectErr = await captureTediousMessages((line) => {
+    const m = /Unsupported ENVCHANGE type (\S+)/.exec(line);
+    skipped.push(m ? `ENVCHANGE type ${m[1] ?? '?'}` : line.slice(0, 200));
+  }, () => new Promise<unknown>((resolve) => {
     const onAbort = (): void => {
       resolve(Object.assign(new Error(opts.signal?.aborted ? 'aborted' : `no login within ${opts.timeoutMs} ms`), { code: opts.signal?.aborted ? 'EABORT' : 'ETIMEOUT' }));
     };
@@ -258,13 +299,14 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
       signal.removeEventListener('abort', onAbort);
       resolve(err ?? undefined);
     });
-  });
+  }));
   if (current) {
     phases.push({ leg, name: current.name, seconds: Math.round(performance.now() - current.since) / 1000 });
     lastPhase = current.name;
     current = undefined;
   }
-  const common = { ...base, phases, encrypted, ...(routing ? { routing } : {}), ...(serverError ? { number: serverError.number, state: serverError.state } : {}) };
+  const common = { ...base, phases, encrypted, certificateChecks, ...(routing ? { routing } : {}), ...(skipped.length > 0 ? { skipped } : {}),
+    ...(serverError ? { number: serverError.number, state: serverError.state } : {}) };
 
   if (connectErr === undefined) {
     let query: LoginQuery | undefined;

@@ -1,8 +1,9 @@
 // The redirect probe: after a login, the gateway's routing ENVCHANGE (type 20)
 // named a node (host:port, normally 11000-11999). Resolve the node name, then
 // probe TCP + PRELOGIN + TLS to it with the same data-path probe. The TLS server
-// name stays the instance FQDN, as tedious does (it keeps options.serverName,
-// also in strict mode), so the certificate is checked against that name.
+// name (SNI) and the certificate check use the routed host name, as drivers do
+// (tedious, SqlClient, mssql-jdbc): a node's certificate names the node, e.g.
+// *.tr1234.westeurope1-a.worker.database.windows.net, not the instance.
 //
 // API:
 //   probeRedirect(opts: RedirectOptions) -> Promise<RedirectResult>   never throws
@@ -39,8 +40,6 @@ export interface RedirectResult {
 
 export interface RedirectOptions {
   readonly routing: RoutingTarget;
-  /** The instance FQDN: TLS server name and certificate check (tedious keeps it). */
-  readonly host: string;
   readonly resolveHost?: (name: string, signal: AbortSignal) => Promise<readonly string[]>;
   readonly strict?: boolean;
   readonly ca?: string | readonly string[];
@@ -87,7 +86,7 @@ export async function probeRedirect(opts: RedirectOptions): Promise<RedirectResu
   }
   const remaining = remainingMs(started, opts.timeoutMs);
   const path = await probeDataPath({
-    host: opts.host, address, port, strict: opts.strict === true, guard: opts.guard, timeoutMs: remaining, strictFallback: false,
+    host: server, address, port, strict: opts.strict === true, guard: opts.guard, timeoutMs: remaining, strictFallback: false,
     ...(opts.ca !== undefined ? { ca: opts.ca } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { ok: path.ok, server, port, portInRange, resolve: resolved, path, seconds: secondsSince(started) };

@@ -7,24 +7,31 @@
 //   requiredDnsRecords(names?, addressFor?): SimRecord[]
 //   miZoneNames(p): { vnetLocal, target, management?, public?, publicTarget? }
 //
+// Names have the real shapes (REFERENCES.md "Names" and "Routing"): the cluster label
+// is tr<N> (e.g. tr18202) and the region label the numbered one (eastus1-a,
+// westeurope1-a), not the ARM region name.
 // Legacy shape (vnetLabel true, the default):
-//   <mi>.<zone>.<suffix>               CNAME trx.<region>-a.worker.vnet.<suffix>
-//   trx.<region>-a.worker.vnet.<suffix> A    ilbAddress
-//   trx.<region>-a.worker.<suffix>      A    managementAddress   (".vnet" removed: the
-//                                            legacy management endpoint, when given)
+//   <mi>.<zone>.<suffix>                        CNAME tr<N>.<region>1-a.worker.vnet.<suffix>
+//   tr<N>.<region>1-a.worker.vnet.<suffix>       A    ilbAddress
+//   tr<N>.<region>1-a.worker.<suffix>            A    managementAddress   (".vnet" removed: the
+//                                                     legacy management endpoint, when given)
+// Redirect nodes: <12 hex>.tr<N>.<region>1-a.worker.<suffix> (nodeName()).
 // Newer architecture (vnetLabel false): the CNAME target has no ".vnet" label and resolves to
 // the ILB; there is no separate management name (the November 2022 feature wave removed it),
 // so managementAddress is ignored.
 // Public endpoint, when publicAddress is given:
-//   <mi>.public.<zone>.<suffix>        CNAME trx.<region>-a.worker.public.<suffix>
-//   trx.<region>-a.worker.public.<suffix> A  publicAddress
+//   <mi>.public.<zone>.<suffix>        CNAME tr<N>.<region>1-a.worker.public.<suffix>
+//   tr<N>.<region>1-a.worker.public.<suffix> A  publicAddress
 import { DEFAULT_REQUIRED_DNS_NAMES } from '../config/defaults.js';
 import type { SimRecord } from './dns-server.js';
 
 export interface MiZoneParams {
   readonly miName: string;
   readonly zoneId: string;
+  /** The ARM region, e.g. westeurope; names use its numbered label westeurope1-a. */
   readonly region: string;
+  /** The cluster number in tr<N>; default 1234. */
+  readonly ring?: number;
   readonly ilbAddress: string;
   readonly managementAddress?: string;
   /** Default 'database.windows.net'. */
@@ -42,6 +49,13 @@ export interface MiZoneNames {
   readonly management?: string;
   readonly public?: string;
   readonly publicTarget?: string;
+  /** The domain of the cluster's nodes: tr<N>.<region>1-a.worker.<suffix> (redirect nodes are <id>.<this>). */
+  readonly nodeDomain: string;
+}
+
+/** A redirect node's name: 12 hex characters under the cluster's node domain. */
+export function nodeName(names: MiZoneNames, id = 'a1b2c3d4e5f6'): string {
+  return `${id}.${names.nodeDomain}`;
 }
 
 export function miZoneNames(p: MiZoneParams): MiZoneNames {
@@ -49,9 +63,10 @@ export function miZoneNames(p: MiZoneParams): MiZoneNames {
   const mi = p.miName.toLowerCase();
   const zone = p.zoneId.toLowerCase();
   const region = p.region.toLowerCase();
-  const worker = `trx.${region}-a.worker`;
+  const worker = `tr${p.ring ?? 1234}.${region}1-a.worker`;
   const vnet = p.vnetLabel !== false;
   return {
+    nodeDomain: `${worker}.${suffix}`,
     vnetLocal: `${mi}.${zone}.${suffix}`,
     target: vnet ? `${worker}.vnet.${suffix}` : `${worker}.${suffix}`,
     ...(vnet && p.managementAddress ? { management: `${worker}.${suffix}` } : {}),

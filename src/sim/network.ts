@@ -16,7 +16,7 @@ import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
 import { DEFAULT_REVOCATION_ENDPOINTS } from '../probes/revocation.js';
 import { startDnsServer, type SimDnsServer, type SimRecord } from './dns-server.js';
 import { certFor, makeGatewayCerts } from './gateway-certs.js';
-import { buildMiZone, documentationAddress, miZoneNames, REQUIRED_DNS_NAMES, requiredDnsRecords } from './mi-zone.js';
+import { buildMiZone, documentationAddress, miZoneNames, nodeName as nodeNameOf, REQUIRED_DNS_NAMES, requiredDnsRecords } from './mi-zone.js';
 import { startLoopbackPorts } from './ports.js';
 import { REVOCATION_SCENARIOS } from './revocation-responders.js';
 import type { Scenario } from './scenarios.js';
@@ -75,15 +75,17 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
     ilbAddress: `${block}.4`, managementAddress: opts.managementAddress ?? `${block}.200`, vnetLabel: !scenario.dns.noVnetLabel,
   };
   const names = miZoneNames(params);
-  const nodeName = `a1b2c3d4e5f6.tr1234.${params.region}-a.worker.database.windows.net`;
+  const nodeName = nodeNameOf(names);
+  // As on a real instance: the gateway's certificate names the zone (wildcard) and the instance, the node's only the node.
+  const gatewayNames = [`*.${params.zoneId}.database.windows.net`, names.vnetLocal];
 
   // PKI and responders first: the certificates carry the responders' URLs.
   const revocationName = scenario.revocation ?? 'good';
   const revocation = REVOCATION_SCENARIOS.find((r) => r.name === revocationName);
   if (!revocation) throw new Error(`no revocation scenario "${revocationName}"`);
-  const pkiInstance = await revocation.setup({ host: `${block}.80`, hostnames: [names.vnetLocal, nodeName] });
+  const pkiInstance = await revocation.setup({ host: `${block}.80`, hostnames: gatewayNames });
   closers.push(() => pkiInstance.close());
-  const certs = await makeGatewayCerts([names.vnetLocal, nodeName], pkiInstance.pki);
+  const certs = await makeGatewayCerts(gatewayNames, pkiInstance.pki, [`*.${names.nodeDomain}`]);
   // The valid leaf is the revocation scenario's, sent with exactly the chain that scenario says (maybe the leaf alone).
   const gatewayCerts = { ...certs, valid: { ...pkiInstance.leaf, chainPem: pkiInstance.chainPem.join('\n') } };
 
@@ -99,7 +101,7 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
     host: `${block}.4`, port: 1433, instanceName: names.vnetLocal, nodeName, nodeHost: `${block}.5`, nodePort: NODE_PORT,
     slowMs: opts.slowMs ?? 5000,
     certs: { valid: certFor(gatewayCerts, 'valid'), 'wrong-host': certFor(certs, 'wrong-host'), expired: certFor(certs, 'expired'),
-      untrusted: certFor(certs, 'untrusted') },
+      untrusted: certFor(certs, 'untrusted'), node: certFor(certs, 'node') },
   });
   closers.push(() => running.close());
 

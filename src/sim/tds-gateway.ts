@@ -61,7 +61,7 @@ export interface TdsGatewayOptions {
   readonly logins?: Readonly<Record<string, string>>;
   /** Access tokens accepted for FEDAUTH logins. */
   readonly tokens?: readonly string[];
-  /** Routing target for 'redirect'; `server` may carry a `\\instance` suffix, as drivers accept. */
+  /** Routing target for 'redirect'; `server` may carry a `\instance` suffix, as drivers accept. */
   readonly redirectTo?: { readonly server: string; readonly port: number };
   /** The engine version in PRELOGIN and LOGINACK. Default MI_VERSION (12.0.2000.8, what a managed instance reports). */
   readonly version?: PreloginVersion;
@@ -71,6 +71,8 @@ export interface TdsGatewayOptions {
   readonly omitOptions?: readonly number[];
   /** TDS 8 strict: the ENCRYPTION byte answered inside TLS. Default: the 7.x rule for a server with encryption on. */
   readonly strictEncryption?: number;
+  /** 'redirect': send Enhanced Routing (type 21) even to clients that did not announce it (a misbehaving server). */
+  readonly enhancedRoutingToAll?: boolean;
   /** Delay for 'slow-prelogin' (ms). Default 5000. */
   readonly slowMs?: number;
   /** Name reported in tokens (the engine's @@SERVERNAME). */
@@ -196,7 +198,7 @@ export async function startTdsGateway(opts: TdsGatewayOptions): Promise<TdsGatew
         if (behaviour === 'redirect' && opts.redirectTo) {
           stats.redirects++;
           // Type 21 (with a database) only to clients that announced ENHANCEDROUTINGSUPPORT (MS-TDS 2.2.7.9); type 20 to the rest.
-          const routing = login.features.includes(FEATURE_ENHANCED_ROUTING)
+          const routing = login.features.includes(FEATURE_ENHANCED_ROUTING) || opts.enhancedRoutingToAll === true
             ? envChangeEnhancedRouting(opts.redirectTo.server, opts.redirectTo.port, login.database || 'master')
             : envChangeRouting(opts.redirectTo.server, opts.redirectTo.port);
           reply(stream, PacketType.TABULAR_RESULT, Buffer.concat([ack(), routing, done(DONE_FINAL)]), packetSize);

@@ -6,10 +6,12 @@
 //   TDS_SCENARIOS: readonly TdsScenario[]
 //   findTdsScenario(name) -> TdsScenario | undefined
 //   startTdsScenario(scenario, opts: TdsScenarioOptions) -> Promise<RunningTdsScenario>
+import { PreloginToken, type PreloginVersion } from '../net/tds/prelogin.js';
 import type { LoginMode } from '../probes/login.js';
-import { startTdsGateway, type TdsBehaviour, type TdsGateway } from './tds-gateway.js';
+import { startTdsGateway, type TdsBehaviour, type TdsGateway, type TdsGatewayOptions } from './tds-gateway.js';
 
-export type CertKind = 'valid' | 'wrong-host' | 'expired' | 'untrusted';
+/** The gateway's certificates by kind; 'node' is the redirect node's, which names only the node. */
+export type CertKind = 'valid' | 'wrong-host' | 'expired' | 'untrusted' | 'node';
 
 export interface TdsScenario {
   readonly name: string;
@@ -22,6 +24,10 @@ export interface TdsScenario {
   readonly login: LoginMode;
   /** Probe with TDS 8 strict. */
   readonly strict?: boolean;
+  /** How the server answers PRELOGIN (version, flavour, left-out options, the strict ENCRYPTION byte); default MI's gateway. */
+  readonly server?: Pick<TdsGatewayOptions, 'version' | 'flavour' | 'omitOptions' | 'strictEncryption' | 'enhancedRoutingToAll'>;
+  /** A `\instance` suffix on the routed node name. */
+  readonly routingInstance?: string;
   /** Finding ids the diagnosis must produce (exactly these, among the data-path ids). */
   readonly expected: readonly string[];
 }
@@ -34,10 +40,26 @@ export const TDS_SCENARIOS: readonly TdsScenario[] = [
     behaviour: 'healthy', cert: 'valid', login: 'dummy', expected: ['LOGIN-012'] },
   { name: 'proxy-healthy-strict', description: 'Proxy, probed with TDS 8 strict (TLS first, ALPN tds/8.0), SQL login and SELECT 1',
     behaviour: 'healthy', cert: 'valid', login: 'sql', strict: true, expected: [] },
-  { name: 'redirect-healthy', description: 'Redirect connection type: the gateway routes the login to a node on 11xxx, which answers',
+  { name: 'strict-encryption-on', description: 'TDS 8 strict; inside TLS the server answers PRELOGIN with ENCRYPTION 0x01 (ENCRYPT_ON), which TDS 8 ignores',
+    behaviour: 'healthy', cert: 'valid', login: 'sql', strict: true, server: { strictEncryption: 0x01 }, expected: [] },
+  { name: 'strict-encryption-req', description: 'TDS 8 strict; inside TLS the server answers PRELOGIN with ENCRYPTION 0x03 (ENCRYPT_REQ), which TDS 8 ignores',
+    behaviour: 'healthy', cert: 'valid', login: 'sql', strict: true, server: { strictEncryption: 0x03 }, expected: [] },
+  { name: 'no-mars', description: 'The PRELOGIN answer leaves MARS out although the client sent it (as SQL Server 2000 did)',
+    behaviour: 'healthy', cert: 'valid', login: 'dummy', server: { omitOptions: [PreloginToken.MARS] }, expected: ['LOGIN-012'] },
+  { name: 'sql-server-2019', description: 'A SQL Server 2019 engine (15.0.4298.1) answers: no FEDAUTHREQUIRED, as SQL Server does not support it',
+    behaviour: 'healthy', cert: 'valid', login: 'dummy', server: { version: v(15, 0, 4298, 1), flavour: 'sqlserver' }, expected: ['LOGIN-012'] },
+  { name: 'sql-server-2022', description: 'A SQL Server 2022 engine (16.0.1000.6) answers, TDS 7.x and TDS 8',
+    behaviour: 'healthy', cert: 'valid', login: 'dummy', server: { version: v(16, 0, 1000, 6), flavour: 'sqlserver' }, expected: ['LOGIN-012'] },
+  { name: 'redirect-healthy', description: 'Redirect connection type: the gateway routes the login to a node on 11xxx, which answers with a certificate naming only the node',
     behaviour: 'redirect', cert: 'valid', redirect: 'healthy', login: 'dummy', expected: ['LOGIN-012', 'REDIRECT-005'] },
+  { name: 'redirect-strict', description: 'Redirect with TDS 8 strict: SQL login through the node, whose certificate names only the node',
+    behaviour: 'redirect', cert: 'valid', redirect: 'healthy', login: 'sql', strict: true, expected: ['REDIRECT-005'] },
+  { name: 'redirect-instance-suffix', description: 'The routing ENVCHANGE names the node with a \\instance suffix, which drivers strip from the host and send on in LOGIN7',
+    behaviour: 'redirect', cert: 'valid', redirect: 'healthy', login: 'dummy', routingInstance: 'MSSQLSERVER', expected: ['LOGIN-012', 'REDIRECT-005'] },
   { name: 'redirect-blocked', description: 'Redirect connection type, but the node port (11000-11999) is closed to the client',
     behaviour: 'redirect', cert: 'valid', redirect: 'blocked', login: 'dummy', expected: ['LOGIN-007', 'REDIRECT-001', 'REDIRECT-005'] },
+  { name: 'redirect-enhanced-routing', description: 'A gateway that answers with Enhanced Routing (ENVCHANGE 21) although the client did not ask for it; drivers skip it',
+    behaviour: 'redirect', cert: 'valid', redirect: 'healthy', login: 'dummy', server: { enhancedRoutingToAll: true }, expected: ['LOGIN-007', 'REDIRECT-007'] },
   { name: 'login-failed', description: 'The network path works; the engine rejects the SQL login (18456)',
     behaviour: 'login-failed', cert: 'valid', login: 'sql', expected: ['LOGIN-001'] },
   { name: 'encryption-off', description: 'Something answers PRELOGIN with ENCRYPT_NOT_SUP: a driver logs in without TLS',
@@ -62,6 +84,10 @@ export const TDS_SCENARIOS: readonly TdsScenario[] = [
     behaviour: 'silent', cert: 'valid', login: 'none', expected: ['TDS-001'] },
 ];
 
+function v(major: number, minor: number, build: number, subbuild: number): PreloginVersion {
+  return { major, minor, build, subbuild };
+}
+
 export function findTdsScenario(name: string): TdsScenario | undefined {
   return TDS_SCENARIOS.find((s) => s.name === name);
 }
@@ -78,7 +104,7 @@ export interface TdsScenarioOptions {
   readonly port: number;
   /** The instance FQDN the gateway serves. */
   readonly instanceName: string;
-  /** Certificates by kind; each must name `instanceName` except 'wrong-host'. */
+  /** Certificates by kind; each must name `instanceName` except 'wrong-host' and 'node' (which names only the node). */
   readonly certs: Readonly<Record<CertKind, ScenarioCert>>;
   /** Redirect node: the name in the routing ENVCHANGE (resolve it to nodeHost in the sim DNS), address and port. */
   readonly nodeName?: string;
@@ -104,13 +130,14 @@ export async function startTdsScenario(scenario: TdsScenario, opts: TdsScenarioO
   if (scenario.redirect) {
     const server = opts.nodeName ?? opts.nodeHost ?? opts.host;
     const port = opts.nodePort ?? 11000;
-    routing = { server, port };
+    routing = { server: scenario.routingInstance ? `${server}\\${scenario.routingInstance}` : server, port };
     if (scenario.redirect === 'healthy') {
-      node = await startTdsGateway({ host: opts.nodeHost ?? opts.host, port, ...cert, behaviour: 'node', instanceName: opts.instanceName });
+      node = await startTdsGateway({ host: opts.nodeHost ?? opts.host, port, ...opts.certs.node, ...scenario.server, behaviour: 'node',
+        instanceName: opts.instanceName, logins: { [SIM_SQL_LOGIN.user]: SIM_SQL_LOGIN.password } });
     }
   }
   const gateway = await startTdsGateway({
-    host: opts.host, port: opts.port, ...cert, behaviour: scenario.behaviour, instanceName: opts.instanceName,
+    host: opts.host, port: opts.port, ...cert, ...scenario.server, behaviour: scenario.behaviour, instanceName: opts.instanceName,
     logins: { [SIM_SQL_LOGIN.user]: SIM_SQL_LOGIN.password },
     ...(routing ? { redirectTo: routing } : {}), ...(opts.slowMs !== undefined ? { slowMs: opts.slowMs } : {}),
   }).catch(async (err: unknown) => {

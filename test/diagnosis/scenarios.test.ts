@@ -39,12 +39,12 @@ t.test('healthy: the whole chain, the management endpoint and coverage are repor
   t.equal(report.verdict, 'healthy');
   t.equal(report.dns.length, 2, 'custom and azure resolvers');
   const custom = report.dns.find((d) => d.role === 'custom');
-  t.match(custom, { ok: true, addresses: ['127.110.40.4'], canonicalName: 'trx.westeurope-a.worker.vnet.database.windows.net', transport: 'udp' });
+  t.match(custom, { ok: true, addresses: ['127.110.40.4'], canonicalName: 'tr1234.westeurope1-a.worker.vnet.database.windows.net', transport: 'udp' });
   t.same(custom?.chain.map((h) => [h.name, h.type, h.data, h.ttl]), [
-    ['sim-mi.0a1b2c3d4e5f.database.windows.net', 'CNAME', 'trx.westeurope-a.worker.vnet.database.windows.net', 60],
-    ['trx.westeurope-a.worker.vnet.database.windows.net', 'A', '127.110.40.4', 60],
+    ['sim-mi.0a1b2c3d4e5f.database.windows.net', 'CNAME', 'tr1234.westeurope1-a.worker.vnet.database.windows.net', 60],
+    ['tr1234.westeurope1-a.worker.vnet.database.windows.net', 'A', '127.110.40.4', 60],
   ]);
-  t.match(report.managementEndpoint, { present: true, host: 'trx.westeurope-a.worker.database.windows.net', addresses: ['127.110.40.200'] });
+  t.match(report.managementEndpoint, { present: true, host: 'tr1234.westeurope1-a.worker.database.windows.net', addresses: ['127.110.40.200'] });
   t.equal(report.dnsCoverage.length, 1, 'the azure resolver is not held to the custom-DNS list');
   t.equal(report.dnsCoverage[0]?.checked, 16);
   t.same(report.dnsCoverage[0]?.failures, []);

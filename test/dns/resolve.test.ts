@@ -25,7 +25,7 @@ const records: SimRecord[] = [
   { name: 'h20.test', type: 'A', data: '10.0.0.20' },
 ];
 const vnetLocal = 'mi1.0a1b2c3d4e5f.database.windows.net';
-const target = 'trx.westeurope-a.worker.vnet.database.windows.net';
+const target = 'tr1234.westeurope1-a.worker.vnet.database.windows.net';
 
 t.test('MI name: the whole legacy chain, in order, with TTLs', async (t) => {
   const srv = await startDnsServer({ host: '127.53.2.1', records });
@@ -43,7 +43,7 @@ t.test('MI name: the whole legacy chain, in order, with TTLs', async (t) => {
   t.equal(r.queries, 2, 'A and AAAA');
   t.equal(r.server, `127.53.2.1:${srv.endpoint.port}`);
   t.same(r.attempts?.map((a) => a.outcome), ['OK']);
-  const mgmt = await resolve('trx.westeurope-a.worker.database.windows.net', { guard, servers: [srv.endpoint], timeoutMs: 2000, ipv6: false });
+  const mgmt = await resolve('tr1234.westeurope1-a.worker.database.windows.net', { guard, servers: [srv.endpoint], timeoutMs: 2000, ipv6: false });
   t.same(mgmt.addresses, ['203.0.113.7'], 'stripping .vnet gives the management address');
   t.equal(mgmt.queries, 1, 'ipv6: false asks A only');
 });

@@ -97,17 +97,17 @@ t.test('MI zone: legacy and new shapes, public endpoint', async (t) => {
   const p = { miName: 'MI1', zoneId: '0a1b2c3d4e5f', region: 'westeurope', ilbAddress: '10.0.0.10', managementAddress: '203.0.113.7' };
   const legacy = buildMiZone({ ...p, publicAddress: '203.0.113.8' });
   t.same(legacy.map((r) => `${r.name} ${r.type} ${r.data}`), [
-    'mi1.0a1b2c3d4e5f.database.windows.net CNAME trx.westeurope-a.worker.vnet.database.windows.net',
-    'trx.westeurope-a.worker.vnet.database.windows.net A 10.0.0.10',
-    'trx.westeurope-a.worker.database.windows.net A 203.0.113.7',
-    'mi1.public.0a1b2c3d4e5f.database.windows.net CNAME trx.westeurope-a.worker.public.database.windows.net',
-    'trx.westeurope-a.worker.public.database.windows.net A 203.0.113.8',
+    'mi1.0a1b2c3d4e5f.database.windows.net CNAME tr1234.westeurope1-a.worker.vnet.database.windows.net',
+    'tr1234.westeurope1-a.worker.vnet.database.windows.net A 10.0.0.10',
+    'tr1234.westeurope1-a.worker.database.windows.net A 203.0.113.7',
+    'mi1.public.0a1b2c3d4e5f.database.windows.net CNAME tr1234.westeurope1-a.worker.public.database.windows.net',
+    'tr1234.westeurope1-a.worker.public.database.windows.net A 203.0.113.8',
   ]);
   const modern = buildMiZone({ ...p, vnetLabel: false, dnsSuffix: 'database.chinacloudapi.cn',
     extra: [{ name: 'x.test', type: 'A', data: '10.9.9.9' }] });
   t.same(modern.map((r) => `${r.name} ${r.type} ${r.data}`), [
-    'mi1.0a1b2c3d4e5f.database.chinacloudapi.cn CNAME trx.westeurope-a.worker.database.chinacloudapi.cn',
-    'trx.westeurope-a.worker.database.chinacloudapi.cn A 10.0.0.10',
+    'mi1.0a1b2c3d4e5f.database.chinacloudapi.cn CNAME tr1234.westeurope1-a.worker.database.chinacloudapi.cn',
+    'tr1234.westeurope1-a.worker.database.chinacloudapi.cn A 10.0.0.10',
     'x.test A 10.9.9.9',
   ]);
   t.equal(miZoneNames({ ...p, vnetLabel: false }).management, undefined);

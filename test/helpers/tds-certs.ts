@@ -11,10 +11,12 @@ export interface TdsCerts {
   readonly wrongHost: TestCert;
   readonly expired: TestCert;
   readonly untrusted: TestCert;
+  /** The redirect node's: names only *.tr1234.westeurope1-a.worker.database.windows.net. */
+  readonly node: TestCert;
 }
 
 /** Leaves for `hostnames` (the first is the instance FQDN), without revocation information. */
 export async function makeTdsCerts(hostnames: readonly string[]): Promise<TdsCerts> {
   const c = await makeGatewayCerts(hostnames);
-  return { caPem: c.caPem, valid: c.valid, wrongHost: c['wrong-host'], expired: c.expired, untrusted: c.untrusted };
+  return { caPem: c.caPem, valid: c.valid, wrongHost: c['wrong-host'], expired: c.expired, untrusted: c.untrusted, node: c.node };
 }

@@ -37,7 +37,7 @@ export async function diagnoseDataPath(s: TdsScenario, o: {
     probeLogin({ ...common, mode: s.login, user: SIM_SQL_LOGIN.user, password: SIM_SQL_LOGIN.password, resolveHost, dummyIntervalMs: 0 }),
   ]);
   const redirect = login.routing
-    ? await probeRedirect({ routing: login.routing, host: FQDN, resolveHost, strict: s.strict === true, ca: o.caPem, guard, timeoutMs: o.timeoutMs })
+    ? await probeRedirect({ routing: login.routing, resolveHost, strict: s.strict === true, ca: o.caPem, guard, timeoutMs: o.timeoutMs })
     : undefined;
   const evidence: DataPathEvidence = { path, login, ...(redirect ? { redirect } : {}) };
   const findings = dataPathFindings(evidence);

@@ -6,7 +6,8 @@ import { makeTdsCerts } from '../helpers/tds-certs.js';
 import { diagnoseDataPath, FQDN, NODE_NAME } from '../helpers/tds.js';
 
 const certs = await makeTdsCerts([FQDN]);
-const byKind: Record<CertKind, ScenarioCert> = { valid: certs.valid, 'wrong-host': certs.wrongHost, expired: certs.expired, untrusted: certs.untrusted };
+const byKind: Record<CertKind, ScenarioCert> = { valid: certs.valid, 'wrong-host': certs.wrongHost, expired: certs.expired, untrusted: certs.untrusted,
+  node: certs.node };
 const TIMEOUT_MS = 1500;
 
 let n = 10;
@@ -39,18 +40,25 @@ for (const scenario of TDS_SCENARIOS) {
         t.equal(path.tls.mode, scenario.strict ? 'strict' : 'tds7');
         if (scenario.strict) t.equal(path.tls.alpn, 'tds/8.0');
       }
-      if (path?.prelogin?.ok) t.equal(path.prelogin.version, '16.0.4135.0');
+      const v = scenario.server?.version ?? { major: 12, minor: 0, build: 2000, subbuild: 8 };
+      if (path?.prelogin?.ok) t.equal(path.prelogin.version, `${v.major}.${v.minor}.${v.build}.${v.subbuild}`, 'the version the server sent');
     }
     if (scenario.name === 'proxy-healthy-strict') {
       t.equal(login?.code, 'LOGIN_OK');
       if (login?.ok) t.same(login.query && { ok: login.query.ok, value: login.query.value }, { ok: true, value: 1 });
       t.equal(running.gateway.stats.strictHandshakes >= 2, true, 'probe and login both used strict TLS');
     }
-    if (scenario.redirect === 'healthy') {
-      t.same(login?.routing, { server: NODE_NAME, port: 11000 + n });
+    if (scenario.name === 'redirect-enhanced-routing') {
+      t.same(login?.skipped, ['ENVCHANGE type 21'], 'tedious\'s note is evidence, not stderr output');
+      t.equal(login?.routing, undefined, 'tedious stayed on the gateway');
+    } else if (scenario.redirect === 'healthy') {
+      t.same(login?.routing, { server: NODE_NAME, port: 11000 + n, ...(scenario.routingInstance ? { instance: scenario.routingInstance } : {}) });
       t.equal(run.evidence.redirect?.ok, true);
       t.ok(login?.phases.some((p) => p.leg === 1 && p.name === 'login7'), 'node login timed');
-      t.equal(running.node?.stats.names[0], FQDN, 'the node saw the original SNI');
+      t.equal(running.node?.stats.names[0], NODE_NAME, 'the node saw its own name as SNI, as drivers send it');
+      t.same(login?.certificateChecks?.map((c) => c.name), [FQDN, NODE_NAME], 'gateway checked against the FQDN, the node against its routed name');
+      const nodeTls = run.evidence.redirect?.path?.tls;
+      t.equal(nodeTls?.ok && nodeTls.servername, NODE_NAME, 'the redirect probe checked the node certificate against the routed name');
     }
     if (scenario.name === 'encryption-off') t.equal(login?.encrypted, false, 'tedious logged in without TLS');
     if (scenario.name === 'proxy-healthy') {

@@ -1,31 +1,40 @@
 // `miprobe demo`: start the simulated managed-instance network on loopback,
 // diagnose it like a real one, print the report, shut everything down.
+// `miprobe demo --serve`: start it and keep it up until SIGINT/SIGTERM, so any
+// tool (miprobe diagnose, tsql, nmap, an application) can be pointed at it.
 // The address guard is always on (127.0.0.0/8): a demo never leaves the machine.
 import { loadConfig, mergeLayers } from '../config/load.js';
+import { launcherPath } from '../launcher.js';
+import { startSimChild } from '../sim/child.js';
+import { simConfigLayer, simSecretsEnv, type SimNetworkInfo } from '../sim/network-info.js';
 import { findScenario, SCENARIOS, type Scenario } from '../sim/scenarios.js';
 import { startSimNetwork, type SimNetwork } from '../sim/network.js';
 import { printReport, runDiagnosis } from './diagnose.js';
-import { EXIT_CRITICAL, EXIT_OK, UsageError, type Command } from './io.js';
+import { EXIT_CRITICAL, EXIT_OK, UsageError, type CliIo, type Command } from './io.js';
 import { parseCommandArgs } from './parse.js';
 
-export const DEMO_USAGE = `Usage: miprobe demo [--scenario name] [--list-scenarios] [--json]
+export const DEMO_USAGE = `Usage: miprobe demo [--scenario name] [--list-scenarios] [--serve] [--json]
 
-Starts a simulated managed instance network on loopback (DNS resolvers serving
-the instance zone, and more as miprobe grows) in one scenario, diagnoses it and
+Starts a simulated managed instance network on loopback (resolvers serving the
+instance zone, the gateway and a redirect node speaking TDS, a CA with CRL and
+OCSP responders, the management endpoint) in one scenario, diagnoses it and
 prints the report. Nothing leaves this machine: the address guard is fixed to
 127.0.0.0/8.
 
 Options:
   --scenario name     which scenario (default: healthy)
   --list-scenarios    list the scenarios and the findings each should produce
+  --serve             start the network and keep it up until Ctrl-C (SIGINT/SIGTERM),
+                      printing where it listens, to point other tools at it
   --timeout ms        deadline of each network check (default: what the scenario needs, 1.5-3 s)
-  --json              print the JSON document
+  --json              print the JSON document (with --serve: one JSON line describing the network)
   --no-color          no colour even on a terminal
   -h, --help          this help`;
 
 const OPTIONS = {
   scenario: { type: 'string' },
   'list-scenarios': { type: 'boolean' },
+  serve: { type: 'boolean' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
@@ -44,6 +53,72 @@ async function startInFreeBlock(scenario: Scenario): Promise<SimNetwork> {
     }
   }
   throw new UsageError('every demo address block 127.100.0-31.0/24 is in use', 'stop the other demos, or wait for them to finish');
+}
+
+/** What a user needs to point a tool at the network. */
+function describeNetwork(info: SimNetworkInfo): string {
+  const [gatewayHost, gatewayPort] = splitEndpoint(info.gateway);
+  const dns = info.resolvers[0] ?? '?';
+  return [
+    `Simulated managed instance network "${info.scenario}" is up; stop it with Ctrl-C.`,
+    '',
+    `  instance      ${info.fqdn}`,
+    `  resolvers     ${info.resolvers.join(', ')}${info.azureResolver ? `; Azure DNS stand-in ${info.azureResolver}` : ''}`,
+    `  gateway       ${info.gateway} (TDS 7.x and TDS 8)`,
+    ...(info.node ? [`  redirect node ${info.node} (${info.nodeName ?? ''})`] : []),
+    `  subnet        ${info.subnet}`,
+    `  CA file       ${info.caFile}`,
+    `  SQL login     ${info.sqlLogin.user} / ${info.sqlLogin.password} (the simulation's demo login)`,
+    '',
+    'Point tools at it, for example:',
+    `  MIPROBE_ALLOW_CIDRS=127.0.0.0/8 miprobe diagnose ${info.fqdn} --dns-server ${dns} --ca-file ${info.caFile} --subnet ${info.subnet} --login dummy`,
+    `  dig @${splitEndpoint(dns)[0]} -p ${splitEndpoint(dns)[1]} ${info.fqdn}`,
+    `  nmap -sV -p ${gatewayPort} ${gatewayHost}`,
+    `  tsql -H ${gatewayHost} -p ${gatewayPort} -U ${info.sqlLogin.user} -P '${info.sqlLogin.password}'`,
+    '',
+  ].join('\n');
+}
+
+function splitEndpoint(endpoint: string): [string, string] {
+  const at = endpoint.lastIndexOf(':');
+  return [endpoint.slice(0, at), endpoint.slice(at + 1)];
+}
+
+/** Resolves on SIGINT/SIGTERM (the command's signal), or when stdin ends if the parent asked for that. */
+function untilStopped(io: CliIo): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (io.signal?.aborted) return resolve();
+    io.signal?.addEventListener('abort', () => resolve(), { once: true });
+    if (!io.signal) {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    }
+    if (io.env.MIPROBE_SERVE_UNTIL_STDIN_ENDS) {
+      process.stdin.once('end', () => resolve());
+      process.stdin.once('close', () => resolve());
+      process.stdin.resume();
+    }
+  });
+}
+
+async function serve(scenario: Scenario, json: boolean, io: CliIo): Promise<number> {
+  const network = await startInFreeBlock(scenario);
+  try {
+    io.stdout.write(json ? `${JSON.stringify(network.info)}\n` : describeNetwork(network.info));
+    await untilStopped(io);
+    return EXIT_OK;
+  } finally {
+    await network.close();
+  }
+}
+
+/** The network for a diagnosis: in a child process when the package is built (honest timings), else in this one. */
+async function startForDiagnosis(scenario: Scenario, io: CliIo): Promise<{ info: SimNetworkInfo; close(): Promise<void> }> {
+  const launcher = launcherPath();
+  if (launcher) return startSimChild(launcher, scenario.name, { ...(io.signal ? { signal: io.signal } : {}) });
+  io.stderr.write('miprobe: not built (no dist/cli/launch.cjs): the simulated network runs in this process, and its work shows in the timings\n');
+  const network = await startInFreeBlock(scenario);
+  return { info: network.info, close: () => network.close() };
 }
 
 export const demoCommand: Command = async (argv, io) => {
@@ -66,13 +141,14 @@ export const demoCommand: Command = async (argv, io) => {
   if (values.timeout !== undefined && !/^\d+$/.test(values.timeout)) {
     throw new UsageError(`--timeout expects milliseconds as a whole number, got "${values.timeout}"`);
   }
+  if (values.serve) return serve(scenario, values.json === true, io);
 
-  const network = await startInFreeBlock(scenario);
+  const network = await startForDiagnosis(scenario, io);
   try {
     // Only the simulated network's settings and the timeout: a user's MIPROBE_* must not steer the demo off loopback.
-    const timeoutMs = values.timeout !== undefined ? Number(values.timeout) : network.suggestedTimeoutMs;
-    const config = await loadConfig({ env: {}, flags: mergeLayers({ timeoutMs }, network.configLayer()) });
-    const report = await runDiagnosis(network.fqdn, config, network.secretsEnv(), io.signal);
+    const timeoutMs = values.timeout !== undefined ? Number(values.timeout) : network.info.suggestedTimeoutMs;
+    const config = await loadConfig({ env: {}, flags: mergeLayers({ timeoutMs }, simConfigLayer(network.info)) });
+    const report = await runDiagnosis(network.info.fqdn, config, simSecretsEnv(network.info), io.signal);
     if (!values.json) {
       io.stdout.write(`Demo scenario "${scenario.name}": ${scenario.description}\n`);
       const got = [...new Set(report.findings.map((f) => f.id))].sort();

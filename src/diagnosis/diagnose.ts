@@ -10,7 +10,9 @@ import type { ProbeContext } from '../probes/context.js';
 import { managementNotApplicable, probeManagementPorts, type ManagementPortsResult } from '../probes/management-ports.js';
 import type { DataPathResult } from '../probes/datapath.js';
 import type { RevocationReport } from '../probes/revocation.js';
+import { startStallMonitor } from '../net/stall.js';
 import { VERSION } from '../version.js';
+import { applyHostStall } from './host-rules.js';
 import type { CheckLine } from './check.js';
 import { dataPathChecks, dataPathFindings } from './datapath-rules.js';
 import { runDataPath, type DataPathRun, type DataPathSettings } from './datapath-plan.js';
@@ -98,10 +100,17 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
   const started = performance.now();
   const { target } = input;
   const checks = input.checks ?? ALL_CHECKS;
-  // Branches that need nothing but the resolvers start at once (the revocation code loads meanwhile).
+  // Heavy code (the PKI libraries, tedious) is loaded before the first probe starts: loading is our CPU work,
+  // and done while sockets are in flight it would delay their events and count as the network's time.
+  const [revocationModule] = await Promise.all([
+    checks.has('revocation') ? import('./revocation-plan.js') : undefined,
+    checks.has('dataPath') && (input.dataPath?.login ?? 'none') !== 'none' ? import('../probes/login.js') : undefined,
+  ]);
+  const revocationPlan = revocationModule ? Promise.resolve(revocationModule) : undefined;
+  const stallMonitor = startStallMonitor();
+  // Branches that need nothing but the resolvers start at once.
   const answersP = probeNameResolution(target.fqdn, ctx);
   const coverageP = probeDnsCoverage(input.requiredNames, ctx);
-  const revocationPlan = checks.has('revocation') ? import('./revocation-plan.js') : undefined;
   const endpointsP = revocationPlan?.then((plan) => plan.checkPlatformEndpoints(input.revocationUrls, ctx));
   const httpsP = revocationPlan && input.httpsUrls?.length
     ? revocationPlan.then(async (plan) => {
@@ -155,7 +164,8 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
     server, role, ok: r.ok, chain: r.chain, addresses: r.addresses, canonicalName: r.canonicalName, transport: r.transport,
     seconds: r.seconds, ...(r.error ? { error: r.error } : {}),
   }));
-  const sorted = sortFindings(findings);
+  const stall = stallMonitor.stop();
+  const sorted = sortFindings(applyHostStall(findings, stall, ctx.timeoutMs));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'miprobe', version: VERSION },
@@ -164,6 +174,7 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
       ...(target.cloud ? { cloud: target.cloud } : {}), ...(target.publicName ? { publicName: target.publicName } : {}) },
     startedAt: startedAt.toISOString(),
     durationSeconds: Math.round(performance.now() - started) / 1000,
+    host: { maxStallSeconds: stall.maxStallMs / 1000, p99StallSeconds: stall.p99StallMs / 1000 },
     verdict: verdictOf(sorted),
     dns,
     managementEndpoint: management.report,

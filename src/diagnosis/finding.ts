@@ -19,6 +19,8 @@ export interface Finding extends FindingDefinition {
   readonly evidence: string;
   /** Which instance or subject the finding is about, when several are diagnosed. */
   readonly subject?: string;
+  /** The finding this one is a consequence of (its id), e.g. a timeout while the host stalled: HOST-001. */
+  readonly causedBy?: string;
 }
 
 export function finding(def: FindingDefinition, evidence: string, overrides: Partial<FindingDefinition> = {}): Finding {

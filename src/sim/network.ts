@@ -8,7 +8,7 @@
 //   <block>.53   the custom resolver                   <block>.54   a second, stale resolver
 //   <block>.63   the "Azure" resolver                  <block>.80   CRL, OCSP and CA-issuer responders
 //   <block>.200  the management endpoint
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigLayer } from '../config/schema.js';
@@ -21,6 +21,7 @@ import { startLoopbackPorts } from './ports.js';
 import { REVOCATION_SCENARIOS } from './revocation-responders.js';
 import type { Scenario } from './scenarios.js';
 import { findTdsScenario, SIM_SQL_LOGIN, startTdsScenario } from './tds-scenarios.js';
+import { simConfigLayer, simSecretsEnv, type SimNetworkInfo } from './network-info.js';
 
 export interface SimNetworkOptions {
   readonly scenario: Scenario;
@@ -36,6 +37,8 @@ export interface SimNetworkOptions {
 }
 
 export interface SimNetwork {
+  /** Everything about the network as data (what `demo --serve --json` prints). */
+  readonly info: SimNetworkInfo;
   readonly fqdn: string;
   readonly subnet: string;
   readonly resolvers: readonly Endpoint[];
@@ -92,7 +95,9 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
   const tempDir = await mkdtemp(join(tmpdir(), 'miprobe-sim-'));
   closers.push(() => rm(tempDir, { recursive: true, force: true }));
   const caFile = join(tempDir, 'sim-root.pem');
-  await writeFile(caFile, certs.caPem);
+  await writeFile(caFile, certs.caPem, { mode: 0o644 });
+  // Other processes (tsql, openssl, a user's application under another account) read the root too.
+  await chmod(tempDir, 0o755);
 
   // The gateway on the ILB address, and its redirect node.
   const tds = findTdsScenario(scenario.tds ?? 'proxy-healthy');
@@ -145,19 +150,19 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
   const azure = scenario.dns.azureResolver ? (await startResolver(`${block}.63`, goodZone, false)).endpoint : undefined;
 
   const subnet = `${block}.0/26`;
-  const login = scenario.login ?? tds.login;
+  const suggestedTimeoutMs = scenario.revocation ? Math.max(DEFAULT_SIM_TIMEOUT_MS, Math.min(pkiInstance.timeoutMs, 3000)) : DEFAULT_SIM_TIMEOUT_MS;
+  const node = running.node?.endpoint;
+  const info: SimNetworkInfo = {
+    scenario: scenario.name, fqdn: names.vnetLocal, subnet, resolvers: resolvers.map(formatEndpoint),
+    ...(azure ? { azureResolver: formatEndpoint(azure) } : {}),
+    gateway: formatEndpoint(running.gateway.endpoint),
+    ...(node ? { nodeName, node: formatEndpoint(node) } : {}),
+    caFile, revocationUrls, login: scenario.login ?? tds.login, strict: tds.strict === true, sqlLogin: { ...SIM_SQL_LOGIN }, suggestedTimeoutMs,
+  };
   return {
-    fqdn: names.vnetLocal, subnet, resolvers, azureResolver: azure,
-    suggestedTimeoutMs: scenario.revocation ? Math.max(DEFAULT_SIM_TIMEOUT_MS, Math.min(pkiInstance.timeoutMs, 3000)) : DEFAULT_SIM_TIMEOUT_MS,
-    configLayer: () => ({
-      allowCidrs: ['127.0.0.0/8'],
-      dns: { servers: resolvers.map(formatEndpoint), ...(azure ? { azureDns: formatEndpoint(azure) } : {}) },
-      probe: {
-        subnet, login, caFile, revocationUrls, strict: tds.strict === true,
-        ...(login === 'sql' ? { user: SIM_SQL_LOGIN.user } : {}),
-      },
-    }),
-    secretsEnv: (): Record<string, string> => (login === 'sql' ? { MIPROBE_PASSWORD: SIM_SQL_LOGIN.password } : {}),
+    info, fqdn: names.vnetLocal, subnet, resolvers, azureResolver: azure, suggestedTimeoutMs,
+    configLayer: (): ConfigLayer => simConfigLayer(info),
+    secretsEnv: (): Record<string, string> => simSecretsEnv(info),
     close: closeAll,
   };
 }

@@ -7,6 +7,7 @@ import { NSG, SUBNET, UDR, VNET } from './network.js';
 import { MGMT } from './management.js';
 import { REVOCATION } from './revocation.js';
 import { DATAPATH } from './datapath.js';
+import { HOST } from './host.js';
 
 export const CATALOG: readonly FindingDefinition[] = [
   ...Object.values(DNS),
@@ -15,4 +16,5 @@ export const CATALOG: readonly FindingDefinition[] = [
   ...Object.values(MGMT),
   ...Object.values(REVOCATION),
   ...Object.values(DATAPATH),
+  ...Object.values(HOST),
 ];

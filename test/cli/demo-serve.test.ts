@@ -1,0 +1,77 @@
+// `miprobe demo --serve`: the simulated network stays up for other tools until
+// SIGINT/SIGTERM, then closes everything and exits 0. With --json it prints exactly one
+// JSON line saying where everything listens; without, what a user needs to point tools at it.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import t from 'tap';
+import { launcherPath } from '../../src/launcher.js';
+import type { SimNetworkInfo } from '../../src/sim/network-info.js';
+
+const launcher = launcherPath();
+
+function start(args: readonly string[]): { child: ChildProcessWithoutNullStreams; firstOutput: Promise<string>; exit: Promise<number | null>; stdout: () => string } {
+  const child = spawn(process.execPath, [launcher ?? '', 'demo', '--serve', ...args], { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' } });
+  let out = '';
+  const firstOutput = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nothing printed within 60 s: ${out}`)), 60_000);
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) { clearTimeout(timer); resolve(out); }
+    });
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, firstOutput, exit, stdout: () => out };
+}
+
+function connectable(endpoint: string): Promise<boolean> {
+  const at = endpoint.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const s = connect({ host: endpoint.slice(0, at), port: Number(endpoint.slice(at + 1)) });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+t.test('--serve --json: one JSON line, the network answers until SIGTERM, then exit 0 and nothing listens', { skip: launcher ? false : 'not built', timeout: 120_000 }, async (t) => {
+  const run = start(['--json', '--scenario', 'redirect-healthy']);
+  t.teardown(() => { run.child.kill('SIGKILL'); });
+  const line = await run.firstOutput;
+  const info = JSON.parse(line.trim()) as SimNetworkInfo;
+  t.match(info, {
+    scenario: 'redirect-healthy', fqdn: 'sim-mi.0a1b2c3d4e5f.database.windows.net', subnet: /^127\.100\.\d+\.0\/26$/,
+    gateway: /^127\.100\.\d+\.4:1433$/, node: /^127\.100\.\d+\.5:11000$/,
+    nodeName: 'a1b2c3d4e5f6.tr1234.westeurope1-a.worker.database.windows.net', login: 'dummy', strict: false,
+  });
+  t.equal(info.resolvers.length, 1);
+  t.match(info.resolvers[0], /^127\.100\.\d+\.53:\d+$/);
+  t.doesNotThrow(() => accessSync(info.caFile, constants.R_OK), 'the CA file is readable');
+  t.equal(statSync(info.caFile).mode & 0o777, 0o644, 'readable by other users too');
+  t.equal(statSync(dirname(info.caFile)).mode & 0o777, 0o755);
+  t.equal(await connectable(info.gateway), true, 'the gateway accepts connections');
+  t.equal(await connectable(info.node ?? ''), true, 'so does the node');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(run.stdout().trim().split('\n').length, 1, 'exactly one line on stdout');
+  run.child.kill('SIGTERM');
+  t.equal(await run.exit, 0, 'SIGTERM ends it with exit code 0');
+  t.equal(await connectable(info.gateway), false, 'the gateway is closed');
+  t.equal(await connectable(info.node ?? ''), false, 'the node is closed');
+  t.throws(() => accessSync(info.caFile), 'the temporary CA file is removed');
+});
+
+t.test('--serve in text: where everything listens and how to point tools at it; SIGINT ends it', { skip: launcher ? false : 'not built', timeout: 120_000 }, async (t) => {
+  const run = start([]);
+  t.teardown(() => { run.child.kill('SIGKILL'); });
+  await run.firstOutput;
+  await new Promise((r) => setTimeout(r, 500));
+  const text = run.stdout();
+  t.match(text, /Simulated managed instance network "healthy" is up; stop it with Ctrl-C/);
+  t.match(text, /instance +sim-mi\.0a1b2c3d4e5f\.database\.windows\.net/);
+  t.match(text, /gateway +127\.100\.\d+\.4:1433/);
+  t.match(text, /CA file +\/\S+sim-root\.pem/);
+  t.match(text, /miprobe diagnose sim-mi\.0a1b2c3d4e5f\.database\.windows\.net --dns-server 127\.100\.\d+\.53:\d+ --ca-file \S+ --subnet 127\.100\.\d+\.0\/26/);
+  t.match(text, /nmap -sV -p 1433 127\.100\.\d+\.4/);
+  run.child.kill('SIGINT');
+  t.equal(await run.exit, 0, 'SIGINT ends it with exit code 0');
+});

@@ -7,8 +7,15 @@
 //    skipped with the reason otherwise). Printed: wall time, the sum of the individual
 //    probe times, and their ratio (target < 0.3: concurrent probing makes five
 //    timeouts cost about one).
+// 3. Honest timings: the network in its own process (`demo --serve`), then what
+//    `miprobe diagnose --login dummy` and `miprobe demo` report for TCP connect and DNS
+//    against the true loopback figures a bare client measures in this quiet process
+//    (target: reported under 20 ms), on a quiet machine and with both cores loaded by
+//    two busy processes (the diagnosis must stay healthy there).
 // Everything stays on loopback (127.120.0.0/24) and in the namespace (10.213.250.0/30).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +26,13 @@ let mod;
 try {
   mod = {
     ...(await import('../dist/sim/network.js')), ...(await import('../dist/sim/scenarios.js')), ...(await import('../dist/sim/ports.js')),
-    ...(await import('../dist/cli/diagnose.js')), ...(await import('../dist/config/load.js')),
+    ...(await import('../dist/cli/diagnose.js')), ...(await import('../dist/config/load.js')), ...(await import('../dist/sim/child.js')),
   };
 } catch (err) {
   console.error(`bench/diagnose: cannot load ../dist (${err.message}); run \`npm run build\` first`);
   process.exit(2);
 }
-const { startSimNetwork, findScenario, netnsSupport, startNetnsEndpoint, runDiagnosis, loadConfig, mergeLayers } = mod;
+const { startSimNetwork, findScenario, netnsSupport, startNetnsEndpoint, runDiagnosis, loadConfig, mergeLayers, startSimChild } = mod;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 // The installed executable: the bundle with its code cache (src/cli/launch.cts).
 const bin = new URL('../dist/cli/launch.cjs', import.meta.url).pathname;
@@ -115,5 +122,93 @@ async function filtered() {
   }
 }
 
+/** One TCP connect to host:port, in ms, timed by a bare client. */
+function trueConnect(host, port) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const s = connect({ host, port });
+    s.once('connect', () => { const ms = performance.now() - t0; s.destroy(); resolve(ms); });
+    s.once('error', reject);
+  });
+}
+
+/** One UDP DNS query (A, recursion desired) to host:port, in ms. */
+function trueDns(host, port, name) {
+  const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+  const query = Buffer.concat([Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    const t0 = performance.now();
+    sock.once('message', () => { const ms = performance.now() - t0; sock.close(); resolve(ms); });
+    sock.send(query, port, host);
+  });
+}
+
+const ms = (x) => `${x.toFixed(1)} ms`;
+const split = (endpoint) => { const at = endpoint.lastIndexOf(':'); return [endpoint.slice(0, at), Number(endpoint.slice(at + 1))]; };
+
+/** Reported TCP connect, DNS (each resolver) and PRELOGIN of one JSON report, in ms. */
+function reportedOf(report) {
+  return {
+    tcp: (report.dataPath?.tcp?.connectSeconds ?? NaN) * 1000,
+    dns: Math.max(...report.dns.map((d) => d.seconds * 1000)),
+    prelogin: (report.dataPath?.prelogin?.seconds ?? NaN) * 1000,
+    healthy: report.verdict === 'healthy',
+  };
+}
+
+async function honestTimings(label) {
+  const child = await startSimChild(bin, 'healthy');
+  try {
+    const { info } = child;
+    const [gw, gwPort] = split(info.gateway);
+    const [dnsHost, dnsPort] = split(info.resolvers[0]);
+    const trueTcp = [];
+    const trueDnsMs = [];
+    for (let i = 0; i < 11; i++) {
+      trueTcp.push(await trueConnect(gw, gwPort));
+      trueDnsMs.push(await trueDns(dnsHost, dnsPort, info.fqdn));
+    }
+    const env = { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' };
+    const diag = [];
+    for (let i = 0; i < Number(values.runs); i++) {
+      const { stdout } = await run(process.execPath, [bin, 'diagnose', info.fqdn, '--json', '--login', 'dummy', '--dns-server', ...info.resolvers,
+        '--ca-file', info.caFile, '--subnet', info.subnet, '--timeout', '5000', ...info.revocationUrls.flatMap((u) => ['--revocation-url', u])], { env }).catch((e) => e);
+      diag.push(reportedOf(JSON.parse(stdout)));
+    }
+    const demo = [];
+    for (let i = 0; i < Math.min(Number(values.runs), 5); i++) {
+      const { stdout } = await run(process.execPath, [bin, 'demo', '--json', '--timeout', '5000'], { env }).catch((e) => e);
+      demo.push(reportedOf(JSON.parse(stdout)));
+    }
+    const line = (what, xs, truth) => `    ${what.padEnd(12)} reported median ${ms(median(xs))}, max ${ms(Math.max(...xs))}; true median ${ms(median(truth))}`;
+    console.log(`honest timings, ${label}: reported against true (target: reported under 20 ms)`);
+    console.log(`  diagnose --login dummy (${diag.length} runs, ${diag.filter((d) => d.healthy).length} healthy):`);
+    console.log(line('TCP connect', diag.map((d) => d.tcp), trueTcp));
+    console.log(line('DNS', diag.map((d) => d.dns), trueDnsMs));
+    console.log(`    PRELOGIN     reported median ${ms(median(diag.map((d) => d.prelogin)))}`);
+    console.log(`  demo (${demo.length} runs, ${demo.filter((d) => d.healthy).length} healthy; its own network in a child process):`);
+    console.log(line('TCP connect', demo.map((d) => d.tcp), trueTcp));
+    console.log(line('DNS', demo.map((d) => d.dns), trueDnsMs));
+  } finally {
+    await child.close();
+  }
+}
+
+/** Two processes that keep both cores busy, for the loaded runs. */
+function loadBothCores() {
+  const burners = [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return () => { for (const b of burners) b.kill('SIGKILL'); };
+}
+
 if (!process.env.SKIP_HEALTHY) await healthy();
 await filtered();
+if (!process.env.SKIP_TIMINGS) {
+  await honestTimings('quiet machine');
+  const stop = loadBothCores();
+  try {
+    await honestTimings('both cores loaded by two busy processes');
+  } finally {
+    stop();
+  }
+}

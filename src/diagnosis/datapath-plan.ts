@@ -1,8 +1,7 @@
-// The data-path part of the plan: from the resolved address to TCP,
-// PRELOGIN and TLS, the login (when asked), the redirect the login reveals,
-// and the public endpoint (when asked). The path probe and the login run
-// concurrently; the redirect waits for the login, the public endpoint for
-// its own name.
+// The data-path part of the plan, in two stages so that tedious' CPU work never
+// sits on another probe's clock: first TCP, PRELOGIN and TLS to the gateway (and
+// the public endpoint, when asked), then the login (when asked), the redirect it
+// reveals and a sample of the redirect range.
 import { probeDataPath, type DataPathResult } from '../probes/datapath.js';
 import type { LoginMode } from '../probes/login.js';
 import { dnsHostResolver, probeRedirect, REDIRECT_PORT_MAX, REDIRECT_PORT_MIN } from '../probes/redirect.js';
@@ -29,6 +28,15 @@ export interface DataPathSettings {
 /** Five ports spread over the redirect range. */
 const REDIRECT_SAMPLE: readonly number[] = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(REDIRECT_PORT_MIN + f * (REDIRECT_PORT_MAX - REDIRECT_PORT_MIN)));
 
+/** The first stage: what a client sees before it logs in. */
+export interface GatewayRun {
+  readonly path: DataPathResult;
+  readonly public?: DataPathResult;
+  /** The public endpoint name and what resolving it gave, when --public. */
+  readonly publicName?: { readonly host: string; readonly addresses: readonly string[]; readonly error?: string };
+  readonly extraFindings: readonly Finding[];
+}
+
 export interface DataPathRun {
   readonly evidence: DataPathEvidence & { readonly path: DataPathResult };
   /** The public endpoint name and what resolving it gave, when --public. */
@@ -51,19 +59,25 @@ async function probePublic(target: TargetName, s: DataPathSettings, ctx: ProbeCo
   return { path, name: { host, addresses: resolved.addresses }, findings: [] };
 }
 
-export async function runDataPath(target: TargetName, address: string, s: DataPathSettings, ctx: ProbeContext): Promise<DataPathRun> {
-  const common = { host: target.fqdn, strict: s.strict, ca: s.ca, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal };
-  const resolveHost = dnsHostResolver({ servers: ctx.resolvers.map((r) => r.endpoint), guard: ctx.guard, retries: ctx.dnsRetries,
-    timeoutMs: ctx.timeoutMs });
-  const [path, login, pub] = await Promise.all([
-    probeDataPath({ ...common, address, port: target.port }),
-    // tedious is loaded only when a login is asked for.
-    s.login === 'none' ? undefined : import('../probes/login.js').then(({ probeLogin }) => probeLogin({ ...common, mode: s.login,
-      address, port: target.port, user: s.user, password: s.password, token: s.token, resolveHost })),
+/** Stage one: TCP, PRELOGIN and TLS to the gateway, and to the public endpoint when asked. */
+export async function probeGateway(target: TargetName, address: string, s: DataPathSettings, ctx: ProbeContext): Promise<GatewayRun> {
+  const [path, pub] = await Promise.all([
+    probeDataPath({ host: target.fqdn, address, port: target.port, strict: s.strict, ca: s.ca, guard: ctx.guard, timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal }),
     probePublic(target, s, ctx),
   ]);
-  const { host: _fqdn, ...nodeCommon } = common;
-  const redirect = login?.routing ? await probeRedirect({ ...nodeCommon, routing: login.routing, resolveHost }) : undefined;
+  return { path, ...(pub.path ? { public: pub.path } : {}), ...(pub.name ? { publicName: pub.name } : {}), extraFindings: pub.findings };
+}
+
+/** Stage two: the login (tedious, loaded beforehand), the redirect it reveals, and a sample of the redirect range on the node. */
+export async function loginAndRedirect(target: TargetName, address: string, gateway: GatewayRun, s: DataPathSettings, ctx: ProbeContext)
+  : Promise<DataPathRun> {
+  const common = { strict: s.strict, ca: s.ca, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal };
+  const resolveHost = dnsHostResolver({ servers: ctx.resolvers.map((r) => r.endpoint), guard: ctx.guard, retries: ctx.dnsRetries,
+    timeoutMs: ctx.timeoutMs });
+  const login = s.login === 'none' ? undefined : await import('../probes/login.js').then(({ probeLogin }) => probeLogin({ ...common,
+    host: target.fqdn, mode: s.login, address, port: target.port, user: s.user, password: s.password, token: s.token, resolveHost }));
+  const redirect = login?.routing ? await probeRedirect({ ...common, routing: login.routing, resolveHost }) : undefined;
   // The node answered on one port; a sample across the range shows whether a firewall lets only part of it through.
   const nodeAddress = redirect?.ok ? redirect.path?.address : undefined;
   const redirectPorts = nodeAddress !== undefined
@@ -71,9 +85,9 @@ export async function runDataPath(target: TargetName, address: string, s: DataPa
       concurrency: REDIRECT_SAMPLE.length, ratePerSecond: 0 })
     : undefined;
   return {
-    evidence: { path, ...(login ? { login } : {}), ...(redirect ? { redirect } : {}), ...(redirectPorts ? { redirectPorts } : {}),
-      ...(pub.path ? { public: pub.path } : {}) },
-    ...(pub.name ? { publicName: pub.name } : {}),
-    extraFindings: pub.findings,
+    evidence: { path: gateway.path, ...(login ? { login } : {}), ...(redirect ? { redirect } : {}), ...(redirectPorts ? { redirectPorts } : {}),
+      ...(gateway.public ? { public: gateway.public } : {}) },
+    ...(gateway.publicName ? { publicName: gateway.publicName } : {}),
+    extraFindings: gateway.extraFindings,
   };
 }

@@ -1,8 +1,15 @@
 // The plan: what to probe, growing as discoveries arrive. The DNS answer
 // yields the address and the CNAME target; the address yields the data path,
 // whose TLS chain yields the revocation checks; the CNAME target yields the
-// management host, which yields its ports. Independent branches run
-// concurrently, so a diagnosis lasts as long as its slowest path.
+// management host, which yields its ports.
+//
+// Timings are the network's: our own CPU work must not sit on a probe's clock.
+// So heavy code loads and first-use state (TLS contexts) is built before the
+// first probe, and the probes run in three phases: (1) the instance name through
+// every resolver; (2) what needs only sockets: TCP, PRELOGIN and TLS to the
+// gateway, the management endpoint and its ports; (3) what costs CPU: the login
+// (tedious) and its redirect, beside the DNS coverage and the revocation checks,
+// which fetch and parse. Within a phase, independent probes run concurrently.
 import type { Cidr } from '../net/address.js';
 import { probeDnsCoverage } from '../probes/dns-coverage.js';
 import { probeNameResolution, probeWithFailover, type ResolverAnswer } from '../probes/dns.js';
@@ -15,7 +22,9 @@ import { VERSION } from '../version.js';
 import { applyHostStall } from './host-rules.js';
 import type { CheckLine } from './check.js';
 import { dataPathChecks, dataPathFindings } from './datapath-rules.js';
-import { runDataPath, type DataPathRun, type DataPathSettings } from './datapath-plan.js';
+import { loginAndRedirect, probeGateway, type DataPathRun, type DataPathSettings } from './datapath-plan.js';
+import { prepareTlsContexts } from '../net/tds/tls.js';
+import { warmUpProbes } from '../probes/warm-up.js';
 import { dnsChecks, dnsFindings, type ManagementLookup } from './dns-rules.js';
 import { sortFindings, verdictOf, type Finding } from './finding.js';
 import { httpsChecks, httpsFindings } from './https-rules.js';
@@ -100,43 +109,46 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
   const started = performance.now();
   const { target } = input;
   const checks = input.checks ?? ALL_CHECKS;
-  // Heavy code (the PKI libraries, tedious) is loaded before the first probe starts: loading is our CPU work,
-  // and done while sockets are in flight it would delay their events and count as the network's time.
-  const [revocationModule] = await Promise.all([
+  // Heavy code (the PKI libraries, tedious) loads, and the TLS contexts are built, before the first probe starts.
+  const settings = input.dataPath ?? DEFAULT_DATA_PATH;
+  const [revocationPlan] = await Promise.all([
     checks.has('revocation') ? import('./revocation-plan.js') : undefined,
-    checks.has('dataPath') && (input.dataPath?.login ?? 'none') !== 'none' ? import('../probes/login.js') : undefined,
+    checks.has('dataPath') && settings.login !== 'none' ? import('../probes/login.js') : undefined,
   ]);
-  const revocationPlan = revocationModule ? Promise.resolve(revocationModule) : undefined;
+  if (checks.has('dataPath')) prepareTlsContexts(settings.ca);
+  await warmUpProbes();
   const stallMonitor = startStallMonitor();
-  // Branches that need nothing but the resolvers start at once.
-  const answersP = probeNameResolution(target.fqdn, ctx);
-  const coverageP = probeDnsCoverage(input.requiredNames, ctx);
-  const endpointsP = revocationPlan?.then((plan) => plan.checkPlatformEndpoints(input.revocationUrls, ctx));
-  const httpsP = revocationPlan && input.httpsUrls?.length
-    ? revocationPlan.then(async (plan) => {
-      const results = await plan.readHttpsChains(input.httpsUrls ?? [], ctx);
-      const chains = results.flatMap((r) => (r.ok ? [{ subject: r.url, pem: r.chainPem }] : []));
-      return { results, chains: await plan.checkChains(chains, input.dataPath?.ca, ctx) };
-    })
-    : undefined;
 
-  const answers = await answersP;
+  // Phase 1: the instance name through every resolver.
+  const answers = await probeNameResolution(target.fqdn, ctx);
   const address = chosenAddress(answers);
   const anyAnswer = answers.some((a) => a.result.ok);
 
+  // Phase 2: sockets only: the gateway (TCP, PRELOGIN, TLS) and the management endpoint with its ports.
   const managementP = lookUpManagement(answers, ctx).then(async (m) => {
     const report = managementReport(m, anyAnswer, target);
     const ports = checks.has('management') ? await runManagementPorts(m, report, input, ctx) : undefined;
     return { lookup: m, report, ports };
   });
-  const dataPathP = checks.has('dataPath') && address !== undefined
-    ? runDataPath(target, address, input.dataPath ?? DEFAULT_DATA_PATH, ctx).then(async (run) => {
-      const chains = revocationPlan ? await (await revocationPlan).checkChains(chainsOf(run), input.dataPath?.ca, ctx) : [];
+  const gatewayP = checks.has('dataPath') && address !== undefined ? probeGateway(target, address, settings, ctx) : undefined;
+  const [management, gateway] = await Promise.all([managementP, gatewayP]);
+
+  // Phase 3: the login and its redirect, then the chains' revocation; beside them the DNS coverage and the platform endpoints.
+  const dataPathP = gateway && address !== undefined
+    ? loginAndRedirect(target, address, gateway, settings, ctx).then(async (run) => {
+      const chains = revocationPlan ? await revocationPlan.checkChains(chainsOf(run), settings.ca, ctx) : [];
       return { run, chains };
     })
     : undefined;
-
-  const [coverage, management, dataPath, endpoints, https] = await Promise.all([coverageP, managementP, dataPathP, endpointsP, httpsP]);
+  const coverageP = probeDnsCoverage(input.requiredNames, ctx);
+  const endpointsP = revocationPlan?.checkPlatformEndpoints(input.revocationUrls, ctx);
+  const httpsP = revocationPlan && input.httpsUrls?.length
+    ? revocationPlan.readHttpsChains(input.httpsUrls, ctx).then(async (results) => {
+      const chains = results.flatMap((r) => (r.ok ? [{ subject: r.url, pem: r.chainPem }] : []));
+      return { results, chains: await revocationPlan.checkChains(chains, settings.ca, ctx) };
+    })
+    : undefined;
+  const [coverage, dataPath, endpoints, https] = await Promise.all([coverageP, dataPathP, endpointsP, httpsP]);
 
   const dnsEvidence = { target, answers, coverage, management: management.lookup, subnet: input.subnet };
   const findings: Finding[] = dnsFindings(dnsEvidence);
@@ -154,7 +166,7 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
   }
   let revocation: RevocationReport | undefined;
   if (revocationPlan && endpoints) {
-    const plan = await revocationPlan;
+    const plan = revocationPlan;
     revocation = { chains: [...(dataPath?.chains ?? []), ...(https?.chains ?? [])], endpoints };
     findings.push(...plan.revocationFindings(revocation), ...httpsFindings(https?.results ?? []));
     checkLines.push(...httpsChecks(https?.results ?? []), ...plan.revocationChecks(revocation));

@@ -37,6 +37,12 @@ export function verdictOf(findings: readonly Finding[]): Verdict {
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
+/** Most severe first; a finding caused by another comes right after its cause. */
 export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.id.localeCompare(b.id));
+  const bySeverity = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.id.localeCompare(b.id));
+  const ids = new Set(bySeverity.map((f) => f.id));
+  const roots = bySeverity.filter((f) => f.causedBy === undefined || !ids.has(f.causedBy));
+  return roots.flatMap((root, i) => (roots.findIndex((r) => r.id === root.id) === i
+    ? [root, ...bySeverity.filter((f) => f.causedBy === root.id && f !== root)]
+    : [root]));
 }

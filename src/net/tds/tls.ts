@@ -112,6 +112,15 @@ function secureContext(extra: string | readonly string[] | undefined, maxVersion
   return ctx;
 }
 
+/**
+ * Builds the contexts the TDS probes will use (TDS 7.x capped at TLS 1.2, and TDS 8) before any clock starts:
+ * the first one loads the root store, which is our CPU work, not the handshake's.
+ */
+export function prepareTlsContexts(extra?: string | readonly string[]): void {
+  secureContext(extra, 'TLSv1.2');
+  secureContext(extra, undefined);
+}
+
 function secureOptions(opts: TlsStartOptions, maxVersion?: tls.SecureVersion): tls.ConnectionOptions {
   const o: tls.ConnectionOptions = {
     rejectUnauthorized: false,

@@ -19,6 +19,8 @@ export interface Finding extends FindingDefinition {
   readonly evidence: string;
   /** Which instance or subject the finding is about, when several are diagnosed. */
   readonly subject?: string;
+  /** The id of the finding this one is a consequence of (e.g. DNS-002): what it reports could not even be tried. */
+  readonly causedBy?: string;
 }
 
 export function finding(def: FindingDefinition, evidence: string, overrides: Partial<FindingDefinition> = {}): Finding {

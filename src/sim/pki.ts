@@ -88,6 +88,12 @@ export interface OcspOptions {
   readonly signer?: 'issuer' | 'delegated';
   /** Echo the request nonce (default true); 'wrong' answers with another nonce. */
   readonly nonce?: boolean | 'wrong';
+  /**
+   * The answer to a request about an issuer this PKI does not have: a signed "unknown" status
+   * (RFC 6960 2.2, the default) or the unsigned error status "unauthorized" (RFC 6960 2.3), which
+   * responders without authoritative records must give under RFC 5019 2.2.3, as public CAs' do.
+   */
+  readonly unknownIssuer?: 'unknown' | 'unauthorized';
 }
 
 export interface SimCa {
@@ -330,6 +336,7 @@ export async function createSimPki(opts: SimPkiOptions = {}): Promise<SimPki> {
       return new SingleResponse({ certID: id, certStatus: status, thisUpdate, nextUpdate });
     });
     if (responses.length === 0) return ocspError(OCSPResponseStatus.malformedRequest);
+    if (!signingCa && o.unknownIssuer === 'unauthorized') return ocspError(OCSPResponseStatus.unauthorized);
     const ca = signingCa ?? intermediate;
     const mode = o.signer ?? opts.ocspSigner ?? 'delegated';
     const signer = mode === 'delegated' ? ca.ocspSigner : { cert: ca.cert, keys: ca.keys };

@@ -50,6 +50,8 @@ function resolverSilent(code: string | undefined, phases: FetchPhases | undefine
 
 type Source = CrlCheck | OcspCheck;
 type Add = (def: FindingDefinition, key: string, evidence: string, subject?: string) => void;
+/** A URL that could not be used, by what happened; the same happening at several URLs is one finding. */
+type Report = (def: FindingDefinition, where: string, what: string, subject?: string) => void;
 
 function who(chain: ChainRevocationResult, cert: CertificateRevocation): string {
   const role = cert.position === 0 ? 'leaf' : cert.selfSigned ? 'root' : 'intermediate';
@@ -80,6 +82,17 @@ export function revocationFindings(report: RevocationReport): Finding[] {
   if (report.skipped) return out;
   /** What the silent resolver kept from being tried: one finding for all of it. */
   const notReached: string[] = [];
+  /** Failures grouped by finding, subject and what happened (a portal, a proxy ... answers every URL alike). */
+  const groups = new Map<string, { def: FindingDefinition; what: string; subject?: string; where: string[] }>();
+  const note: Report = (def, where, what, subject) => {
+    const key = `${def.id}\u0000${subject ?? ''}\u0000${what}`;
+    const group = groups.get(key);
+    if (group) {
+      if (!group.where.includes(where)) group.where.push(where);
+    } else {
+      groups.set(key, { def, what, where: [where], ...(subject !== undefined ? { subject } : {}) });
+    }
+  };
 
   for (const chain of report.chains) {
     if (chain.error) {
@@ -105,15 +118,19 @@ export function revocationFindings(report: RevocationReport): Finding[] {
       }
       for (const s of [...cert.crl, ...cert.ocsp]) {
         if (s.error && resolverSilent(s.error.code, s.phases)) notReached.push(`${sourceLabel(s)} for ${name}`);
-        else sourceFindings(s, name, chain.subject, add);
+        else sourceFindings(s, name, chain.subject, add, note);
       }
     }
     for (const f of chain.issuerFetches) {
       const def = f.error ? definitionFor(f.error.code) : undefined;
-      if (f.error && def) add(def, f.url, `CA issuers ${f.url}: ${f.error.code}: ${f.error.message}`, chain.subject);
+      if (f.error && def) note(def, `CA issuers ${f.url}`, `${f.error.code}: ${f.error.message}`, chain.subject);
     }
   }
-  for (const e of report.endpoints) endpointFindings(e, add, notReached);
+  for (const e of report.endpoints) endpointFindings(e, add, note, notReached);
+  for (const g of groups.values()) {
+    const where = g.where.length === 1 ? g.where[0] ?? '' : `${g.where.length} URLs (${g.where.join(', ')})`;
+    add(g.def, `${g.what} ${g.where.join(' ')}`, `${where}: ${g.what}`, g.subject);
+  }
   if (notReached.length > 0) {
     out.push({ ...finding(REVOCATION.unreachable, `not reached, because name resolution failed: the resolver did not answer `
       + `(${DNS_CAUSE}); not tried: ${notReached.join(', ')}`), causedBy: DNS_CAUSE });
@@ -121,7 +138,7 @@ export function revocationFindings(report: RevocationReport): Finding[] {
   return out;
 }
 
-function endpointFindings(e: EndpointReachability, add: Add, notReached: string[]): void {
+function endpointFindings(e: EndpointReachability, add: Add, report: Report, notReached: string[]): void {
   const label = endpointLabel(e);
   if (e.ok) {
     if (e.service?.kind === 'crl' && e.service.freshness !== 'fresh') {
@@ -138,14 +155,14 @@ function endpointFindings(e: EndpointReachability, add: Add, notReached: string[
   const def = definitionFor(e.error.code);
   if (!def) return;
   const step = NETWORK_CODES.has(e.error.code) ? `${failedStep(e)} failed: ` : '';
-  add(def, e.url, `${label}: ${step}${e.error.code}: ${e.error.message}`);
+  report(def, label, `${step}${e.error.code}: ${e.error.message}`);
 }
 
-function sourceFindings(s: Source, name: string, subject: string | undefined, add: Add): void {
+function sourceFindings(s: Source, name: string, subject: string | undefined, add: Add, report: Report): void {
   const label = sourceLabel(s);
   if (s.error) {
     const def = definitionFor(s.error.code);
-    if (def) add(def, s.url, `${label} for ${name}: ${s.error.code}: ${s.error.message}`, subject);
+    if (def) report(def, `${label} for ${name}`, `${s.error.code}: ${s.error.message}`, subject);
     return;
   }
   if (s.signature === 'invalid') {

@@ -194,6 +194,17 @@ function certName(cert: PeerCertificate, which: 'subject' | 'issuer'): string {
   return headerText(['CN', 'O'].map((k) => (part(k) ? `${k}=${part(k)}` : '')).filter(Boolean).join(', ') || '(no name)', 160);
 }
 
+/** OpenSSL's verification codes most often seen from intercepting middleboxes, in words. */
+const TLS_REASONS: Readonly<Record<string, string>> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'a self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in a root this host does not trust',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'issued by a CA this host does not trust',
+  UNABLE_TO_GET_ISSUER_CERT: 'issued by a CA this host does not trust',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'issued by a CA this host does not trust',
+  CERT_HAS_EXPIRED: 'expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate is for another name',
+};
+
 type TlsOutcome =
   | { ok: true; socket: TLSSocket; protocol?: string }
   | { ok: false; code: 'TLS_UNTRUSTED' | 'TLS_ERROR' | 'HTTP_TIMEOUT' | 'ABORTED'; message: string;
@@ -222,18 +233,16 @@ function secure(socket: Socket, host: string, ca: readonly string[] | undefined,
       const peer = tls.getPeerCertificate();
       const certificate = (reason: string): AnswerEvidence['certificate'] =>
         ({ subject: certName(peer, 'subject'), issuer: certName(peer, 'issuer'), reason });
-      if (!tls.authorized) {
-        const e = tls.authorizationError as (Error & { code?: string }) | null;
-        const reason = `${e?.code ?? 'UNTRUSTED'}: ${e?.message ?? 'not trusted'}`;
+      // Node reports the reason as a string code (its typings say Error); both are handled.
+      const raw = tls.authorizationError as unknown;
+      const code = typeof raw === 'string' ? raw : raw instanceof Error ? (raw as Error & { code?: string }).code ?? raw.message : undefined;
+      const mismatch = !code && isIP(host) === 0 ? checkServerIdentity(host, peer) : undefined;
+      const problem = code ?? (mismatch ? (mismatch as Error & { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID' : undefined);
+      if (!tls.authorized || problem) {
+        const reason = `${problem ?? 'UNTRUSTED'}${TLS_REASONS[problem ?? ''] ? ` (${TLS_REASONS[problem ?? '']})` : ''}`;
+        const what = problem === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `does not name ${host}` : 'is not trusted';
         finish({ ok: false, code: 'TLS_UNTRUSTED', certificate: certificate(reason),
-          message: `the certificate presented (subject ${certName(peer, 'subject')}, issuer ${certName(peer, 'issuer')}) is not trusted: ${reason}` });
-        return;
-      }
-      const mismatch = isIP(host) === 0 ? checkServerIdentity(host, peer) : undefined;
-      if (mismatch) {
-        const reason = `${(mismatch as Error & { code?: string }).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID'}: ${mismatch.message.slice(0, 160)}`;
-        finish({ ok: false, code: 'TLS_UNTRUSTED', certificate: certificate(reason),
-          message: `the certificate presented (subject ${certName(peer, 'subject')}, issuer ${certName(peer, 'issuer')}) does not name ${host}: ${reason}` });
+          message: `the certificate presented (subject ${certName(peer, 'subject')}, issuer ${certName(peer, 'issuer')}) ${what}: ${reason}` });
         return;
       }
       const protocol = tls.getProtocol();

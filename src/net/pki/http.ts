@@ -102,6 +102,8 @@ export interface FetchOptions {
 }
 
 const USER_AGENT = 'miprobe-revocation/0.1';
+/** A signal that never aborts, for callers without one. */
+const NEVER: AbortSignal = new AbortController().signal;
 /** Characters of a body quoted as evidence. */
 export const PREVIEW_CHARS = 120;
 /** Bytes of a body read when it is an error page or HTML: enough for evidence, never a whole page. */
@@ -276,7 +278,9 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
     // No fallback to the system resolver: its queries would bypass the address guard.
     if (!opts.resolve) return fail('DNS_FAILED', `no resolver configured to look up ${host}`);
     const t = performance.now();
-    const res = await opts.resolve(host, { timeoutMs: remaining(), signal });
+    // Like the TCP connect below: the caller's signal and the remaining time, so a resolver that does not
+    // answer is DNS_TIMEOUT (DNS-002's evidence) rather than this fetch's own deadline aborting the lookup.
+    const res = await opts.resolve(host, { timeoutMs: remaining(), signal: opts.signal ?? NEVER });
     const ok = res.addresses.length > 0;
     phases.dns = { ok, seconds: secondsSince(t), addresses: [...res.addresses],
       ...(ok ? {} : { error: res.error ? `${res.error.code}: ${res.error.message}` : 'no address', ...(res.error ? { code: res.error.code } : {}) }) };

@@ -67,6 +67,9 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       case '/elsewhere.crl':
         res.writeHead(302, { location: 'http://127.81.1.99:9/portal/login?orig=crl' }).end();
         return;
+      case '/upgrade.crl':
+        res.writeHead(301, { location: `https://${HOST}:${port}/upgrade.crl` }).end();
+        return;
       case '/portal.crl':
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HOSTILE_BODIES.portal);
         return;
@@ -122,7 +125,7 @@ t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); 
 
 const urls = {
   goodDer: `${base}/good.crl`, goodPem: `${base}/good-pem.crl`, endless: `${base}/endless.crl`, loop: `${base}/loop.crl`,
-  twoStep: `${base}/two-step.crl`, elsewhere: `${base}/elsewhere.crl`, portal: `${base}/portal.crl`, portalUntyped: `${base}/portal-untyped.crl`,
+  twoStep: `${base}/two-step.crl`, elsewhere: `${base}/elsewhere.crl`, upgrade: `${base}/upgrade.crl`, portal: `${base}/portal.crl`, portalUntyped: `${base}/portal-untyped.crl`,
   blocked: `${base}/blocked.crl`, proxy: `${base}/proxy.crl`, slow: `${base}/slow.crl`, notCrl: `${base}/not-a.crl`,
   ocspGarbage: `${base}/ocsp-garbage`, ocspTryLater: `${base}/ocsp-trylater`, ocsp: `${base}/ocsp`, ocspUnknown: `${base}/ocsp-unknown`,
 };
@@ -200,6 +203,10 @@ t.test('302 to another host: not followed, the target named', async (t) => {
   const [f] = findingFor(urls.elsewhere);
   t.match(f, { id: 'REV-015', severity: 'warning' });
   t.match(f?.evidence, 'redirect to another host (http://127.81.1.99:9), not followed');
+  const upgrade = byUrl(urls.upgrade);
+  t.equal(upgrade.error?.code, 'HTTP_REDIRECT_OFF_HOST');
+  t.match(upgrade.error?.message, `HTTP 301 redirect to another scheme or port (https://${HOST}:${port}), not followed`);
+  t.equal(upgrade.tls, undefined, 'not followed: no TLS was attempted');
 });
 
 t.test('200 text/html: a captive portal, REV-012 with the page quoted', async (t) => {

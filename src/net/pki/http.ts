@@ -172,9 +172,12 @@ export async function boundedFetch(urlText: string, opts: FetchOptions): Promise
         return withHops({ ...r, url: urlText, code: 'HTTP_REDIRECT_LOOP', message: `redirect loop: ${chain}` });
       }
       visited.add(next.href);
-      if (next.origin !== new URL(current).origin) {
+      const from = new URL(current);
+      if (next.origin !== from.origin) {
+        // Another host (a portal, a filter's page) or the same host on another scheme or port: not the URL clients fetch.
+        const what = next.hostname === from.hostname ? `another scheme or port (${next.origin})` : `another host (${next.origin})`;
         return withHops({ ...r, url: urlText, code: 'HTTP_REDIRECT_OFF_HOST',
-          message: `HTTP ${r.status ?? 3} redirect to another host (${next.origin}), not followed: ${chain}` });
+          message: `HTTP ${r.status ?? 3} redirect to ${what}, not followed: ${chain}` });
       }
       if (hop >= (opts.maxRedirects ?? 2)) {
         return withHops({ ...r, url: urlText, message: `more than ${opts.maxRedirects ?? 2} redirects: ${chain}` });

@@ -45,6 +45,22 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
           .end(`-----BEGIN X509 CRL-----\n${crl.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END X509 CRL-----\n`);
         return;
       }
+      case '/mislabelled.crl': {
+        const crl = await pki.crl('intermediate');
+        res.writeHead(200, { 'content-type': 'text/html' }).end(crl);
+        return;
+      }
+      case '/endless-portal.crl': {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.write(HOSTILE_BODIES.portal);
+        const filler = Buffer.from('<p>sign in</p>'.repeat(1000));
+        const more = (): void => {
+          while (!res.destroyed && res.write(filler)) { /* until the socket pushes back */ }
+          if (!res.destroyed) res.once('drain', more);
+        };
+        more();
+        return;
+      }
       case '/endless.crl': {
         res.writeHead(200, { 'content-type': 'application/pkix-crl' });
         const chunk = Buffer.alloc(16 * 1024, 0x30);
@@ -124,7 +140,7 @@ const base = `http://${HOST}:${port}`;
 t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
 
 const urls = {
-  goodDer: `${base}/good.crl`, goodPem: `${base}/good-pem.crl`, endless: `${base}/endless.crl`, loop: `${base}/loop.crl`,
+  goodDer: `${base}/good.crl`, goodPem: `${base}/good-pem.crl`, mislabelled: `${base}/mislabelled.crl`, endlessPortal: `${base}/endless-portal.crl`, endless: `${base}/endless.crl`, loop: `${base}/loop.crl`,
   twoStep: `${base}/two-step.crl`, elsewhere: `${base}/elsewhere.crl`, upgrade: `${base}/upgrade.crl`, portal: `${base}/portal.crl`, portalUntyped: `${base}/portal-untyped.crl`,
   blocked: `${base}/blocked.crl`, proxy: `${base}/proxy.crl`, slow: `${base}/slow.crl`, notCrl: `${base}/not-a.crl`,
   ocspGarbage: `${base}/ocsp-garbage`, ocspTryLater: `${base}/ocsp-trylater`, ocsp: `${base}/ocsp`, ocspUnknown: `${base}/ocsp-unknown`,
@@ -150,7 +166,7 @@ t.test('all URLs are probed concurrently, within the deadline', async (t) => {
 });
 
 t.test('a CRL URL that answers a CRL (DER or PEM) proves the service', async (t) => {
-  for (const url of [urls.goodDer, urls.goodPem]) {
+  for (const url of [urls.goodDer, urls.goodPem, urls.mislabelled]) {
     const r = byUrl(url);
     t.equal(r.kind, 'crl');
     t.equal(r.ok, true, url);
@@ -216,6 +232,9 @@ t.test('200 text/html: a captive portal, REV-012 with the page quoted', async (t
     t.match(r.answer, { status: 200, firstBytes: /^<!DOCTYPE html><html><head><title>Guest Wi-Fi<\/title>/ });
   }
   t.equal(byUrl(urls.portal).answer?.contentType, 'text/html; charset=utf-8');
+  const endless = byUrl(urls.endlessPortal);
+  t.equal(endless.error?.code, 'HTTP_HTML', 'an endless portal page is still a portal page');
+  t.equal(endless.http?.bytes, 4096, 'and only read as far as evidence needs');
   const [f] = findingFor(urls.portal);
   t.match(f, { id: 'REV-012', severity: 'warning', title: /captive portal/ });
   t.match(f?.evidence, `${urls.portal} (CRL): HTTP_HTML: HTTP 200 text/html; charset=utf-8: an HTML page, not a CRL`);
@@ -273,7 +292,7 @@ t.test('an OCSP URL answering garbage or tryLater: REV-003', async (t) => {
 });
 
 t.test('check lines: pass for the proven services, warn for the rest', async (t) => {
-  const ok = new Set([urls.goodDer, urls.goodPem, urls.ocsp, urls.ocspUnknown]);
+  const ok = new Set([urls.goodDer, urls.goodPem, urls.mislabelled, urls.ocsp, urls.ocspUnknown]);
   for (const c of checks) {
     const url = c.name.replace('Revocation endpoint ', '');
     t.equal(c.status, ok.has(url) ? 'pass' : 'warn', url);

@@ -140,9 +140,15 @@ function headerText(value: string | string[] | undefined, max = 100): string {
 
 const HTML_START = /^\s*(?:<!doctype\s+html|<html|<head|<body|<title|<meta|<script|<!--[\s\S]*?<html)/i;
 
-/** Whether an answer is an HTML page (by its type, or by its first bytes when the type lies). */
+/**
+ * Whether an answer is an HTML page: by its first bytes, or by its type unless the bytes are DER or
+ * PEM (a CA that labels its CRL text/html still serves a CRL).
+ */
 export function isHtml(contentType: string, body: Buffer): boolean {
-  return /\b(?:text\/html|application\/xhtml)/i.test(contentType) || HTML_START.test(body.subarray(0, 512).toString('latin1'));
+  const head = body.subarray(0, 512).toString('latin1');
+  if (HTML_START.test(head)) return true;
+  const derOrPem = body[0] === 0x30 || head.trimStart().startsWith('-----BEGIN');
+  return /\b(?:text\/html|application\/xhtml)/i.test(contentType) && !derOrPem;
 }
 
 /** Fetches one URL within the deadline and size cap; never throws. */
@@ -287,6 +293,7 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
     const ok = res.addresses.length > 0;
     phases.dns = { ok, seconds: secondsSince(t), addresses: [...res.addresses],
       ...(ok ? {} : { error: res.error ? `${res.error.code}: ${res.error.message}` : 'no address', ...(res.error ? { code: res.error.code } : {}) }) };
+    if (!ok && opts.signal?.aborted) return fail('ABORTED', 'aborted');
     if (!ok) return fail('DNS_FAILED', `${host} did not resolve (${phases.dns.error ?? 'no address'})`);
     addresses = res.addresses;
   }
@@ -356,13 +363,13 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
       return fail('HTTP_TOO_LARGE', `the server announces ${declared} bytes; the limit is ${opts.maxBytes}`,
         { status, answer: { status, ...(contentType ? { contentType } : {}) } });
     }
-    // Error pages and HTML are read only as far as evidence needs.
-    const htmlByType = isHtml(contentType, Buffer.alloc(0));
-    const cap = success && !htmlByType ? opts.maxBytes : EVIDENCE_BYTES;
+    // Error pages and HTML pages are read only as far as evidence needs.
+    let cap = success ? opts.maxBytes : EVIDENCE_BYTES;
     const chunks: Buffer[] = [];
     let truncated = false;
     for await (const chunk of res.body) {
       const buf = chunk as Buffer;
+      if (bytes === 0 && isHtml(contentType, buf)) cap = Math.min(cap, EVIDENCE_BYTES);
       bytes += buf.length;
       if (bytes > cap) {
         res.body.destroy();

@@ -88,6 +88,8 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
   if (!revocation) throw new Error(`no revocation scenario "${revocationName}"`);
   const pkiInstance = await revocation.setup({ host: `${block}.80`, hostnames: [names.vnetLocal, nodeName] });
   closers.push(() => pkiInstance.close());
+  // Sign the CRLs now, not while the first diagnosis waits on the gateway's TLS in this same process.
+  await Promise.all([pkiInstance.pki.crl('root'), pkiInstance.pki.crl('intermediate')]);
   const certs = await makeGatewayCerts([names.vnetLocal, nodeName], pkiInstance.pki);
   // The valid leaf is the revocation scenario's, sent with exactly the chain that scenario says (maybe the leaf alone).
   const gatewayCerts = { ...certs, valid: { ...pkiInstance.leaf, chainPem: pkiInstance.chainPem.join('\n') } };

@@ -280,8 +280,9 @@ export async function createSimPki(opts: SimPkiOptions = {}): Promise<SimPki> {
     revision++;
   }
 
-  // Generated CRLs are reused for a minute while nothing changes (the responders serve many requests).
-  const crlMemo = new Map<string, { at: number; der: Buffer }>();
+  // Generated CRLs are reused for a minute while nothing changes (the responders serve many requests); concurrent
+  // requests share one generation (signing in parallel is much slower than once, and starves the simulated gateway).
+  const crlMemo = new Map<string, { at: number; der: Promise<Buffer> }>();
   let revision = 0;
 
   async function crl(which: 'root' | 'intermediate', crlOpts: CrlOptions = {}): Promise<Buffer> {
@@ -289,9 +290,10 @@ export async function createSimPki(opts: SimPkiOptions = {}): Promise<SimPki> {
     const key = [which, revision, crlOpts.badSignature ?? false, crlOpts.thisUpdate?.getTime(), crlOpts.nextUpdate?.getTime()].join('|');
     const memo = crlMemo.get(key);
     if (memo && Math.abs(now.getTime() - memo.at) < 60_000) return memo.der;
-    const der = await makeCrl(which, crlOpts, now);
+    const der = makeCrl(which, crlOpts, now);
     if (crlMemo.size > 64) crlMemo.clear();
     crlMemo.set(key, { at: now.getTime(), der });
+    der.catch(() => crlMemo.delete(key));
     return der;
   }
 

@@ -309,7 +309,8 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
   const tcp = await tcpConnect(address, port, { guard: opts.guard, timeoutMs: remaining(), signal: opts.signal, keep: true });
   phases.tcp = { ok: tcp.ok, seconds: tcp.connectSeconds, address, port, state: tcp.state };
   if (!tcp.ok || !tcp.socket) return fail(tcp.ok ? 'TCP_ERROR' : tcp.code, tcp.ok ? 'no socket' : tcp.message);
-  let socket: Socket = tcp.socket;
+  const raw: Socket = tcp.socket;
+  let socket: Socket = raw;
 
   if (https) {
     const tlsStart = performance.now();
@@ -426,6 +427,7 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
     return fail('HTTP_ERROR', `${e.code ?? e.name}: ${e.message.slice(0, 200)}`, status !== undefined ? { status, answer } : {});
   } finally {
     socket.destroy();
+    raw.destroy();
     client.destroy().catch(() => undefined);
   }
 }

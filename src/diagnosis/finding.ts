@@ -19,7 +19,7 @@ export interface Finding extends FindingDefinition {
   readonly evidence: string;
   /** Which instance or subject the finding is about, when several are diagnosed. */
   readonly subject?: string;
-  /** The finding this one is a consequence of (its id), e.g. a timeout while the host stalled: HOST-001. */
+  /** The id of the finding this one is a consequence of (e.g. DNS-002, HOST-001): what it reports could not even be tried, or is the host's. */
   readonly causedBy?: string;
 }
 

@@ -1,10 +1,17 @@
 // Revocation results -> findings and check lines. Pure functions.
+//
+// Severity is what this host can know: a revoked certificate is critical; an
+// endpoint that cannot be used from here (unreachable, or something other
+// than the CA answering) is a warning, since the connection from here does
+// not depend on it. Endpoints that could not even be tried because the
+// resolver did not answer are one finding marked as caused by DNS-002.
 import type { CheckLine } from './check.js';
-import { finding, type Finding } from './finding.js';
+import { finding, type Finding, type FindingDefinition } from './finding.js';
 import { REVOCATION } from './catalog/revocation.js';
 import type {
   CertificateRevocation, ChainRevocationResult, CrlCheck, EndpointReachability, OcspCheck, RevocationReport,
 } from '../probes/revocation.js';
+import type { FetchPhases } from '../net/pki/http.js';
 import type { RevocationErrorCode } from '../net/pki/types.js';
 
 /** A fetch slower than this (seconds, not cached) raises REV-009. */
@@ -15,7 +22,36 @@ const NETWORK_CODES: ReadonlySet<string> = new Set<RevocationErrorCode>([
 ]);
 const SKIP_CODES: ReadonlySet<string> = new Set<RevocationErrorCode>(['GUARD_DENIED', 'ABORTED', 'UNSUPPORTED_SCHEME']);
 
+/** What answered in the CA's place, by the code the fetch classified it with. */
+const IMPOSTOR: Readonly<Partial<Record<RevocationErrorCode, FindingDefinition>>> = {
+  HTTP_HTML: REVOCATION.htmlPage,
+  HTTP_FORBIDDEN: REVOCATION.forbidden,
+  HTTP_PROXY_AUTH: REVOCATION.proxyAuth,
+  HTTP_REDIRECT: REVOCATION.redirected,
+  HTTP_REDIRECT_OFF_HOST: REVOCATION.redirected,
+  HTTP_REDIRECT_LOOP: REVOCATION.redirected,
+  TLS_UNTRUSTED: REVOCATION.tlsIntercepted,
+  HTTP_HEADERS_TIMEOUT: REVOCATION.noAnswer,
+};
+
+/** The finding an error code stands for; undefined when it is no finding (a guard refusal, an abort, ldap://). */
+export function definitionFor(code: RevocationErrorCode): FindingDefinition | undefined {
+  if (SKIP_CODES.has(code)) return undefined;
+  return IMPOSTOR[code] ?? (NETWORK_CODES.has(code) ? REVOCATION.unreachable : REVOCATION.badAnswer);
+}
+
+/** DNS codes meaning the resolver itself did not answer (DNS-002), as opposed to an answer without an address. */
+const RESOLVER_SILENT: ReadonlySet<string> = new Set(['DNS_TIMEOUT', 'DNS_NETWORK']);
+const DNS_CAUSE = 'DNS-002';
+
+function resolverSilent(code: string | undefined, phases: FetchPhases | undefined): boolean {
+  return code === 'DNS_FAILED' && RESOLVER_SILENT.has(phases?.dns?.code ?? '');
+}
+
 type Source = CrlCheck | OcspCheck;
+type Add = (def: FindingDefinition, key: string, evidence: string, subject?: string) => void;
+/** A URL that could not be used, by what happened; the same happening at several URLs is one finding. */
+type Report = (def: FindingDefinition, where: string, what: string, subject?: string) => void;
 
 function who(chain: ChainRevocationResult, cert: CertificateRevocation): string {
   const role = cert.position === 0 ? 'leaf' : cert.selfSigned ? 'root' : 'intermediate';
@@ -26,19 +62,37 @@ function sourceLabel(s: Source): string {
   return `${s.kind === 'crl' ? 'CRL' : `OCSP ${s.method}`} ${s.url}`;
 }
 
-function describeUnreachable(code: string, message: string): string {
-  return `${code}: ${message}`;
+function endpointLabel(e: EndpointReachability): string {
+  return `${e.url} (${e.kind.toUpperCase()})`;
+}
+
+/** Which step failed, for network failures: "DNS failed", "TCP 80 failed", "TLS failed", "HTTP failed". */
+function failedStep(e: { readonly dns?: FetchPhases['dns']; readonly tcp?: FetchPhases['tcp']; readonly tls?: FetchPhases['tls'] }): string {
+  return e.dns && !e.dns.ok ? 'DNS' : e.tcp && !e.tcp.ok ? `TCP ${e.tcp.port}` : e.tls && !e.tls.ok ? 'TLS' : 'HTTP';
 }
 
 export function revocationFindings(report: RevocationReport): Finding[] {
   const out: Finding[] = [];
   const seen = new Set<string>();
-  const add = (def: (typeof REVOCATION)[keyof typeof REVOCATION], key: string, evidence: string, subject?: string): void => {
+  const add: Add = (def, key, evidence, subject) => {
     if (seen.has(`${def.id} ${key}`)) return;
     seen.add(`${def.id} ${key}`);
     out.push(subject !== undefined ? { ...finding(def, evidence), subject } : finding(def, evidence));
   };
   if (report.skipped) return out;
+  /** What the silent resolver kept from being tried: one finding for all of it. */
+  const notReached: string[] = [];
+  /** Failures grouped by finding, subject and what happened (a portal, a proxy ... answers every URL alike). */
+  const groups = new Map<string, { def: FindingDefinition; what: string; subject?: string; where: string[] }>();
+  const note: Report = (def, where, what, subject) => {
+    const key = `${def.id}\u0000${subject ?? ''}\u0000${what}`;
+    const group = groups.get(key);
+    if (group) {
+      if (!group.where.includes(where)) group.where.push(where);
+    } else {
+      groups.set(key, { def, what, where: [where], ...(subject !== undefined ? { subject } : {}) });
+    }
+  };
 
   for (const chain of report.chains) {
     if (chain.error) {
@@ -62,35 +116,53 @@ export function revocationFindings(report: RevocationReport): Finding[] {
         add(REVOCATION.missingIssuer, cert.serial, `the issuer of ${name} ("${cert.issuer}") was not sent and could not be fetched`
           + `${cert.info.caIssuersUrls.length ? ` from ${cert.info.caIssuersUrls.join(', ')}` : ' (no CA-issuers URL)'}; its revocation was not checked`, chain.subject);
       }
-      for (const s of [...cert.crl, ...cert.ocsp]) sourceFindings(s, name, chain.subject, add);
-    }
-    for (const f of chain.issuerFetches) {
-      if (f.error && NETWORK_CODES.has(f.error.code)) {
-        add(REVOCATION.unreachable, f.url, `CA issuers ${f.url}: ${describeUnreachable(f.error.code, f.error.message)}`, chain.subject);
-      } else if (f.error && !SKIP_CODES.has(f.error.code)) {
-        add(REVOCATION.badAnswer, f.url, `CA issuers ${f.url}: ${f.error.code}: ${f.error.message}`, chain.subject);
+      for (const s of [...cert.crl, ...cert.ocsp]) {
+        if (s.error && resolverSilent(s.error.code, s.phases)) notReached.push(`${sourceLabel(s)} for ${name}`);
+        else sourceFindings(s, name, chain.subject, add, note);
       }
     }
-  }
-  for (const e of report.endpoints) {
-    if (!e.ok && e.error && !SKIP_CODES.has(e.error.code)) {
-      const step = e.dns && !e.dns.ok ? 'DNS' : e.tcp && !e.tcp.ok ? `TCP ${e.tcp.port}` : 'HTTP';
-      add(REVOCATION.unreachable, e.url, `${e.url} (${e.kind.toUpperCase()}): ${step} failed: ${e.error.code}: ${e.error.message}`);
+    for (const f of chain.issuerFetches) {
+      const def = f.error ? definitionFor(f.error.code) : undefined;
+      if (f.error && def) note(def, `CA issuers ${f.url}`, `${f.error.code}: ${f.error.message}`, chain.subject);
     }
+  }
+  for (const e of report.endpoints) endpointFindings(e, add, note, notReached);
+  for (const g of groups.values()) {
+    const where = g.where.length === 1 ? g.where[0] ?? '' : `${g.where.length} URLs (${g.where.join(', ')})`;
+    add(g.def, `${g.what} ${g.where.join(' ')}`, `${where}: ${g.what}`, g.subject);
+  }
+  if (notReached.length > 0) {
+    out.push({ ...finding(REVOCATION.unreachable, `not reached, because name resolution failed: the resolver did not answer `
+      + `(${DNS_CAUSE}); not tried: ${notReached.join(', ')}`), causedBy: DNS_CAUSE });
   }
   return out;
 }
 
-function sourceFindings(s: Source, name: string, subject: string | undefined,
-  add: (def: (typeof REVOCATION)[keyof typeof REVOCATION], key: string, evidence: string, subject?: string) => void): void {
+function endpointFindings(e: EndpointReachability, add: Add, report: Report, notReached: string[]): void {
+  const label = endpointLabel(e);
+  if (e.ok) {
+    if (e.service?.kind === 'crl' && e.service.freshness !== 'fresh') {
+      add(REVOCATION.stale, e.url, `${label}: the CRL of "${e.service.issuer}" is ${e.service.freshness === 'stale'
+        ? `past its nextUpdate ${e.service.nextUpdate ?? '?'}` : `not yet valid (thisUpdate ${e.service.thisUpdate})`}`);
+    }
+    return;
+  }
+  if (!e.error) return;
+  if (resolverSilent(e.error.code, e)) {
+    notReached.push(label);
+    return;
+  }
+  const def = definitionFor(e.error.code);
+  if (!def) return;
+  const step = NETWORK_CODES.has(e.error.code) ? `${failedStep(e)} failed: ` : '';
+  report(def, label, `${step}${e.error.code}: ${e.error.message}`);
+}
+
+function sourceFindings(s: Source, name: string, subject: string | undefined, add: Add, report: Report): void {
   const label = sourceLabel(s);
   if (s.error) {
-    if (SKIP_CODES.has(s.error.code)) return;
-    if (NETWORK_CODES.has(s.error.code)) {
-      add(REVOCATION.unreachable, s.url, `${label} for ${name}: ${describeUnreachable(s.error.code, s.error.message)}`, subject);
-    } else {
-      add(REVOCATION.badAnswer, s.url, `${label} for ${name}: ${s.error.code}: ${s.error.message}`, subject);
-    }
+    const def = definitionFor(s.error.code);
+    if (def) report(def, `${label} for ${name}`, `${s.error.code}: ${s.error.message}`, subject);
     return;
   }
   if (s.signature === 'invalid') {
@@ -115,7 +187,9 @@ function sourceFindings(s: Source, name: string, subject: string | undefined,
 function sourceLine(s: Source, name: string): CheckLine {
   const base = { name: `${s.kind === 'crl' ? 'CRL' : 'OCSP'} ${s.url}`, seconds: s.seconds };
   if (s.error) {
-    return { ...base, status: SKIP_CODES.has(s.error.code) ? 'skip' : 'fail', detail: `${name}: ${s.error.code}: ${s.error.message}` };
+    const status = SKIP_CODES.has(s.error.code) || resolverSilent(s.error.code, s.phases) ? 'skip' : 'warn';
+    const why = resolverSilent(s.error.code, s.phases) ? `not reached: the resolver did not answer (${DNS_CAUSE}); ` : '';
+    return { ...base, status, detail: `${name}: ${why}${s.error.code}: ${s.error.message}` };
   }
   const facts = [s.status ?? '?', `signature ${s.signature ?? '?'}`, s.freshness ?? '', s.cached ? 'cached' : '',
     s.kind === 'ocsp' && s.nonce && s.nonce !== 'not-sent' ? `nonce ${s.nonce}` : '',
@@ -129,7 +203,7 @@ export function revocationChecks(report: RevocationReport): CheckLine[] {
   if (report.skipped) return [{ name: 'Revocation', status: 'skip', detail: report.skipped }];
   const lines: CheckLine[] = [];
   for (const chain of report.chains) {
-    if (chain.error) lines.push({ name: `Revocation ${chain.subject ?? 'chain'}`, status: 'fail', seconds: chain.seconds, detail: chain.error.message });
+    if (chain.error) lines.push({ name: `Revocation ${chain.subject ?? 'chain'}`, status: 'warn', seconds: chain.seconds, detail: chain.error.message });
     for (const cert of chain.certificates) {
       const name = who(chain, cert);
       if (cert.selfSigned) {
@@ -147,13 +221,29 @@ export function revocationChecks(report: RevocationReport): CheckLine[] {
   return lines;
 }
 
+function serviceText(e: EndpointReachability): string {
+  const s = e.service;
+  if (!s) return '';
+  switch (s.kind) {
+    case 'crl': return `a CRL of "${s.issuer}" (${s.bytes} bytes, thisUpdate ${s.thisUpdate}, ${s.freshness})`;
+    case 'ocsp': return `an OCSP response (${s.responseStatus}): an OCSP responder answers`;
+    case 'aia': return `certificates: ${s.subjects.join('; ')}`;
+    default: return `${s.contentType || 'no content type'}, ${s.bytes} bytes`;
+  }
+}
+
 function endpointLine(e: EndpointReachability): CheckLine {
+  const silent = e.error !== undefined && resolverSilent(e.error.code, e);
   const parts = [
     e.dns ? `DNS ${e.dns.ok ? `${e.dns.addresses.join(' ')} ${e.dns.seconds.toFixed(3)} s` : 'failed'}` : '',
     e.tcp ? `TCP ${e.tcp.port} ${e.tcp.state} ${e.tcp.seconds.toFixed(3)} s` : '',
+    e.tls ? `TLS ${e.tls.ok ? e.tls.protocol ?? 'ok' : 'failed'} ${e.tls.seconds.toFixed(3)} s` : '',
     e.http ? `HTTP ${e.http.status ?? 'no answer'} ${e.http.seconds.toFixed(3)} s` : '',
+    e.ok ? serviceText(e) : '',
+    silent ? `not reached: the resolver did not answer (${DNS_CAUSE})` : '',
     e.error ? `${e.error.code}: ${e.error.message}` : '',
   ].filter(Boolean);
-  const status = e.ok ? 'pass' : e.error && SKIP_CODES.has(e.error.code) ? 'skip' : 'fail';
+  const status = e.ok ? (e.service?.kind === 'crl' && e.service.freshness !== 'fresh' ? 'warn' : 'pass')
+    : (e.error && SKIP_CODES.has(e.error.code)) || silent ? 'skip' : 'warn';
   return { name: `Revocation endpoint ${e.url}`, status, seconds: e.seconds, detail: parts.join('; ') };
 }

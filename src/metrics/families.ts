@@ -33,7 +33,7 @@ export const INSTANCE_FAMILIES = {
   tlsInfo: f('miprobe_tls_version_info', ['instance', 'endpoint', 'version'], 'TLS protocol version negotiated on the data path; always 1.'),
   tlsTrusted: f('miprobe_tls_certificate_trusted', ['instance', 'endpoint'], '1 when the served chain verified against the trust store and matched the host name.'),
   revocationStatus: f('miprobe_revocation_status', ['instance', 'status'], 'Revocation status of the served certificate chain: one series per status (good, revoked, unknown, unchecked), 1 for the status seen.'),
-  revocationEndpointUp: f('miprobe_revocation_endpoint_up', ['instance', 'host'], '1 when the platform revocation endpoint (CRL, OCSP) answered over HTTP from this network, 0 otherwise.'),
+  revocationEndpointUp: f('miprobe_revocation_endpoint_up', ['instance', 'host'], '1 when the platform revocation endpoint answered as the CA\'s service from this network (a CRL that parses, an OCSP response), 0 otherwise (unreachable, or a portal, proxy or filter answered instead).'),
   finding: f('miprobe_finding', ['instance', 'id', 'severity'], 'One series per active finding of the instance (value 1); id is the stable catalog id (docs/findings.md).'),
 } as const satisfies Record<string, FamilyDef>;
 

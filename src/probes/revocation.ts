@@ -1,34 +1,50 @@
 // Revocation probes: the status of every certificate of a captured chain
-// (CRL and OCSP, missing intermediates fetched from CA-issuer URLs), and the
-// reachability of the platform's revocation endpoints (DNS, TCP, HTTP).
+// (CRL and OCSP, missing intermediates fetched from CA-issuer URLs), and
+// whether the platform's revocation endpoints are served by the CA (a CRL
+// that parses, an OCSP response) rather than by whatever answers in its place.
 // I/O only; src/diagnosis/revocation-rules.ts decides what results mean.
 import { createHash, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { remainingMs } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import type { RevocationCache } from '../net/pki/cache.js';
-import { checkCrl } from '../net/pki/crl.js';
+import { checkCrl, DEFAULT_MAX_CRL_BYTES, freshness, parseCrl } from '../net/pki/crl.js';
 import { issuedBy, keyHash, nativeCert, ParsedCertificate, x509 } from '../net/pki/crypto.js';
 import { revocationInfo, schemeOf, type RevocationInfo } from '../net/pki/extensions.js';
-import { boundedFetch, type FetchPhases, type HostResolver } from '../net/pki/http.js';
-import { fetchIssuers, type IssuerFetch } from '../net/pki/issuers.js';
-import { checkOcsp } from '../net/pki/ocsp.js';
-import type { CheckError, CrlCheck, OcspCheck, RevocationStatus } from '../net/pki/types.js';
+import { boundedFetch, textPreview, type AnswerEvidence, type FetchPhases, type FetchResult, type HostResolver } from '../net/pki/http.js';
+import { DEFAULT_MAX_CERT_BYTES, fetchIssuers, parseCertificates, type IssuerFetch } from '../net/pki/issuers.js';
+import { checkOcsp, DEFAULT_MAX_OCSP_BYTES } from '../net/pki/ocsp.js';
+import { PROBE_OCSP_REQUEST, readOcspResponse } from '../net/pki/ocsp-probe.js';
+import type { CheckError, CrlCheck, Freshness, OcspCheck, RevocationStatus } from '../net/pki/types.js';
 
 export type { CrlCheck, OcspCheck, RevocationStatus, CheckError } from '../net/pki/types.js';
+export type { AnswerEvidence } from '../net/pki/http.js';
 
 /**
- * The revocation endpoints Azure's certificate authorities publish (REFERENCES.md), checked for
- * reachability by default; `--revocation-url` replaces the list.
+ * The platform's revocation endpoints, checked by default (`--revocation-url` replaces the list):
+ * one real resource on each host Azure's CAs publish revocation data on, so that an answer proves the
+ * CA's service and not just that something answers on port 80. Sources:
+ * - Hosts: "Azure Certificate Authority details" (learn.microsoft.com/azure/security/fundamentals/azure-ca-details,
+ *   certificate downloads and revocation lists) and "Azure TLS certificate changes"
+ *   (learn.microsoft.com/azure/security/fundamentals/tls-certificate-changes).
+ * - crl.microsoft.com, mscrl.microsoft.com: CRL distribution points of "Microsoft Internal Corporate Root"
+ *   (valid to 2037) as the Azure CA details page lists them.
+ * - crl3/crl4.digicert.com: CRL distribution points of "DigiCert Global Root G2" (valid to 2038), which issued the
+ *   Microsoft Azure TLS Issuing CAs; ocsp.digicert.com: their OCSP responder (same page).
+ * - www.microsoft.com/pkiops: the CRL of "Microsoft Azure RSA TLS Issuing CA 07", the CRL distribution point of an
+ *   Azure SQL server certificate (github.com/Azure/SQL-Connectivity-Checker issue 122).
+ * - oneocsp.microsoft.com/ocsp: OCSP responder of "Microsoft RSA Root Certificate Authority 2017" and the Azure RSA
+ *   TLS Issuing CAs (Azure CA details page).
+ * - ocsp.msocsp.com: OCSP responder of the Microsoft RSA TLS CAs (Azure TLS certificate changes page).
  */
 export const DEFAULT_REVOCATION_ENDPOINTS: readonly string[] = [
-  'http://crl.microsoft.com/',
-  'http://mscrl.microsoft.com/',
-  'http://crl3.digicert.com/',
-  'http://crl4.digicert.com/',
-  'http://www.microsoft.com/pkiops/',
+  'http://crl.microsoft.com/pki/mscorp/crl/msintcrca.crl',
+  'http://mscrl.microsoft.com/pki/mscorp/crl/msintcrca.crl',
+  'http://crl3.digicert.com/DigiCertGlobalRootG2.crl',
+  'http://crl4.digicert.com/DigiCertGlobalRootG2.crl',
+  'http://www.microsoft.com/pkiops/crl/Microsoft%20Azure%20RSA%20TLS%20Issuing%20CA%2007.crl',
   'http://ocsp.digicert.com/',
-  'http://oneocsp.microsoft.com/',
+  'http://oneocsp.microsoft.com/ocsp',
   'http://ocsp.msocsp.com/',
 ];
 
@@ -184,10 +200,31 @@ function issues(issuer: Known, cert: Known): boolean {
   const key = `${issuer.hash} ${cert.hash}`;
   const hit = VERIFIED.get(key);
   if (hit !== undefined) return hit;
-  const ok = issuedBy(cert.cert.rawData, issuer.cert.rawData);
+  let ok: boolean;
+  try {
+    ok = issuedBy(cert.cert.rawData, issuer.cert.rawData);
+  } catch {
+    ok = false; // a certificate whose signature cannot even be checked issued nothing
+  }
   if (VERIFIED.size >= MAX_VERIFIED) VERIFIED.delete(VERIFIED.keys().next().value ?? '');
   VERIFIED.set(key, ok);
   return ok;
+}
+
+const unreadable = (err: unknown): CheckError =>
+  ({ code: 'PARSE_ERROR', message: `unreadable answer: ${err instanceof Error ? err.message.slice(0, 200) : 'unknown error'}` });
+
+/**
+ * One CRL or OCSP check whose failure stays on its own line: whatever a parser throws on what one URL
+ * sent becomes that line's error, and the other URLs and certificates keep their results.
+ */
+async function contained<T extends CrlCheck | OcspCheck>(check: () => Promise<T>, onThrow: (error: CheckError) => T): Promise<T> {
+  const started = performance.now();
+  try {
+    return await check();
+  } catch (err) {
+    return { ...onThrow(unreadable(err)), seconds: (performance.now() - started) / 1000 };
+  }
 }
 
 /** Checks the revocation status of every certificate of a chain (leaf first). Never throws. */
@@ -196,8 +233,8 @@ export async function checkChainRevocation(chainPem: readonly string[], opts: Re
   try {
     return await checkChain(chainPem, opts);
   } catch (err) {
-    // What a peer sends (an OCSP responder certificate, a fetched issuer) is parsed deep inside; whatever
-    // slips through there must not reject the whole diagnosis.
+    // Per-URL failures are contained where they happen (contained(), the issuer fetches); this is the last
+    // resort for a bug in the path building itself, which must still not reject the whole diagnosis.
     return { ok: false, ...(opts.subject !== undefined ? { subject: opts.subject } : {}), seconds: Math.round(performance.now() - started) / 1000,
       certificates: [], issuerFetches: [], error: { code: 'PARSE_ERROR', message: `unreadable answer: ${(err as Error).message.slice(0, 200)}` } };
   }
@@ -251,17 +288,23 @@ async function checkChain(chainPem: readonly string[], opts: RevocationCheckOpti
     let source: CertificateRevocation['issuerSource'] = issuer ? 'chain' : 'missing';
     if (!issuer && (opts.fetchMissingIssuers ?? true)) {
       for (const url of cert.info.caIssuersUrls.filter((u) => schemeOf(u) === 'http')) {
-        const got = await fetchIssuers(url, { ...fetchBase, timeoutMs: remaining() });
-        const { certs: fetched, ...record } = got;
-        issuerFetches.push(record);
-        for (const fetchedCert of fetched) {
-          const candidate = known(Buffer.from(fetchedCert.rawData), fetchedCert);
-          if (issues(candidate, cert)) {
-            issuer = candidate;
-            source = 'aia';
-            indexBySubject([candidate], pool);
-            break;
+        const fetchStarted = performance.now();
+        try {
+          const got = await fetchIssuers(url, { ...fetchBase, timeoutMs: remaining() });
+          const { certs: fetched, ...record } = got;
+          issuerFetches.push(record);
+          for (const fetchedCert of fetched) {
+            const candidate = known(Buffer.from(fetchedCert.rawData), fetchedCert);
+            if (issues(candidate, cert)) {
+              issuer = candidate;
+              source = 'aia';
+              indexBySubject([candidate], pool);
+              break;
+            }
           }
+        } catch (err) {
+          // An issuer certificate that cannot be read spoils this fetch only: the path stops here as 'missing'.
+          issuerFetches.push({ url, ok: false, cached: false, seconds: (performance.now() - fetchStarted) / 1000, subjects: [], error: unreadable(err) });
         }
         if (issuer) break;
       }
@@ -283,12 +326,15 @@ async function checkChain(chainPem: readonly string[], opts: RevocationCheckOpti
     if (!issuer || !ik) return { ...base, crl: [], ocsp: [], status: 'unchecked' };
     const issuerKeyId = ik.keyId;
     const common = { ...fetchBase, timeoutMs: remaining(), now };
+    const ocspMethod = opts.ocspMethod === 'GET' ? 'GET' : 'POST';
     const [crl, ocsp] = await Promise.all([
-      Promise.all(info.crlUrls.filter((u) => schemeOf(u) === 'http').map((url) =>
-        checkCrl(url, cert, issuer, issuerKeyId, { ...common, ...(opts.maxCrlBytes ? { maxBytes: opts.maxCrlBytes } : {}) }))),
-      Promise.all(info.ocspUrls.filter((u) => schemeOf(u) === 'http').map((url) =>
-        checkOcsp(url, cert, issuer, issuerKeyId, { ...common, ...(opts.maxOcspBytes ? { maxBytes: opts.maxOcspBytes } : {}),
-          ...(opts.ocspMethod ? { method: opts.ocspMethod } : {}), ...(opts.ocspNonce !== undefined ? { nonce: opts.ocspNonce } : {}) }))),
+      Promise.all(info.crlUrls.filter((u) => schemeOf(u) === 'http').map((url) => contained(
+        () => checkCrl(url, cert, issuer, issuerKeyId, { ...common, ...(opts.maxCrlBytes ? { maxBytes: opts.maxCrlBytes } : {}) }),
+        (error): CrlCheck => ({ kind: 'crl', url, ok: false, cached: false, seconds: 0, error })))),
+      Promise.all(info.ocspUrls.filter((u) => schemeOf(u) === 'http').map((url) => contained(
+        () => checkOcsp(url, cert, issuer, issuerKeyId, { ...common, ...(opts.maxOcspBytes ? { maxBytes: opts.maxOcspBytes } : {}),
+          ...(opts.ocspMethod ? { method: opts.ocspMethod } : {}), ...(opts.ocspNonce !== undefined ? { nonce: opts.ocspNonce } : {}) }),
+        (error): OcspCheck => ({ kind: 'ocsp', url, method: ocspMethod, ok: false, cached: false, seconds: 0, error })))),
     ]);
     return { ...base, crl, ocsp, ...aggregate(crl, ocsp) };
   }));
@@ -320,44 +366,147 @@ export interface EndpointProbeOptions {
   /** Per URL, ms. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** Trust anchors for https URLs (PEM). Default: Node's bundled root store. */
+  readonly tlsCa?: readonly string[];
+  /** The clock CRL freshness is judged by. Default: the wall clock. */
+  readonly now?: () => Date;
+  /** Largest CRL read, bytes. Default DEFAULT_MAX_CRL_BYTES (8 MiB). */
+  readonly maxCrlBytes?: number;
 }
+
+/** What an endpoint is expected to serve: a CRL, an OCSP responder, CA certificates (AIA), or something else. */
+export type EndpointKind = 'crl' | 'ocsp' | 'aia' | 'other';
+
+/** What proved the CA's service answered. */
+export type EndpointService =
+  | { readonly kind: 'crl'; readonly issuer: string; readonly thisUpdate: string; readonly nextUpdate?: string;
+      readonly freshness: Freshness; readonly bytes: number }
+  | { readonly kind: 'ocsp'; readonly responseStatus: string }
+  | { readonly kind: 'aia'; readonly subjects: readonly string[] }
+  | { readonly kind: 'other'; readonly status: number; readonly contentType: string; readonly bytes: number };
 
 export interface EndpointReachability {
   readonly url: string;
-  readonly kind: 'crl' | 'ocsp' | 'other';
+  readonly kind: EndpointKind;
   readonly host: string;
-  /** Any HTTP answer came back (the status does not matter for reachability). */
+  /**
+   * The CA's service answered: a CRL URL gave a CRL (DER or PEM), an OCSP URL gave an OCSP response,
+   * a CA-issuers URL gave certificates; for other URLs, a 2xx answer that is not an HTML page.
+   */
   readonly ok: boolean;
   readonly seconds: number;
   readonly dns?: FetchPhases['dns'];
   readonly tcp?: FetchPhases['tcp'];
+  readonly tls?: FetchPhases['tls'];
   readonly http?: FetchPhases['http'];
+  /** What proved the service (when ok). */
+  readonly service?: EndpointService;
+  /** What answered instead (when something answered but it was not the service): status, type, first bytes, redirects, certificate. */
+  readonly answer?: AnswerEvidence;
   readonly error?: CheckError;
 }
 
-function kindOf(url: string): EndpointReachability['kind'] {
-  return /ocsp/i.test(url) ? 'ocsp' : /crl|pkiops/i.test(url) ? 'crl' : 'other';
+/** The kind of a URL, from its path (a .crl file, a certificate) or its name (an OCSP responder). */
+export function endpointKind(url: string): EndpointKind {
+  let path = '';
+  let host = '';
+  try {
+    const u = new URL(url);
+    path = decodeURIComponent(u.pathname).toLowerCase();
+    host = u.hostname.toLowerCase();
+  } catch {
+    return 'other';
+  }
+  if (path.endsWith('.crl')) return 'crl';
+  if (/\.(?:crt|cer|der|p7c|p7b)$/.test(path)) return 'aia';
+  if (/ocsp/.test(host) || /ocsp/.test(path)) return 'ocsp';
+  if (/crl/.test(host) || /\/crl\b/.test(path)) return 'crl';
+  return 'other';
 }
 
-/** DNS, TCP and HTTP reachability of revocation endpoints, all URLs concurrently. Never throws. */
+const MAX_BYTES: Readonly<Record<Exclude<EndpointKind, 'crl'>, number>> = {
+  ocsp: DEFAULT_MAX_OCSP_BYTES, aia: DEFAULT_MAX_CERT_BYTES, other: 64 * 1024,
+};
+
+type Judgement = { ok: true; service: EndpointService } | { ok: false; error: CheckError };
+
+/** Whether a 2xx answer is the service the URL's kind promises. */
+function judge(kind: EndpointKind, res: Extract<FetchResult, { ok: true }>, now: Date): Judgement {
+  const { body } = res;
+  const type = res.contentType ? `${res.contentType}, ` : '';
+  const seen = `HTTP ${res.status} (${type}${body.length} bytes): "${textPreview(body)}"`;
+  switch (kind) {
+    case 'crl': {
+      const crl = parseCrl(body);
+      if (typeof crl === 'string') return { ok: false, error: { code: 'PARSE_ERROR', message: `${crl}; the answer was ${seen}` } };
+      const nextUpdate = crl.nextUpdate;
+      return { ok: true, service: { kind: 'crl', issuer: crl.issuer, thisUpdate: crl.thisUpdate.toISOString(),
+        ...(nextUpdate ? { nextUpdate: nextUpdate.toISOString() } : {}), freshness: freshness(crl.thisUpdate, nextUpdate, now), bytes: body.length } };
+    }
+    case 'ocsp': {
+      const reading = readOcspResponse(body);
+      if (!reading.ok) {
+        return { ok: false, error: { code: reading.responseStatus ? 'OCSP_STATUS' : 'PARSE_ERROR', message: `${reading.reason}; the answer was ${seen}` } };
+      }
+      return { ok: true, service: { kind: 'ocsp', responseStatus: reading.responseStatus } };
+    }
+    case 'aia': {
+      const certs = parseCertificates(body);
+      if (typeof certs === 'string' || certs.length === 0) {
+        return { ok: false, error: { code: 'PARSE_ERROR', message: `not a certificate (${typeof certs === 'string' ? certs : 'empty bundle'}); the answer was ${seen}` } };
+      }
+      return { ok: true, service: { kind: 'aia', subjects: certs.map((c) => c.subject) } };
+    }
+    default:
+      return { ok: true, service: { kind: 'other', status: res.status, contentType: res.contentType, bytes: body.length } };
+  }
+}
+
+async function probeEndpoint(url: string, opts: EndpointProbeOptions, resolver: HostResolver): Promise<EndpointReachability> {
+  const started = performance.now();
+  const kind = endpointKind(url);
+  let host = '';
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    host = '';
+  }
+  try {
+    // OCSP URLs get a real OCSP request (POST, RFC 6960 A.1); the others a GET of the resource.
+    const request = kind === 'ocsp'
+      ? { method: 'POST' as const, body: PROBE_OCSP_REQUEST, headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' } }
+      : { method: 'GET' as const };
+    const res = await boundedFetch(url, { guard: opts.guard, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve: resolver,
+      maxBytes: kind === 'crl' ? opts.maxCrlBytes ?? DEFAULT_MAX_CRL_BYTES : MAX_BYTES[kind], ...request,
+      ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}) });
+    const { phases } = res;
+    const base = {
+      url, kind, host, seconds: res.seconds,
+      ...(phases.dns ? { dns: phases.dns } : {}), ...(phases.tcp ? { tcp: phases.tcp } : {}),
+      ...(phases.tls ? { tls: phases.tls } : {}), ...(phases.http ? { http: phases.http } : {}),
+    };
+    if (!res.ok) {
+      return { ...base, ok: false, ...(res.answer ? { answer: res.answer } : {}), error: { code: res.code, message: res.message } };
+    }
+    const verdict = judge(kind, res, opts.now?.() ?? new Date());
+    if (verdict.ok) return { ...base, ok: true, service: verdict.service, ...(res.redirects ? { answer: { redirects: res.redirects } } : {}) };
+    return { ...base, ok: false, error: verdict.error,
+      answer: { status: res.status, ...(res.contentType ? { contentType: res.contentType } : {}), bytes: res.body.length,
+        ...(res.body.length ? { firstBytes: textPreview(res.body) } : {}), ...(res.redirects ? { redirects: res.redirects } : {}) } };
+  } catch (err) {
+    // What one endpoint sent spoils its own line only.
+    return { url, kind, host, ok: false, seconds: (performance.now() - started) / 1000, error: unreadable(err) };
+  }
+}
+
+/**
+ * Whether each URL is served by the CA's service (all URLs concurrently): a CRL URL must answer with a
+ * CRL, an OCSP URL with an OCSP response to a real OCSP request. Otherwise the result says what answered
+ * instead. Never throws.
+ */
 export async function probeRevocationEndpoints(urls: readonly string[], opts: EndpointProbeOptions): Promise<EndpointReachability[]> {
   const resolver: HostResolver = (host, o) => (opts.resolve as HostResolver)(host, o);
-  return Promise.all(urls.map(async (url): Promise<EndpointReachability> => {
-    let host = '';
-    try {
-      host = new URL(url).hostname;
-    } catch {
-      host = '';
-    }
-    const res = await boundedFetch(url, { guard: opts.guard, timeoutMs: opts.timeoutMs, signal: opts.signal, resolve: resolver,
-      maxBytes: 16 * 1024, method: 'GET', anyStatus: true });
-    const phases = res.phases;
-    return {
-      url, kind: kindOf(url), host, ok: res.ok, seconds: res.seconds,
-      ...(phases.dns ? { dns: phases.dns } : {}), ...(phases.tcp ? { tcp: phases.tcp } : {}), ...(phases.http ? { http: phases.http } : {}),
-      ...(res.ok ? {} : { error: { code: res.code, message: res.message } }),
-    };
-  }));
+  return Promise.all(urls.map((url) => probeEndpoint(url, opts, resolver)));
 }
 
 /** The `revocation` section of the report: chain checks and platform endpoint reachability. */

@@ -7,7 +7,12 @@
 //   <block>.4    the ILB / gateway, TDS on 1433         <block>.5    the redirect node (11000)
 //   <block>.53   the custom resolver                   <block>.54   a second, stale resolver
 //   <block>.63   the "Azure" resolver                  <block>.80   CRL, OCSP and CA-issuer responders
+//   <block>.81   nothing (the revocation hosts' address when egress is blocked)
 //   <block>.200  the management endpoint
+//
+// The platform's revocation endpoints keep their real host names and paths
+// (DEFAULT_REVOCATION_ENDPOINTS); the simulated DNS points those names at the
+// responders, which serve a real CRL at the CRL paths and answer OCSP there.
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +93,8 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
   if (!revocation) throw new Error(`no revocation scenario "${revocationName}"`);
   const pkiInstance = await revocation.setup({ host: `${block}.80`, hostnames: gatewayNames });
   closers.push(() => pkiInstance.close());
+  // Sign the CRLs now, not while the first diagnosis waits on the gateway's TLS.
+  await Promise.all([pkiInstance.pki.crl('root'), pkiInstance.pki.crl('intermediate')]);
   const certs = await makeGatewayCerts(gatewayNames, pkiInstance.pki, [`*.${names.nodeDomain}`]);
   // The valid leaf is the revocation scenario's, sent with exactly the chain that scenario says (maybe the leaf alone).
   const gatewayCerts = { ...certs, valid: { ...pkiInstance.leaf, chainPem: pkiInstance.chainPem.join('\n') } };
@@ -115,8 +122,9 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
     closers.push(() => ports.close());
   }
 
-  // Platform revocation endpoints: the real host names, served by the simulated responders on their port.
-  const responderHost = pkiInstance.responders.host;
+  // Platform revocation endpoints: the real host names and paths, served by the simulated responders on their port
+  // (or by nothing at all when the scenario blocks the way out).
+  const responderHost = pkiInstance.egressBlocked ? `${block}.81` : pkiInstance.responders.host;
   const revocationUrls = DEFAULT_REVOCATION_ENDPOINTS.map((u) => {
     const url = new URL(u);
     url.port = String(pkiInstance.responders.port);

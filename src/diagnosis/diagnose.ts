@@ -186,7 +186,7 @@ export async function diagnose(input: DiagnoseInput, ctx: ProbeContext): Promise
       ...(target.cloud ? { cloud: target.cloud } : {}), ...(target.publicName ? { publicName: target.publicName } : {}) },
     startedAt: startedAt.toISOString(),
     durationSeconds: Math.round(performance.now() - started) / 1000,
-    host: { maxStallSeconds: stall.maxStallMs / 1000, p99StallSeconds: stall.p99StallMs / 1000 },
+    host: { maxStallSeconds: stall.maxStallMs / 1000, totalStallSeconds: stall.totalStallMs / 1000 },
     verdict: verdictOf(sorted),
     dns,
     managementEndpoint: management.report,

@@ -15,6 +15,6 @@ export function stallMargin(timeoutMs: number): number {
 
 export function applyHostStall(findings: readonly Finding[], stall: StallReport, timeoutMs: number): Finding[] {
   if (stall.maxStallMs < stallMargin(timeoutMs)) return [...findings];
-  const host = finding(HOST.stalled, `the process could not run for up to ${stall.maxStallMs} ms at a time (99th percentile ${stall.p99StallMs} ms) against deadlines of ${timeoutMs} ms`);
+  const host = finding(HOST.stalled, `the process could not run for up to ${stall.maxStallMs} ms at a time (${stall.totalStallMs} ms in all) against deadlines of ${timeoutMs} ms`);
   return [host, ...findings.map((f) => (TIMEOUT_FINDINGS.has(f.id) ? { ...f, severity: 'warning' as const, causedBy: HOST.stalled.id } : f))];
 }

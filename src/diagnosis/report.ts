@@ -49,7 +49,7 @@ export interface DiagnosisReport {
   readonly startedAt: string;
   readonly durationSeconds: number;
   /** How long miprobe itself could not run during the diagnosis (HOST-001 when it ate into the deadlines). */
-  readonly host?: { readonly maxStallSeconds: number; readonly p99StallSeconds: number };
+  readonly host?: { readonly maxStallSeconds: number; readonly totalStallSeconds: number };
   readonly verdict: Verdict;
   readonly dns: readonly ResolverReport[];
   readonly managementEndpoint: ManagementEndpointReport;

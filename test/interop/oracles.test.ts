@@ -54,6 +54,9 @@ function nmapVersion(version: string): string {
   return `${major}.${(minor ?? '0').padStart(2, '0')}.${build}`;
 }
 
+// nmap -sV waits for banners on the node's port: the file needs more than the suite's default 120 s under load.
+t.setTimeout(600_000);
+
 const nmapSkip = sandboxSkip(['nmap']);
 
 t.test('nmap -sV identifies the gateway and the node as SQL Server, with the version miprobe reports', { skip: nmapSkip, timeout: 240_000 }, async (t) => {

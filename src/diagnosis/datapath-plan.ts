@@ -6,6 +6,7 @@ import { probeDataPath, type DataPathResult } from '../probes/datapath.js';
 import type { LoginMode } from '../probes/login.js';
 import { dnsHostResolver, probeRedirect, REDIRECT_PORT_MAX, REDIRECT_PORT_MIN } from '../probes/redirect.js';
 import { scanPorts } from '../probes/port-scan.js';
+import { PUBLIC_ENDPOINT_PORT } from '../requirements/platform.js';
 import { probeWithFailover } from '../probes/dns.js';
 import type { ProbeContext } from '../probes/context.js';
 import { DATAPATH } from './catalog/datapath.js';
@@ -54,7 +55,7 @@ async function probePublic(target: TargetName, s: DataPathSettings, ctx: ProbeCo
     const error = resolved.error ? `${resolved.error.code}: ${resolved.error.message}` : 'no address';
     return { name: { host, addresses: [], error }, findings: [finding(DATAPATH.publicUnresolved, `${host}: ${error}`)] };
   }
-  const path = await probeDataPath({ host, address, port: 3342, strict: s.strict, ca: s.ca, guard: ctx.guard,
+  const path = await probeDataPath({ host, address, port: PUBLIC_ENDPOINT_PORT, strict: s.strict, ca: s.ca, guard: ctx.guard,
     timeoutMs: ctx.timeoutMs, signal: ctx.signal });
   return { path, name: { host, addresses: resolved.addresses }, findings: [] };
 }

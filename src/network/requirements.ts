@@ -13,6 +13,7 @@
 //   current  enrolled instances: platform rules named
 //            Microsoft.Sql-managedInstances_UseOnly_mi-*, and the
 //            subnet-<range>-to-vnetlocal route.
+import { AZURE_DNS, MANAGEMENT_PORTS } from '../requirements/platform.js';
 import type { Severity } from '../diagnosis/finding.js';
 import type { Direction, Protocol } from './arm.js';
 import { ALL_PORTS, portsOf, type PortSet } from './ports.js';
@@ -62,7 +63,7 @@ export interface RouteRequirement {
 }
 
 export const PLATFORM_PREFIX = 'Microsoft.Sql-managedInstances_UseOnly_mi-';
-export const MANAGEMENT_PORTS: readonly number[] = [9000, 9003, 1438, 1440, 1452];
+export { MANAGEMENT_PORTS };
 
 const LEGACY_IN = `${SEED_LEGACY} / Mandatory inbound security rules with service-aided subnet configuration`;
 const LEGACY_OUT = `${SEED_LEGACY} / Mandatory outbound security rules with service-aided subnet configuration`;
@@ -145,5 +146,5 @@ export const SUBNET_REQUIREMENTS = {
   minimumAddresses: { legacy: 16, current: 32 },
   recommendedAddresses: 32,
   delegation: 'Microsoft.Sql/managedInstances',
-  azureDns: '168.63.129.16',
+  azureDns: AZURE_DNS,
 } as const;

@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import { secondsSince, startDeadline } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import { tcpConnect, type TcpResult } from '../net/tcp.js';
+import { GATEWAY_PORT } from '../requirements/platform.js';
 import { encodeMessage, MessageReader, PacketType, TdsMessageDecoder, TdsProtocolError, type TdsFramingCode } from '../net/tds/packet.js';
 import { randomBytes } from 'node:crypto';
 import {
@@ -251,7 +252,7 @@ async function strictCheck(opts: DataPathOptions, port: number, timeoutMs: numbe
 /** Probes TCP, PRELOGIN and TLS to one address; never throws. */
 export async function probeDataPath(opts: DataPathOptions): Promise<DataPathResult> {
   const started = performance.now();
-  const port = opts.port ?? 1433;
+  const port = opts.port ?? GATEWAY_PORT;
   const strict = opts.strict === true;
   const deadline = startDeadline({ timeoutMs: opts.timeoutMs, signal: opts.signal });
   const { signal } = deadline;

@@ -22,6 +22,7 @@ import { deadlineSignal, remainingMs, secondsSince } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
 import { tcpConnect } from '../net/tcp.js';
 import { trustedCa } from '../net/tds/tls.js';
+import { GATEWAY_PORT } from '../requirements/platform.js';
 import { captureTediousMessages } from './tedious-messages.js';
 
 export type LoginMode = 'none' | 'dummy' | 'sql' | 'token';
@@ -177,7 +178,7 @@ function describeError(err: unknown): { code: string | undefined; text: string; 
 /** Logs in once (or skips, per mode); never throws, never returns secrets. */
 export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
   const started = performance.now();
-  const port = opts.port ?? 1433;
+  const port = opts.port ?? GATEWAY_PORT;
   const strict = opts.strict === true;
   const base = { mode: opts.mode, host: opts.host, address: opts.address, port, strict };
   const fail = (code: Exclude<LoginCode, 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'>, message: string, extra: Partial<LoginCommon> & { failedPhase?: LoginPhaseName; tediousCode?: string } = {}): LoginResult =>

@@ -6,12 +6,12 @@
 //
 //   probeManagementPorts(address, opts): Promise<ManagementPortsResult>   never throws
 //   managementNotApplicable(reason): ManagementPortsResult
-import { MANAGEMENT_PORTS } from '../network/requirements.js';
+import { MANAGEMENT_PORTS } from '../requirements/platform.js';
 import type { AddressGuard } from '../net/guard.js';
 import { secondsSince } from '../net/deadline.js';
 import { scanPorts, type PortProbe, type PortScanResult } from './port-scan.js';
 
-/** The seeds' management ports, from the requirement data in src/network. */
+/** The legacy management endpoint's ports (src/requirements/platform.ts). */
 export const DEFAULT_MANAGEMENT_PORTS: readonly number[] = MANAGEMENT_PORTS;
 
 export interface ManagementPortsOptions {

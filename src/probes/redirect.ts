@@ -13,11 +13,12 @@ import { deadlineSignal, remainingMs, secondsSince } from '../net/deadline.js';
 import { resolve as dnsResolve } from '../net/dns/resolve.js';
 import type { ResolveOptions } from '../net/dns/types.js';
 import type { AddressGuard } from '../net/guard.js';
+import { REDIRECT_PORTS } from '../requirements/platform.js';
 import { probeDataPath, type DataPathResult } from './datapath.js';
 import type { RoutingTarget } from './login.js';
 
-export const REDIRECT_PORT_MIN = 11000;
-export const REDIRECT_PORT_MAX = 11999;
+export const REDIRECT_PORT_MIN = REDIRECT_PORTS.min;
+export const REDIRECT_PORT_MAX = REDIRECT_PORTS.max;
 
 export interface RedirectResolve {
   readonly ok: boolean;

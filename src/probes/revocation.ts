@@ -7,6 +7,7 @@ import { createHash, X509Certificate as NodeX509Certificate } from 'node:crypto'
 import { rootCertificates } from 'node:tls';
 import { remainingMs } from '../net/deadline.js';
 import type { AddressGuard } from '../net/guard.js';
+import { REVOCATION_ENDPOINTS } from '../requirements/platform.js';
 import type { RevocationCache } from '../net/pki/cache.js';
 import { checkCrl, DEFAULT_MAX_CRL_BYTES, freshness, parseCrl } from '../net/pki/crl.js';
 import { issuedBy, keyHash, nativeCert, ParsedCertificate, x509 } from '../net/pki/crypto.js';
@@ -20,33 +21,8 @@ import type { CheckError, CrlCheck, Freshness, OcspCheck, RevocationStatus } fro
 export type { CrlCheck, OcspCheck, RevocationStatus, CheckError } from '../net/pki/types.js';
 export type { AnswerEvidence } from '../net/pki/http.js';
 
-/**
- * The platform's revocation endpoints, checked by default (`--revocation-url` replaces the list):
- * one real resource on each host Azure's CAs publish revocation data on, so that an answer proves the
- * CA's service and not just that something answers on port 80. Sources:
- * - Hosts: "Azure Certificate Authority details" (learn.microsoft.com/azure/security/fundamentals/azure-ca-details,
- *   certificate downloads and revocation lists) and "Azure TLS certificate changes"
- *   (learn.microsoft.com/azure/security/fundamentals/tls-certificate-changes).
- * - crl.microsoft.com, mscrl.microsoft.com: CRL distribution points of "Microsoft Internal Corporate Root"
- *   (valid to 2037) as the Azure CA details page lists them.
- * - crl3/crl4.digicert.com: CRL distribution points of "DigiCert Global Root G2" (valid to 2038), which issued the
- *   Microsoft Azure TLS Issuing CAs; ocsp.digicert.com: their OCSP responder (same page).
- * - www.microsoft.com/pkiops: the CRL of "Microsoft Azure RSA TLS Issuing CA 07", the CRL distribution point of an
- *   Azure SQL server certificate (github.com/Azure/SQL-Connectivity-Checker issue 122).
- * - oneocsp.microsoft.com/ocsp: OCSP responder of "Microsoft RSA Root Certificate Authority 2017" and the Azure RSA
- *   TLS Issuing CAs (Azure CA details page).
- * - ocsp.msocsp.com: OCSP responder of the Microsoft RSA TLS CAs (Azure TLS certificate changes page).
- */
-export const DEFAULT_REVOCATION_ENDPOINTS: readonly string[] = [
-  'http://crl.microsoft.com/pki/mscorp/crl/msintcrca.crl',
-  'http://mscrl.microsoft.com/pki/mscorp/crl/msintcrca.crl',
-  'http://crl3.digicert.com/DigiCertGlobalRootG2.crl',
-  'http://crl4.digicert.com/DigiCertGlobalRootG2.crl',
-  'http://www.microsoft.com/pkiops/crl/Microsoft%20Azure%20RSA%20TLS%20Issuing%20CA%2007.crl',
-  'http://ocsp.digicert.com/',
-  'http://oneocsp.microsoft.com/ocsp',
-  'http://ocsp.msocsp.com/',
-];
+/** The platform's revocation endpoints (src/requirements/platform.ts), checked by default. */
+export const DEFAULT_REVOCATION_ENDPOINTS: readonly string[] = REVOCATION_ENDPOINTS;
 
 export interface RevocationCheckOptions {
   readonly guard: AddressGuard;

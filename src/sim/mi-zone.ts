@@ -22,7 +22,7 @@
 // Public endpoint, when publicAddress is given:
 //   <mi>.public.<zone>.<suffix>        CNAME tr<N>.<region>1-a.worker.public.<suffix>
 //   tr<N>.<region>1-a.worker.public.<suffix> A  publicAddress
-import { DEFAULT_REQUIRED_DNS_NAMES } from '../config/defaults.js';
+import { REQUIRED_DNS_NAMES as PLATFORM_DNS_NAMES } from '../requirements/platform.js';
 import type { SimRecord } from './dns-server.js';
 
 export interface MiZoneParams {
@@ -91,9 +91,9 @@ export function buildMiZone(p: MiZoneParams): SimRecord[] {
 
 /**
  * Names the simulated resolvers serve as a healthy custom DNS would: the list diagnose requires
- * (src/config/defaults.ts), plus the CA-issuers host of the Azure CAs.
+ * (src/requirements/platform.ts), plus the CA-issuers host of the Azure CAs.
  */
-export const REQUIRED_DNS_NAMES: readonly string[] = [...DEFAULT_REQUIRED_DNS_NAMES, 'cacerts.digicert.com'];
+export const REQUIRED_DNS_NAMES: readonly string[] = [...PLATFORM_DNS_NAMES, 'cacerts.digicert.com'];
 
 /**
  * A records for `names`; by default name i points at the documentation address 192.0.2.(i+1)

@@ -11,14 +11,14 @@
 //   <block>.200  the management endpoint
 //
 // The platform's revocation endpoints keep their real host names and paths
-// (DEFAULT_REVOCATION_ENDPOINTS); the simulated DNS points those names at the
+// (REVOCATION_ENDPOINTS); the simulated DNS points those names at the
 // responders, which serve a real CRL at the CRL paths and answer OCSP there.
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigLayer } from '../config/schema.js';
 import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
-import { DEFAULT_REVOCATION_ENDPOINTS } from '../probes/revocation.js';
+import { REVOCATION_ENDPOINTS } from '../requirements/platform.js';
 import { startDnsServer, type SimDnsServer, type SimRecord } from './dns-server.js';
 import { certFor, makeGatewayCerts } from './gateway-certs.js';
 import { buildMiZone, documentationAddress, miZoneNames, nodeName as nodeNameOf, REQUIRED_DNS_NAMES, requiredDnsRecords } from './mi-zone.js';
@@ -125,7 +125,7 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
   // Platform revocation endpoints: the real host names and paths, served by the simulated responders on their port
   // (or by nothing at all when the scenario blocks the way out).
   const responderHost = pkiInstance.egressBlocked ? `${block}.81` : pkiInstance.responders.host;
-  const revocationUrls = DEFAULT_REVOCATION_ENDPOINTS.map((u) => {
+  const revocationUrls = REVOCATION_ENDPOINTS.map((u) => {
     const url = new URL(u);
     url.port = String(pkiInstance.responders.port);
     return url.toString();

@@ -15,7 +15,6 @@
 // API:
 //   startTdsGateway(opts: TdsGatewayOptions) -> Promise<TdsGateway>
 //   TdsGateway { endpoint, stats, close() }
-//   TDS_SCENARIOS, startTdsScenario (see ./tds-scenarios.ts, re-exported here)
 //
 // Like the real gateway it routes by name: the TLS SNI or, without SNI, the
 // LOGIN7 ServerName must be `instanceName` (when set), else error 40532.
@@ -414,5 +413,3 @@ function answerRpc(msg: TdsMessage): Buffer {
   }
 }
 
-export { TDS_SCENARIOS, findTdsScenario, startTdsScenario, SIM_SQL_LOGIN } from './tds-scenarios.js';
-export type { TdsScenario, TdsScenarioOptions, RunningTdsScenario, CertKind } from './tds-scenarios.js';

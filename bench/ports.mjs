@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 let mod;
 try {
   mod = {
-    ...(await import('../dist/probes/port-scan.js')),
+    ...(await import('../dist/net/port-scan.js')),
     ...(await import('../dist/sim/ports.js')),
     ...(await import('../dist/net/guard.js')),
   };

@@ -35,7 +35,7 @@ if (process.argv[2] === '--server') {
   const nChains = Number(values.chains);
   const { AddressGuard } = await import('../dist/net/guard.js');
   const { RevocationCache } = await import('../dist/net/pki/cache.js');
-  const { checkChainRevocation } = await import('../dist/probes/revocation.js');
+  const { checkChainRevocation } = await import('../dist/net/pki/revocation.js');
 
   const child = fork(fileURLToPath(import.meta.url), ['--server', String(nChains)]);
   const { leaves } = await new Promise((resolve) => child.once('message', resolve));

@@ -4,7 +4,8 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { AgentCheck, Config } from '../config/schema.js';
-import { diagnose, type CheckKind } from '../diagnosis/diagnose.js';
+import { diagnose } from '../checks/diagnose.js';
+import { ALL_GROUPS, type CheckGroup } from '../checks/groups.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
 import type { Finding } from '../diagnosis/finding.js';
 import { HostNameError, parseTarget } from '../diagnosis/target.js';
@@ -28,12 +29,12 @@ export const AGENT_CHECKS: readonly AgentCheck[] = ['nameResolution', 'dataPath'
 export const PROBE_MODULES: readonly string[] = [...AGENT_CHECKS, 'all'];
 
 /** The checks `diagnose` runs beyond name resolution, per agent check. */
-const DIAGNOSE_CHECKS: Record<AgentCheck | 'all', ReadonlySet<CheckKind>> = {
-  nameResolution: new Set(),
+const DIAGNOSE_CHECKS: Record<AgentCheck | 'all', ReadonlySet<CheckGroup>> = {
+  nameResolution: new Set(['nameResolution']),
   dataPath: new Set(['dataPath']),
   management: new Set(['management']),
   revocation: new Set(['revocation']),
-  all: new Set(['dataPath', 'management', 'revocation']),
+  all: ALL_GROUPS,
 };
 
 /** Offset subtracted from Prometheus' scrape timeout (as blackbox_exporter does). */

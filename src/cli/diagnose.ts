@@ -2,7 +2,7 @@
 // Exit 0 without critical findings, 1 with one, 2 for bad input.
 import { loadConfig, setPath } from '../config/load.js';
 import type { Config, ConfigLayer } from '../config/schema.js';
-import { diagnose } from '../diagnosis/diagnose.js';
+import { diagnose } from '../checks/diagnose.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
 import { renderJson } from '../report/json.js';
 import { makeStyle, wantsColour } from '../report/style.js';

@@ -5,11 +5,12 @@ import { readResolvConf } from '../net/dns/resolv-conf.js';
 import { parseEndpoint, type Endpoint } from '../net/endpoint.js';
 import { AddressGuard } from '../net/guard.js';
 import type { Config } from '../config/schema.js';
-import type { ProbeContext, ResolverSpec } from '../probes/context.js';
+import { probeContextOf, type ProbeContext, type ResolverSpec } from '../probes/context.js';
 import { readCaFile, readLoginSecrets } from '../config/secrets.js';
-import { ALL_CHECKS, type DiagnoseInput } from '../diagnosis/diagnose.js';
+import { ALL_GROUPS } from '../checks/groups.js';
+import type { DiagnoseInput } from '../checks/types.js';
 import { HostNameError, parseTarget, type TargetName } from '../diagnosis/target.js';
-import { parsePortSpec } from '../probes/port-scan.js';
+import { parsePortSpec } from '../net/port-scan.js';
 import { UsageError } from './io.js';
 
 export function guardFromConfig(config: Config): AddressGuard {
@@ -40,13 +41,13 @@ export function subnetFromConfig(config: Config): Cidr | undefined {
 }
 
 export async function probeContext(config: Config, signal?: AbortSignal): Promise<ProbeContext> {
-  return {
+  return probeContextOf({
     guard: guardFromConfig(config),
     timeoutMs: config.timeoutMs,
     signal,
     resolvers: await resolversFromConfig(config),
     dnsRetries: config.dns.retries,
-  };
+  });
 }
 
 /** Parses the host name; a malformed one is a usage error (exit 2). */
@@ -64,7 +65,7 @@ export async function diagnoseInput(target: TargetName, config: Config, env: Rea
   checks?: DiagnoseInput['checks']): Promise<DiagnoseInput> {
   const p = config.probe;
   const [secrets, ca] = await Promise.all([readLoginSecrets(p, env), readCaFile(p.caFile)]);
-  const wanted = new Set(checks ?? ALL_CHECKS);
+  const wanted = new Set(checks ?? ALL_GROUPS);
   if (!p.revocation) wanted.delete('revocation');
   if (!p.managementPorts) wanted.delete('management');
   let scanPorts: number[] | undefined;

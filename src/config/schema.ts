@@ -1,6 +1,7 @@
 // The configuration schema (zod). One schema serves the file, the
 // environment and the flags: each source yields a partial object, they are
 // merged (flags > env > file > defaults) and validated once here.
+import { CHECK_GROUPS, type CheckGroup } from '../checks/groups.js';
 import { validate as cronValidate } from 'node-cron';
 import { z } from 'zod';
 import { parseCidr } from '../net/address.js';
@@ -52,9 +53,9 @@ export const probeSchema = z.object({
   scanPorts: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'expected a list of ports and ranges, e.g. 1-1024,8080').optional(),
 }).strict();
 
-/** The agent's checks; name resolution runs within each of them too. */
-export const agentChecks = ['nameResolution', 'dataPath', 'management', 'revocation'] as const;
-export type AgentCheck = (typeof agentChecks)[number];
+/** The agent's checks (src/checks/groups.ts); what a check needs from another runs with it. */
+export const agentChecks = CHECK_GROUPS;
+export type AgentCheck = CheckGroup;
 
 const cronField = z.string().max(100).refine((s) => cronValidate(s), { message: 'expected a cron expression for node-cron, e.g. "*/30 * * * * *" (with seconds) or "*/15 * * * *"' });
 const scheduleSchema = (cron: string, deadlineMs: number) => z.object({

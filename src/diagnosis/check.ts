@@ -9,4 +9,6 @@ export interface CheckLine {
   readonly seconds?: number;
   /** What was seen, one line. */
   readonly detail: string;
+  /** For a check that was not reached: the finding that stopped it (its id). */
+  readonly causedBy?: string;
 }

@@ -12,6 +12,14 @@ import { DATAPATH } from './catalog/datapath.js';
 import type { CheckLine } from './check.js';
 import { finding, type Finding } from './finding.js';
 
+/** The public endpoint: its name as resolved, and the data path on 3342 when it resolved. */
+export interface PublicEndpointResult {
+  readonly host: string;
+  readonly addresses: readonly string[];
+  readonly error?: string;
+  readonly path?: DataPathResult;
+}
+
 export interface DataPathEvidence {
   /** TCP/PRELOGIN/TLS to the VNet-local endpoint. */
   readonly path?: DataPathResult;
@@ -73,6 +81,13 @@ function tlsFindings(tls: TlsStage, where: string, out: Finding[]): void {
   if (info && !info.hostnameMatch) out.push(finding(DATAPATH.tlsHostname, `${where}: ${info.hostnameError ?? 'name mismatch'}`));
 }
 
+/** TCP, PRELOGIN and TLS to the gateway (or the public endpoint). */
+export function gatewayFindings(p: DataPathResult): Finding[] {
+  const out: Finding[] = [];
+  pathFindings(p, out);
+  return out;
+}
+
 function pathFindings(p: DataPathResult, out: Finding[]): void {
   tcpFindings(p, out);
   const pre = p.prelogin;
@@ -90,7 +105,13 @@ function pathFindings(p: DataPathResult, out: Finding[]): void {
   if (p.tls) tlsFindings(p.tls, `TLS (${p.tls.mode === 'strict' ? 'TDS 8 strict' : 'in TDS 7.x'}) with ${at(p)}`, out);
 }
 
-function loginFindings(l: LoginResult, out: Finding[]): void {
+export function loginFindings(l: LoginResult): Finding[] {
+  const out: Finding[] = [];
+  loginInto(l, out);
+  return out;
+}
+
+function loginInto(l: LoginResult, out: Finding[]): void {
   const where = `${l.mode} login to ${l.host} (${l.address}:${l.port})`;
   const phase = !l.ok && l.failedPhase ? ` during ${l.failedPhase}` : '';
   const evidence = `${where}${phase}: ${l.code}: ${l.message}`;
@@ -120,7 +141,13 @@ function loginFindings(l: LoginResult, out: Finding[]): void {
   }
 }
 
-function redirectFindings(r: RedirectResult, out: Finding[]): void {
+export function redirectFindings(r: RedirectResult): Finding[] {
+  const out: Finding[] = [];
+  redirectInto(r, out);
+  return out;
+}
+
+function redirectInto(r: RedirectResult, out: Finding[]): void {
   const node = `${r.server}:${r.port}`;
   out.push(finding(DATAPATH.redirected, `the gateway redirected the login to ${node}`));
   if (!r.portInRange) out.push(finding(DATAPATH.redirectOutOfRange, `redirect port ${r.port}`));
@@ -151,36 +178,43 @@ function blockedSample(scan: PortScanResult, routingPort: number | undefined): n
   return scan.ports.filter((p) => p.port !== routingPort && p.state === 'unreachable').map((p) => p.port);
 }
 
-function redirectPortFindings(scan: PortScanResult, routingPort: number | undefined, out: Finding[]): void {
+export function redirectRangeFindings(scan: PortScanResult, routingPort: number | undefined): Finding[] {
   const blocked = blockedSample(scan, routingPort);
-  if (blocked.length > 0) {
-    out.push(finding(DATAPATH.redirectRangeBlocked, `the network refused ${scan.address} on ${blocked.join(', ')} (of the sample ${scan.ok ? scan.ports.map((p) => p.port).join(', ') : ''})`));
-  }
+  return blocked.length > 0
+    ? [finding(DATAPATH.redirectRangeBlocked, `the network refused ${scan.address} on ${blocked.join(', ')} (of the sample ${scan.ok ? scan.ports.map((p) => p.port).join(', ') : ''})`)]
+    : [];
 }
 
-export function dataPathFindings(e: DataPathEvidence): Finding[] {
-  const out: Finding[] = [];
-  if (e.path) pathFindings(e.path, out);
-  if (e.login) loginFindings(e.login, out);
-  if (e.redirect) redirectFindings(e.redirect, out);
-  if (e.redirectPorts) redirectPortFindings(e.redirectPorts, e.redirect?.port, out);
-  if (e.public) {
-    const p = e.public;
-    if (p.ok) out.push(finding(DATAPATH.publicOk, `${at(p)}: TCP, PRELOGIN and TLS succeeded`));
-    else {
-      const stage = !p.tcp.ok ? `TCP ${p.tcp.code}: ${p.tcp.message}` : p.prelogin && !p.prelogin.ok ? `PRELOGIN ${p.prelogin.code}: ${p.prelogin.message}`
-        : p.tls && !p.tls.ok ? `TLS ${p.tls.code}: ${p.tls.message}` : 'failed';
-      out.push(finding(DATAPATH.publicFailed, `${at(p)}: ${stage}`));
-    }
-  }
-  // One finding per id and evidence.
+/** The public endpoint: its name, then TCP, PRELOGIN and TLS on 3342. */
+export function publicFindings(pub: PublicEndpointResult): Finding[] {
+  const p = pub.path;
+  if (!p) return [finding(DATAPATH.publicUnresolved, `${pub.host}: ${pub.error ?? 'no address'}`)];
+  if (p.ok) return [finding(DATAPATH.publicOk, `${at(p)}: TCP, PRELOGIN and TLS succeeded`)];
+  const stage = !p.tcp.ok ? `TCP ${p.tcp.code}: ${p.tcp.message}` : p.prelogin && !p.prelogin.ok ? `PRELOGIN ${p.prelogin.code}: ${p.prelogin.message}`
+    : p.tls && !p.tls.ok ? `TLS ${p.tls.code}: ${p.tls.message}` : 'failed';
+  return [finding(DATAPATH.publicFailed, `${at(p)}: ${stage}`)];
+}
+
+/** One finding per id and evidence. */
+export function distinctFindings(findings: readonly Finding[]): Finding[] {
   const seen = new Set<string>();
-  return out.filter((f) => {
+  return findings.filter((f) => {
     const key = `${f.id}\u0000${f.evidence}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
+}
+
+/** All of the data path at once (what the TDS tests diagnose). */
+export function dataPathFindings(e: DataPathEvidence): Finding[] {
+  return distinctFindings([
+    ...(e.path ? gatewayFindings(e.path) : []),
+    ...(e.login ? loginFindings(e.login) : []),
+    ...(e.redirect ? redirectFindings(e.redirect) : []),
+    ...(e.redirectPorts ? redirectRangeFindings(e.redirectPorts, e.redirect?.port) : []),
+    ...(e.public ? publicFindings({ host: e.public.host, addresses: [e.public.address], path: e.public }) : []),
+  ]);
 }
 
 function pathChecks(p: DataPathResult, label: string, out: CheckLine[]): void {
@@ -221,38 +255,53 @@ function pathChecks(p: DataPathResult, label: string, out: CheckLine[]): void {
   if (!p.strict) tlsLine();
 }
 
-export function dataPathChecks(e: DataPathEvidence): CheckLine[] {
+export function gatewayLines(p: DataPathResult): CheckLine[] {
   const out: CheckLine[] = [];
-  if (e.path) pathChecks(e.path, '', out);
-  const l = e.login;
-  if (l) {
-    const phases = l.phases.map((ph) => `${ph.leg > 0 ? 'node ' : ''}${ph.name} ${ph.seconds.toFixed(3)}s`).join(', ');
-    if (l.code === 'LOGIN_SKIPPED') out.push({ name: 'Login', status: 'skip', detail: l.message });
-    else if (l.code === 'LOGIN_RATE_LIMITED') out.push({ name: 'Login', status: 'skip', detail: l.message });
-    else if (l.ok) {
-      const q = l.query ? `; SELECT 1 ${l.query.ok ? 'ok' : 'failed'}` : '';
-      out.push({ name: `Login (${l.mode})`, status: l.encrypted === false ? 'fail' : 'pass', seconds: l.seconds,
-        detail: `${l.code === 'LOGIN_EXPECTED_FAILURE' ? '18456 as expected: path to the engine works' : 'logged in'}${l.encrypted === false ? ' WITHOUT TLS' : ''}${q}${phases ? ` (${phases})` : ''}` });
-    } else {
-      out.push({ name: `Login (${l.mode})`, status: 'fail', seconds: l.seconds,
-        detail: `${l.code}${l.number !== undefined ? ` ${l.number}` : ''}${l.failedPhase ? ` during ${l.failedPhase}` : ''}: ${l.message}` });
-    }
-  }
-  const r = e.redirect;
-  if (r) {
-    if (!r.resolve.ok) out.push({ name: 'Redirect', status: 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} does not resolve: ${r.resolve.message ?? ''}` });
-    else if (r.path) {
-      const stage = !r.path.tcp.ok ? `TCP ${r.path.tcp.state}` : r.path.prelogin && !r.path.prelogin.ok ? `PRELOGIN ${r.path.prelogin.code}`
-        : r.path.tls && !r.path.tls.ok ? `TLS ${r.path.tls.code}` : `TCP, PRELOGIN and TLS ok; certificate valid for ${r.path.host}`;
-      out.push({ name: 'Redirect', status: r.ok ? 'pass' : 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} -> ${r.path.address}: ${stage}` });
-    }
-  }
-  if (e.redirectPorts?.ok) {
-    const scan = e.redirectPorts;
-    const blocked = blockedSample(scan, e.redirect?.port);
-    const states = scan.ports.map((p) => `${p.port} ${p.state}`).join(', ');
-    out.push({ name: 'Redirect port sample', status: blocked.length > 0 ? 'warn' : 'pass', seconds: scan.seconds, detail: `${scan.address}: ${states}` });
-  }
-  if (e.public) pathChecks(e.public, 'Public ', out);
+  pathChecks(p, '', out);
   return out;
+}
+
+export function loginLines(l: LoginResult): CheckLine[] {
+  const phases = l.phases.map((ph) => `${ph.leg > 0 ? 'node ' : ''}${ph.name} ${ph.seconds.toFixed(3)}s`).join(', ');
+  if (l.code === 'LOGIN_SKIPPED' || l.code === 'LOGIN_RATE_LIMITED') return [{ name: 'Login', status: 'skip', detail: l.message }];
+  if (l.ok) {
+    const q = l.query ? `; SELECT 1 ${l.query.ok ? 'ok' : 'failed'}` : '';
+    return [{ name: `Login (${l.mode})`, status: l.encrypted === false ? 'fail' : 'pass', seconds: l.seconds,
+      detail: `${l.code === 'LOGIN_EXPECTED_FAILURE' ? '18456 as expected: path to the engine works' : 'logged in'}${l.encrypted === false ? ' WITHOUT TLS' : ''}${q}${phases ? ` (${phases})` : ''}` }];
+  }
+  return [{ name: `Login (${l.mode})`, status: 'fail', seconds: l.seconds,
+    detail: `${l.code}${l.number !== undefined ? ` ${l.number}` : ''}${l.failedPhase ? ` during ${l.failedPhase}` : ''}: ${l.message}` }];
+}
+
+export function redirectLines(r: RedirectResult): CheckLine[] {
+  if (!r.resolve.ok) return [{ name: 'Redirect', status: 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} does not resolve: ${r.resolve.message ?? ''}` }];
+  if (!r.path) return [];
+  const stage = !r.path.tcp.ok ? `TCP ${r.path.tcp.state}` : r.path.prelogin && !r.path.prelogin.ok ? `PRELOGIN ${r.path.prelogin.code}`
+    : r.path.tls && !r.path.tls.ok ? `TLS ${r.path.tls.code}` : `TCP, PRELOGIN and TLS ok; certificate valid for ${r.path.host}`;
+  return [{ name: 'Redirect', status: r.ok ? 'pass' : 'fail', seconds: r.seconds, detail: `${r.server}:${r.port} -> ${r.path.address}: ${stage}` }];
+}
+
+export function redirectRangeLines(scan: PortScanResult, routingPort: number | undefined): CheckLine[] {
+  if (!scan.ok) return [{ name: 'Redirect port sample', status: 'skip', seconds: scan.seconds, detail: `${scan.code}: ${scan.message}` }];
+  const blocked = blockedSample(scan, routingPort);
+  const states = scan.ports.map((p) => `${p.port} ${p.state}`).join(', ');
+  return [{ name: 'Redirect port sample', status: blocked.length > 0 ? 'warn' : 'pass', seconds: scan.seconds, detail: `${scan.address}: ${states}` }];
+}
+
+export function publicLines(pub: PublicEndpointResult): CheckLine[] {
+  if (!pub.path) return [{ name: 'Public endpoint', status: 'warn', detail: `${pub.host}: ${pub.error ?? 'no address'}` }];
+  const out: CheckLine[] = [];
+  pathChecks(pub.path, 'Public ', out);
+  return out;
+}
+
+/** All of the data path at once (what the TDS tests diagnose). */
+export function dataPathChecks(e: DataPathEvidence): CheckLine[] {
+  return [
+    ...(e.path ? gatewayLines(e.path) : []),
+    ...(e.login ? loginLines(e.login) : []),
+    ...(e.redirect ? redirectLines(e.redirect) : []),
+    ...(e.redirectPorts ? redirectRangeLines(e.redirectPorts, e.redirect?.port) : []),
+    ...(e.public ? publicLines({ host: e.public.host, addresses: [e.public.address], path: e.public }) : []),
+  ];
 }

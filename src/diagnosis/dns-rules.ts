@@ -1,4 +1,5 @@
-// Name-resolution findings and check lines: pure functions of probe results.
+// Name-resolution findings and check lines: pure functions of probe results,
+// one pair per check (the instance name, the management endpoint's name, DNS coverage).
 import { cidrContains, isPrivateAddress, type Cidr } from '../net/address.js';
 import type { ResolveResult } from '../net/dns/types.js';
 import type { CoverageResult } from '../probes/dns-coverage.js';
@@ -6,21 +7,12 @@ import type { ResolverAnswer } from '../probes/dns.js';
 import { DNS, NAME } from './catalog/dns.js';
 import type { CheckLine } from './check.js';
 import { finding, type Finding } from './finding.js';
-import type { TargetName } from './target.js';
+import { managementHostFromChain, type TargetName } from './target.js';
 
 export interface ManagementLookup {
   readonly host: string;
   readonly cnameTarget: string;
   readonly result: ResolveResult;
-}
-
-export interface DnsEvidence {
-  readonly target: TargetName;
-  readonly answers: readonly ResolverAnswer[];
-  readonly coverage: readonly CoverageResult[];
-  /** Undefined when no answer carried a `.vnet` label (or no answer at all). */
-  readonly management?: ManagementLookup | undefined;
-  readonly subnet?: Cidr | undefined;
 }
 
 const UNREACHABLE_CODES = new Set(['DNS_TIMEOUT', 'DNS_NETWORK']);
@@ -58,22 +50,23 @@ function addressFindings(answer: ResolverAnswer, subnet: Cidr | undefined): Find
   return out;
 }
 
-export function dnsFindings(ev: DnsEvidence): Finding[] {
+/** The instance name through each resolver: its kind, each answer, agreement, the chain's ".vnet" label. */
+export function nameFindings(answers: readonly ResolverAnswer[], target: TargetName, subnet: Cidr | undefined): Finding[] {
   const out: Finding[] = [];
-  if (ev.target.kind === 'custom-domain') out.push(finding(NAME.customDomain, `${ev.target.fqdn} does not end in <mi>.<zone>.<sql suffix>`));
-  if (ev.target.kind === 'public-endpoint') out.push(finding(NAME.publicEndpoint, `${ev.target.fqdn} (port 3342)`));
-  if (ev.target.kind === 'private-link') out.push(finding(NAME.privateLink, ev.target.fqdn));
+  if (target.kind === 'custom-domain') out.push(finding(NAME.customDomain, `${target.fqdn} does not end in <mi>.<zone>.<sql suffix>`));
+  if (target.kind === 'public-endpoint') out.push(finding(NAME.publicEndpoint, `${target.fqdn} (port 3342)`));
+  if (target.kind === 'private-link') out.push(finding(NAME.privateLink, target.fqdn));
 
-  for (const answer of ev.answers) {
-    const err = errorFinding(answer, ev.target.fqdn);
+  for (const answer of answers) {
+    const err = errorFinding(answer, target.fqdn);
     if (err) out.push(err);
     // The public endpoint is meant to resolve publicly: the private-address rule is for VNet-local names.
     // A private endpoint lives in its own subnet, so --subnet (the instance's) does not apply to it.
-    else if (ev.target.kind !== 'public-endpoint') out.push(...addressFindings(answer, ev.target.kind === 'vnet-local' ? ev.subnet : undefined));
-    if (answer.result.transport === 'tcp') out.push(finding(DNS.tcpFallback, `${answer.server} truncated the UDP answer for ${ev.target.fqdn}`));
+    else if (target.kind !== 'public-endpoint') out.push(...addressFindings(answer, target.kind === 'vnet-local' ? subnet : undefined));
+    if (answer.result.transport === 'tcp') out.push(finding(DNS.tcpFallback, `${answer.server} truncated the UDP answer for ${target.fqdn}`));
   }
 
-  const answered = ev.answers.filter((a) => a.result.ok);
+  const answered = answers.filter((a) => a.result.ok);
   const distinct = new Set(answered.map((a) => addressKey(a.result)));
   if (distinct.size > 1) {
     const detail = answered.map((a) => `${a.server} (${a.role}): ${a.result.addresses.join(', ')}`).join('; ');
@@ -81,52 +74,61 @@ export function dnsFindings(ev: DnsEvidence): Finding[] {
     const azureDiffers = azure !== undefined && answered.some((a) => a.role !== 'azure' && addressKey(a.result) !== addressKey(azure.result));
     out.push(finding(azureDiffers ? DNS.azureDisagrees : DNS.disagree, detail));
   }
-
-  if (answered.length > 0 && ev.target.kind === 'vnet-local') {
-    if (!ev.management) {
-      const chain = answered[0]?.result.chain.map((h) => h.data).join(' -> ') ?? '';
-      out.push(finding(DNS.noVnetLabel, `chain ${ev.target.fqdn}${chain ? ` -> ${chain}` : ''} has no ".vnet" label`));
-    } else if (!ev.management.result.ok) {
-      const e = ev.management.result.error;
-      out.push(finding(DNS.managementUnresolved, `${ev.management.host}: ${e ? `${e.code}: ${e.message}` : 'no address'}`));
-    } else {
-      const priv = ev.management.result.addresses.filter(isPrivateAddress);
-      if (priv.length > 0) out.push(finding(DNS.managementPrivate, `${ev.management.host} -> ${priv.join(', ')}`));
-    }
-  }
-
-  // A resolver that did not answer at all is one finding (above), not sixteen.
-  const unreachable = new Set(ev.answers.filter((a) => a.result.error && (UNREACHABLE_CODES.has(a.result.error.code) || a.result.error.code === 'GUARD_DENIED')).map((a) => a.server));
-  for (const cov of ev.coverage) {
-    if (cov.failures.length === 0 || unreachable.has(cov.server)) continue;
-    const names = cov.failures.map((f) => `${f.name} (${f.code})`).join(', ');
-    out.push(finding(DNS.customDnsCoverage, `${cov.server} failed ${cov.failures.length} of ${cov.checked}: ${names}`));
+  const first = answered[0];
+  if (first && target.kind === 'vnet-local' && !managementHostFromChain(cnamesOf(first.result))) {
+    const chain = first.result.chain.map((h) => h.data).join(' -> ');
+    out.push(finding(DNS.noVnetLabel, `chain ${target.fqdn}${chain ? ` -> ${chain}` : ''} has no ".vnet" label`));
   }
   return out;
 }
 
-function chainText(r: ResolveResult): string {
-  return [r.name, ...r.chain.filter((h) => h.type === 'CNAME').map((h) => h.data)].join(' -> ');
+/** The CNAME targets of an answer, in order. */
+export function cnamesOf(r: ResolveResult): string[] {
+  return r.chain.filter((h) => h.type === 'CNAME').map((h) => h.data);
 }
 
-export function dnsChecks(ev: DnsEvidence): CheckLine[] {
-  const lines: CheckLine[] = ev.answers.map((a) => {
+/** The legacy management endpoint's name, resolved. */
+export function managementNameFindings(m: ManagementLookup): Finding[] {
+  if (!m.result.ok) {
+    const e = m.result.error;
+    return [finding(DNS.managementUnresolved, `${m.host}: ${e ? `${e.code}: ${e.message}` : 'no address'}`)];
+  }
+  const priv = m.result.addresses.filter(isPrivateAddress);
+  return priv.length > 0 ? [finding(DNS.managementPrivate, `${m.host} -> ${priv.join(', ')}`)] : [];
+}
+
+/** The names the instance depends on, through each custom resolver that answered. */
+export function coverageFindings(coverage: readonly CoverageResult[]): Finding[] {
+  return coverage.flatMap((cov) => (cov.failures.length === 0 ? [] : [finding(DNS.customDnsCoverage,
+    `${cov.server} failed ${cov.failures.length} of ${cov.checked}: ${cov.failures.map((f) => `${f.name} (${f.code})`).join(', ')}`)]));
+}
+
+function chainText(r: ResolveResult): string {
+  return [r.name, ...cnamesOf(r)].join(' -> ');
+}
+
+export function nameLines(answers: readonly ResolverAnswer[], target: TargetName, subnet: Cidr | undefined): CheckLine[] {
+  const lines: CheckLine[] = answers.map((a) => {
     const r = a.result;
     if (!r.ok) return { name: `DNS ${a.server} (${a.role})`, status: 'fail', seconds: r.seconds, detail: r.error ? `${r.error.code}: ${r.error.message}` : 'no answer' };
-    const bad = ev.target.kind !== 'public-endpoint' && addressFindings(a, ev.target.kind === 'vnet-local' ? ev.subnet : undefined).length > 0;
+    const bad = target.kind !== 'public-endpoint' && addressFindings(a, target.kind === 'vnet-local' ? subnet : undefined).length > 0;
     return { name: `DNS ${a.server} (${a.role})`, status: bad ? 'fail' : 'pass', seconds: r.seconds,
       detail: `${chainText(r)} = ${r.addresses.join(', ')}${r.transport === 'tcp' ? ' (over TCP)' : ''}` };
   });
-  if (ev.management) {
-    const r = ev.management.result;
-    lines.push({ name: 'Management endpoint name', status: r.ok ? 'pass' : 'warn', seconds: r.seconds,
-      detail: r.ok ? `${ev.management.host} = ${r.addresses.join(', ')}` : `${ev.management.host}: ${r.error?.code ?? 'no address'}` });
-  } else if (ev.target.kind === 'vnet-local' && ev.answers.some((a) => a.result.ok)) {
+  const first = answers.find((a) => a.result.ok);
+  if (first && target.kind === 'vnet-local' && !managementHostFromChain(cnamesOf(first.result))) {
     lines.push({ name: 'Management endpoint name', status: 'info', detail: 'not applicable: no ".vnet" label in the CNAME chain' });
   }
-  for (const cov of ev.coverage) {
-    lines.push({ name: `DNS coverage ${cov.server}`, status: cov.failures.length ? 'fail' : 'pass', seconds: cov.seconds,
-      detail: cov.failures.length ? `${cov.failures.length} of ${cov.checked} required names fail` : `${cov.checked} required names resolve` });
-  }
   return lines;
+}
+
+export function managementNameLines(m: ManagementLookup): CheckLine[] {
+  const r = m.result;
+  return [{ name: 'Management endpoint name', status: r.ok ? 'pass' : 'warn', seconds: r.seconds,
+    detail: r.ok ? `${m.host} = ${r.addresses.join(', ')}` : `${m.host}: ${r.error?.code ?? 'no address'}` }];
+}
+
+export function coverageLines(coverage: readonly CoverageResult[]): CheckLine[] {
+  return coverage.map((cov) => ({ name: `DNS coverage ${cov.server}`, status: cov.failures.length ? 'fail' : 'pass', seconds: cov.seconds,
+    detail: cov.failures.length ? `${cov.failures.length} of ${cov.checked} required names fail` : `${cov.checked} required names resolve` }));
 }

@@ -21,6 +21,8 @@ export interface Finding extends FindingDefinition {
   readonly subject?: string;
   /** The id of the finding this one is a consequence of (e.g. DNS-002, HOST-001): what it reports could not even be tried, or is the host's. */
   readonly causedBy?: string;
+  /** The check of the table that raised it (src/checks/table.ts). */
+  readonly check?: string;
 }
 
 export function finding(def: FindingDefinition, evidence: string, overrides: Partial<FindingDefinition> = {}): Finding {

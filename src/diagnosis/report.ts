@@ -5,6 +5,7 @@ import type { ResolverRole } from '../probes/context.js';
 import type { DataPathResult } from '../probes/datapath.js';
 import type { LoginResult } from '../probes/login.js';
 import type { ManagementPortsResult } from '../probes/management-ports.js';
+import type { PortScanResult } from '../net/port-scan.js';
 import type { RedirectResult } from '../probes/redirect.js';
 import type { RevocationReport } from '../probes/revocation.js';
 import type { CheckLine } from './check.js';
@@ -35,6 +36,8 @@ export interface DnsCoverageReport {
 export type DataPathReport = DataPathResult & {
   readonly login?: LoginResult;
   readonly redirect?: RedirectResult;
+  /** A sample of the redirect range 11000-11999 on the node the gateway redirected to. */
+  readonly redirectPorts?: PortScanResult;
   readonly public?: DataPathResult;
   readonly publicName?: { readonly host: string; readonly addresses: readonly string[]; readonly error?: string };
 };
@@ -49,7 +52,12 @@ export interface DiagnosisReport {
   readonly startedAt: string;
   readonly durationSeconds: number;
   /** How long miprobe itself could not run during the diagnosis (HOST-001 when it ate into the deadlines). */
-  readonly host?: { readonly maxStallSeconds: number; readonly totalStallSeconds: number };
+  readonly host?: {
+    /** Loading code and building first-use state before the first probe (not on any probe's clock). */
+    readonly warmUpSeconds: number;
+    readonly maxStallSeconds: number;
+    readonly totalStallSeconds: number;
+  };
   readonly verdict: Verdict;
   readonly dns: readonly ResolverReport[];
   readonly managementEndpoint: ManagementEndpointReport;

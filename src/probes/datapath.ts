@@ -5,7 +5,7 @@
 // as PEM strings).
 //
 // API:
-//   probeDataPath(opts: DataPathOptions) -> Promise<DataPathResult>     never throws
+//   probeDataPath: Probe<DataPathInput, DataPathResult>     never throws
 //   types TcpStage, PreloginStage, TlsStage, StrictCheck, DataPathResult
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -19,6 +19,7 @@ import {
   decodePrelogin, Encryption, encodePrelogin, encryptionName, formatVersion, type EncryptionName, type PreloginOption,
 } from '../net/tds/prelogin.js';
 import { startTlsInTds, startTlsStrict, TlsError, type TlsErrorCode, type TlsInfo } from '../net/tds/tls.js';
+import type { Probe } from './context.js';
 
 export type TcpStage = TcpResult;
 
@@ -95,7 +96,7 @@ export interface DataPathResult {
   readonly strictCheck?: StrictCheck;
 }
 
-export interface DataPathOptions {
+export interface DataPathInput {
   /** The name the client used (FQDN); SNI and the certificate check use it. */
   readonly host: string;
   /** The resolved address to connect to. */
@@ -104,14 +105,13 @@ export interface DataPathOptions {
   /** TDS 8.0: TLS first with ALPN tds/8.0, then PRELOGIN inside TLS. */
   readonly strict?: boolean;
   /** Extra trusted roots (PEM), added to the system store (--ca-file). */
-  readonly ca?: string | readonly string[];
-  readonly guard: AddressGuard;
-  /** The whole probe's deadline (ms). */
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+  readonly ca?: string | readonly string[] | undefined;
   /** Try TDS 8 strict when a 7.x PRELOGIN is closed/reset. Default true. */
   readonly strictFallback?: boolean;
 }
+
+/** The input with what the context gives: the guard, the whole probe's deadline, cancellation. */
+type DataPathOptions = DataPathInput & { readonly guard: AddressGuard; readonly timeoutMs: number; readonly signal?: AbortSignal | undefined };
 
 const CLIENT_VERSION = { major: 0, minor: 1, build: 0, subbuild: 0 };
 
@@ -250,7 +250,10 @@ async function strictCheck(opts: DataPathOptions, port: number, timeoutMs: numbe
 }
 
 /** Probes TCP, PRELOGIN and TLS to one address; never throws. */
-export async function probeDataPath(opts: DataPathOptions): Promise<DataPathResult> {
+export const probeDataPath: Probe<DataPathInput, DataPathResult> = (input, ctx) =>
+  dataPath({ ...input, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+
+async function dataPath(opts: DataPathOptions): Promise<DataPathResult> {
   const started = performance.now();
   const port = opts.port ?? GATEWAY_PORT;
   const strict = opts.strict === true;

@@ -8,6 +8,8 @@ import type { Probe, ProbeContext, ResolverRole, ResolverSpec } from './context.
 export interface ResolverAnswer {
   readonly server: string;
   readonly role: ResolverRole;
+  /** The resolver asked (its endpoint and role). */
+  readonly spec: ResolverSpec;
   readonly result: ResolveResult;
 }
 
@@ -20,7 +22,7 @@ export function resolveThrough(name: string, resolver: ResolverSpec, ctx: ProbeC
 /** Resolves with every resolver in the list as the only server (failover would hide disagreement). */
 export const probeNameResolution: Probe<string, ResolverAnswer[]> = (name, ctx) =>
   Promise.all(ctx.resolvers.map(async (resolver) => ({
-    server: formatEndpoint(resolver.endpoint), role: resolver.role, result: await resolveThrough(name, resolver, ctx),
+    server: formatEndpoint(resolver.endpoint), role: resolver.role, spec: resolver, result: await resolveThrough(name, resolver, ctx),
   })));
 
 /** Resolves with the resolvers in order, stopping at the first that answers (for derived names). */

@@ -12,7 +12,7 @@
 // connector that asks the AddressGuard and resolves node names with `resolveHost`.
 //
 // API:
-//   probeLogin(opts: LoginOptions) -> Promise<LoginResult>    never throws
+//   probeLogin: Probe<LoginInput, LoginResult>    never throws
 //   resetLoginRateLimit(), DUMMY_USER
 import { randomBytes } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
@@ -23,6 +23,8 @@ import type { AddressGuard } from '../net/guard.js';
 import { tcpConnect } from '../net/tcp.js';
 import { trustedCa } from '../net/tds/tls.js';
 import { GATEWAY_PORT } from '../requirements/platform.js';
+import type { HostResolver } from '../net/resolver.js';
+import type { Probe } from './context.js';
 import { captureTediousMessages } from './tedious-messages.js';
 
 export type LoginMode = 'none' | 'dummy' | 'sql' | 'token';
@@ -106,7 +108,7 @@ export type LoginResult =
       /** The phase that was running when it failed. */
       readonly failedPhase?: LoginPhaseName; readonly tediousCode?: string });
 
-export interface LoginOptions {
+export interface LoginInput {
   readonly mode: LoginMode;
   /** The FQDN the client uses (TLS server name, routing by name). */
   readonly host: string;
@@ -119,14 +121,9 @@ export interface LoginOptions {
   /** Access token (mode token); never logged. */
   readonly token?: string;
   readonly database?: string;
-  readonly ca?: string | readonly string[];
+  readonly ca?: string | readonly string[] | undefined;
   /** Accept any certificate (diagnosis of the path beyond a known certificate problem). Default false. */
   readonly trustServerCertificate?: boolean;
-  readonly guard: AddressGuard;
-  /** Resolves a redirect node name to addresses (our DNS resolver); IP literals need none. */
-  readonly resolveHost?: (name: string, signal: AbortSignal) => Promise<readonly string[]>;
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
   /** Run `SELECT 1` after a successful login. Default true. */
   readonly query?: boolean;
   /** Minimum interval between dummy logins to one host (ms). Default 60000; 0 disables. */
@@ -175,8 +172,15 @@ function describeError(err: unknown): { code: string | undefined; text: string; 
   return { code: e.code, text: e.message ?? String(err), causeCode: inner.code ?? cause.code, causeText: inner.message ?? cause.message ?? '' };
 }
 
+/** The input with what the context gives: the guard, the deadline, cancellation, the resolver for the node's name. */
+type LoginOptions = LoginInput & { readonly guard: AddressGuard; readonly timeoutMs: number; readonly signal?: AbortSignal | undefined;
+  readonly resolveHost: HostResolver };
+
 /** Logs in once (or skips, per mode); never throws, never returns secrets. */
-export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
+export const probeLogin: Probe<LoginInput, LoginResult> = (input, ctx) =>
+  login({ ...input, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal, resolveHost: ctx.resolveHost });
+
+async function login(opts: LoginOptions): Promise<LoginResult> {
   const started = performance.now();
   const port = opts.port ?? GATEWAY_PORT;
   const strict = opts.strict === true;
@@ -229,9 +233,11 @@ export async function probeLogin(opts: LoginOptions): Promise<LoginResult> {
     // which it puts in LOGIN7's ServerName and the SNI, as a real client does (the gateway routes by it).
     let addresses: readonly string[] = connects === 1 ? [opts.address] : [target.host];
     if (connects > 1 && isIP(target.host) === 0) {
-      if (!opts.resolveHost) throw Object.assign(new Error(`cannot resolve ${target.host}: no resolver configured`), { code: 'ENOTFOUND' });
-      addresses = await opts.resolveHost(target.host, AbortSignal.any([signal, connSignal]));
-      if (addresses.length === 0) throw Object.assign(new Error(`${target.host} has no address`), { code: 'ENOTFOUND' });
+      const found = await opts.resolveHost(target.host, { timeoutMs: remainingMs(started, opts.timeoutMs), signal: AbortSignal.any([signal, connSignal]) });
+      addresses = found.addresses;
+      if (addresses.length === 0) {
+        throw Object.assign(new Error(`${target.host}: ${found.error ? `${found.error.code}: ${found.error.message}` : 'no address'}`), { code: 'ENOTFOUND' });
+      }
     }
     let lastError = 'no address';
     for (const address of addresses) {

@@ -4,24 +4,21 @@
 // network they should be filtered or closed. Instances enrolled in the
 // November 2022 feature wave have no management endpoint ("not applicable").
 //
-//   probeManagementPorts(address, opts): Promise<ManagementPortsResult>   never throws
+//   probeManagementPorts: Probe<ManagementPortsInput, ManagementPortsResult>   never throws
 //   managementNotApplicable(reason): ManagementPortsResult
 import { MANAGEMENT_PORTS } from '../requirements/platform.js';
-import type { AddressGuard } from '../net/guard.js';
 import { secondsSince } from '../net/deadline.js';
-import { scanPorts, type PortProbe, type PortScanResult } from './port-scan.js';
+import { scanPorts, type PortProbe, type PortScanResult } from '../net/port-scan.js';
+import type { Probe } from './context.js';
 
 /** The legacy management endpoint's ports (src/requirements/platform.ts). */
 export const DEFAULT_MANAGEMENT_PORTS: readonly number[] = MANAGEMENT_PORTS;
 
-export interface ManagementPortsOptions {
-  readonly ports?: readonly number[];
-  readonly guard: AddressGuard;
-  /** Per-port connect timeout. */
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+export interface ManagementPortsInput {
+  readonly address: string;
   /** The management host name the address was resolved from (for the report). */
   readonly host?: string;
+  readonly ports?: readonly number[];
   /** `--scan-ports`: more ports to check for "nothing else is open" (management ports are left out). */
   readonly scanPorts?: readonly number[];
   readonly scan?: { readonly concurrency?: number; readonly ratePerSecond?: number; readonly deadlineMs?: number };
@@ -38,7 +35,10 @@ export function managementNotApplicable(reason: string): ManagementPortsResult {
   return { ok: true, applicable: false, reason };
 }
 
-export async function probeManagementPorts(address: string, opts: ManagementPortsOptions): Promise<ManagementPortsResult> {
+/** Every management port at once (each bounded by the probe's deadline), then the --scan-ports list. */
+export const probeManagementPorts: Probe<ManagementPortsInput, ManagementPortsResult> = async (input, ctx) => {
+  const { address } = input;
+  const opts = { ...input, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal };
   const started = performance.now();
   const ports = [...new Set(opts.ports ?? DEFAULT_MANAGEMENT_PORTS)];
   const host = opts.host !== undefined ? { host: opts.host } : {};
@@ -60,4 +60,4 @@ export async function probeManagementPorts(address: string, opts: ManagementPort
       ...(opts.signal ? { signal: opts.signal } : {}) });
   }
   return { ok: true, applicable: true, address, ...host, ports: main.ports, seconds: secondsSince(started), ...(scan ? { scan } : {}) };
-}
+};

@@ -6,14 +6,11 @@
 // *.tr1234.westeurope1-a.worker.database.windows.net, not the instance.
 //
 // API:
-//   probeRedirect(opts: RedirectOptions) -> Promise<RedirectResult>   never throws
-//   dnsHostResolver(base: DnsBase) -> (name, signal) => Promise<string[]>
+//   probeRedirect: Probe<RedirectInput, RedirectResult>   never throws
 import { isIP } from 'node:net';
-import { deadlineSignal, remainingMs, secondsSince } from '../net/deadline.js';
-import { resolve as dnsResolve } from '../net/dns/resolve.js';
-import type { ResolveOptions } from '../net/dns/types.js';
-import type { AddressGuard } from '../net/guard.js';
+import { remainingMs, secondsSince, startDeadline } from '../net/deadline.js';
 import { REDIRECT_PORTS } from '../requirements/platform.js';
+import type { Probe } from './context.js';
 import { probeDataPath, type DataPathResult } from './datapath.js';
 import type { RoutingTarget } from './login.js';
 
@@ -39,56 +36,34 @@ export interface RedirectResult {
   readonly seconds: number;
 }
 
-export interface RedirectOptions {
+export interface RedirectInput {
   readonly routing: RoutingTarget;
-  readonly resolveHost?: (name: string, signal: AbortSignal) => Promise<readonly string[]>;
   readonly strict?: boolean;
-  readonly ca?: string | readonly string[];
-  readonly guard: AddressGuard;
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+  readonly ca?: string | readonly string[] | undefined;
 }
 
-export type DnsBase = Omit<ResolveOptions, 'timeoutMs' | 'signal'> & { readonly timeoutMs?: number };
-
-/** A resolveHost function on miprobe's DNS client (guarded, with its own servers). */
-export function dnsHostResolver(base: DnsBase): (name: string, signal: AbortSignal) => Promise<string[]> {
-  return async (name, signal) => {
-    const r = await dnsResolve(name, { ...base, timeoutMs: base.timeoutMs ?? 3000, signal });
-    if (!r.ok) throw new Error(`${r.error?.code ?? 'DNS_ERROR'}: ${r.error?.message ?? `cannot resolve ${name}`}`);
-    return [...r.addresses];
-  };
-}
-
-export async function probeRedirect(opts: RedirectOptions): Promise<RedirectResult> {
+/** Resolves the routed node and probes TCP, PRELOGIN and TLS to it, checking its certificate against its own name. */
+export const probeRedirect: Probe<RedirectInput, RedirectResult> = async (input, ctx) => {
   const started = performance.now();
-  const { server, port } = opts.routing;
+  const { server, port } = input.routing;
   const portInRange = port >= REDIRECT_PORT_MIN && port <= REDIRECT_PORT_MAX;
-  const signal = deadlineSignal(opts);
   let resolved: RedirectResolve;
-  const rStart = performance.now();
   if (isIP(server) !== 0) {
     resolved = { ok: true, addresses: [server], seconds: 0 };
-  } else if (!opts.resolveHost) {
-    resolved = { ok: false, addresses: [], seconds: 0, message: 'no resolver configured for the node name' };
   } else {
-    try {
-      const addresses = await opts.resolveHost(server, signal);
-      resolved = addresses.length > 0
-        ? { ok: true, addresses: [...addresses], seconds: secondsSince(rStart) }
-        : { ok: false, addresses: [], seconds: secondsSince(rStart), message: `${server} has no address` };
-    } catch (err) {
-      resolved = { ok: false, addresses: [], seconds: secondsSince(rStart), message: err instanceof Error ? err.message : String(err) };
-    }
+    const deadline = startDeadline({ timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+    const found = await ctx.resolveHost(server, { timeoutMs: ctx.timeoutMs, signal: deadline.signal });
+    deadline.done();
+    const seconds = secondsSince(started);
+    resolved = found.addresses.length > 0
+      ? { ok: true, addresses: [...found.addresses], seconds }
+      : { ok: false, addresses: [], seconds, message: found.error ? `${found.error.code}: ${found.error.message}` : `${server} has no address` };
   }
   const address = resolved.addresses[0];
   if (!resolved.ok || address === undefined) {
     return { ok: false, server, port, portInRange, resolve: resolved, seconds: secondsSince(started) };
   }
-  const remaining = remainingMs(started, opts.timeoutMs);
-  const path = await probeDataPath({
-    host: server, address, port, strict: opts.strict === true, guard: opts.guard, timeoutMs: remaining, strictFallback: false,
-    ...(opts.ca !== undefined ? { ca: opts.ca } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  const path = await probeDataPath({ host: server, address, port, strict: input.strict === true, strictFallback: false, ca: input.ca },
+    { ...ctx, timeoutMs: remainingMs(started, ctx.timeoutMs) });
   return { ok: path.ok, server, port, portInRange, resolve: resolved, path, seconds: secondsSince(started) };
-}
+};

@@ -3,7 +3,8 @@
 import t, { type Test } from 'tap';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { diagnose } from '../../src/diagnosis/diagnose.js';
+import { diagnose } from '../../src/checks/diagnose.js';
+import { testContext } from '../helpers/context.js';
 import { parseTarget } from '../../src/diagnosis/target.js';
 import { AddressGuard } from '../../src/net/guard.js';
 import { startDnsServer } from '../../src/sim/dns-server.js';
@@ -33,7 +34,7 @@ async function run(t: Test, scenarioName: string, block: string, urlFor: (port: 
   return diagnose({
     target: parseTarget('mi1.z1.database.windows.net'), requiredNames: [], checks: new Set(['revocation']),
     revocationUrls: [], httpsUrls: [urlFor(port)], dataPath: { login: 'none', strict: false, public: false, ca: pki.pki.caPem },
-  }, { guard: AddressGuard.fromList('127.0.0.0/8'), timeoutMs: 3000, resolvers: [{ endpoint: dns.endpoint, role: 'custom' }], dnsRetries: 1 });
+  }, testContext(AddressGuard.fromList('127.0.0.0/8'), 3000, { resolvers: [{ endpoint: dns.endpoint, role: 'custom' }] }));
 }
 
 t.test('a good HTTPS chain is checked and passes', async (t) => {

@@ -7,6 +7,7 @@ import type { CheckLine } from '../../src/diagnosis/check.js';
 import { probeDataPath } from '../../src/probes/datapath.js';
 import { probeLogin } from '../../src/probes/login.js';
 import { probeRedirect } from '../../src/probes/redirect.js';
+import { testContext } from './context.js';
 import { SIM_SQL_LOGIN, type TdsScenario } from '../../src/sim/tds-scenarios.js';
 
 export const FQDN = 'mi1.0a1b2c3d4e5f.database.windows.net';
@@ -26,19 +27,13 @@ export async function diagnoseDataPath(s: TdsScenario, o: {
 }): Promise<DiagnoseRun> {
   const started = performance.now();
   const guard = loopbackGuard();
-  const resolveHost = async (name: string): Promise<string[]> => {
-    const a = o.hosts[name.toLowerCase()];
-    if (!a) throw new Error(`NXDOMAIN ${name}`);
-    return [a];
-  };
-  const common = { host: FQDN, address: o.address, port: o.port, strict: s.strict === true, ca: o.caPem, guard, timeoutMs: o.timeoutMs };
+  const ctx = testContext(guard, o.timeoutMs, { hosts: o.hosts });
+  const common = { host: FQDN, address: o.address, port: o.port, strict: s.strict === true, ca: o.caPem };
   const [path, login] = await Promise.all([
-    probeDataPath(common),
-    probeLogin({ ...common, mode: s.login, user: SIM_SQL_LOGIN.user, password: SIM_SQL_LOGIN.password, resolveHost, dummyIntervalMs: 0 }),
+    probeDataPath(common, ctx),
+    probeLogin({ ...common, mode: s.login, user: SIM_SQL_LOGIN.user, password: SIM_SQL_LOGIN.password, dummyIntervalMs: 0 }, ctx),
   ]);
-  const redirect = login.routing
-    ? await probeRedirect({ routing: login.routing, resolveHost, strict: s.strict === true, ca: o.caPem, guard, timeoutMs: o.timeoutMs })
-    : undefined;
+  const redirect = login.routing ? await probeRedirect({ routing: login.routing, strict: s.strict === true, ca: o.caPem }, ctx) : undefined;
   const evidence: DataPathEvidence = { path, login, ...(redirect ? { redirect } : {}) };
   const findings = dataPathFindings(evidence);
   return { evidence, findings, ids: [...new Set(findings.map((f) => f.id))].sort(), checks: dataPathChecks(evidence), seconds: (performance.now() - started) / 1000 };

@@ -114,6 +114,7 @@ t.test('tshark decodes a capture of a diagnosis with a redirect: no malformed pa
   const [node, nodePort] = hostPort(info.node ?? '');
   const pcap = join(mkdtempSync(join(tmpdir(), 'miprobe-pcap-')), 'diagnosis.pcap');
   const capture = spawn('unshare', ['--mount', 'tshark', '-n', '-i', 'lo', '-f', `host ${gw} or host ${node}`, '-w', pcap]);
+  t.teardown(() => { capture.kill('SIGKILL'); });
   let captureErr = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tshark did not start capturing: ${captureErr}`)), 30_000);

@@ -5,10 +5,11 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { AddressGuard } from '../../src/net/guard.js';
 import { managementNotApplicable, probeManagementPorts } from '../../src/probes/management-ports.js';
+import { testContext } from '../helpers/context.js';
 import { managementHostFromChain } from '../../src/diagnosis/target.js';
 
 const managementHostFor = (cname: string): string | undefined => managementHostFromChain([cname])?.host;
-import { parsePortSpec, scanPorts } from '../../src/probes/port-scan.js';
+import { parsePortSpec, scanPorts } from '../../src/net/port-scan.js';
 import { managementChecks, managementFindings } from '../../src/diagnosis/management-rules.js';
 import { startLoopbackPorts } from '../../src/sim/ports.js';
 import { netnsSkip, startTestNetns } from '../helpers/netns.js';
@@ -33,7 +34,7 @@ t.test('port specs', async (t) => {
 t.test('loopback: open ports are findings, closed ports pass', async (t) => {
   const sim = await startLoopbackPorts(LOOP, [9000, 1440]);
   t.teardown(() => sim.close());
-  const r = await probeManagementPorts(LOOP, { guard: loopGuard, timeoutMs: 2000, host: 'trx.sim-a.worker.database.windows.net' });
+  const r = await probeManagementPorts({ address: LOOP, host: 'trx.sim-a.worker.database.windows.net' }, testContext(loopGuard, 2000));
   t.ok(r.ok && r.applicable);
   if (!r.ok || !r.applicable) return;
   t.same(r.ports.map((p) => [p.port, p.state]), [[9000, 'open'], [9003, 'closed'], [1438, 'closed'], [1440, 'open'], [1452, 'closed']]);
@@ -48,7 +49,7 @@ t.test('loopback: open ports are findings, closed ports pass', async (t) => {
 });
 
 t.test('all closed: no finding', async (t) => {
-  const r = await probeManagementPorts('127.90.11.2', { guard: loopGuard, timeoutMs: 2000 });
+  const r = await probeManagementPorts({ address: '127.90.11.2' }, testContext(loopGuard, 2000));
   t.same(managementFindings(r), []);
   t.ok(managementChecks(r).every((c) => c.status === 'pass'));
 });
@@ -58,7 +59,7 @@ t.test('not applicable, guard denial', async (t) => {
   t.same(managementFindings(na), []);
   t.same(managementChecks(na), [{ name: 'Management endpoint', status: 'skip',
     detail: 'not applicable: no .vnet label in the CNAME chain (enrolled in the November 2022 feature wave)' }]);
-  const denied = await probeManagementPorts('127.90.99.1', { guard: loopGuard, timeoutMs: 500 });
+  const denied = await probeManagementPorts({ address: '127.90.99.1' }, testContext(loopGuard, 500));
   t.match(denied, { ok: false, code: 'GUARD_DENIED' });
   t.same(managementFindings(denied).map((f) => f.id), ['MGMT-004']);
   t.equal(managementChecks(denied)[0]!.status, 'skip');
@@ -67,8 +68,8 @@ t.test('not applicable, guard denial', async (t) => {
 t.test('--scan-ports: extra open ports, rate limit and deadline', async (t) => {
   const sim = await startLoopbackPorts('127.90.11.3', [9000, 20001, 20007]);
   t.teardown(() => sim.close());
-  const r = await probeManagementPorts('127.90.11.3', { guard: loopGuard, timeoutMs: 2000, scanPorts: parsePortSpec('9000,20000-20009'),
-    scan: { concurrency: 4, ratePerSecond: 200 } });
+  const r = await probeManagementPorts({ address: '127.90.11.3', scanPorts: parsePortSpec('9000,20000-20009'),
+    scan: { concurrency: 4, ratePerSecond: 200 } }, testContext(loopGuard, 2000));
   if (!r.ok || !r.applicable) return t.fail('probe failed');
   t.ok(r.scan?.ok);
   if (!r.scan?.ok) return;
@@ -89,7 +90,7 @@ t.test('namespace: filtered and unreachable built by the network', { skip: nsSki
   const ep = await startTestNetns(t, { index: 11, open: [1438], filtered: [[9000, 9000], [1452, 1452]], unreachable: [[9003, 9003]] });
   const guard = AddressGuard.fromList(ep.cidr);
   const started = performance.now();
-  const r = await probeManagementPorts(ep.address, { guard, timeoutMs: 1500 });
+  const r = await probeManagementPorts({ address: ep.address }, testContext(guard, 1500));
   const wall = (performance.now() - started) / 1000;
   if (!r.ok || !r.applicable) return t.fail(`probe failed: ${JSON.stringify(r)}`);
   t.same(r.ports.map((p) => [p.port, p.state]), [[9000, 'filtered'], [9003, 'unreachable'], [1438, 'open'], [1440, 'closed'], [1452, 'filtered']]);
@@ -101,7 +102,7 @@ t.test('namespace: filtered and unreachable built by the network', { skip: nsSki
   t.same(checks.map((c) => c.status), ['pass', 'info', 'warn', 'pass', 'pass']);
   // Every port unreachable: information, not a failure.
   const ep2 = await startTestNetns(t, { index: 12, unreachable: [[1, 65535]] });
-  const all = await probeManagementPorts(ep2.address, { guard: AddressGuard.fromList(ep2.cidr), timeoutMs: 1500 });
+  const all = await probeManagementPorts({ address: ep2.address }, testContext(AddressGuard.fromList(ep2.cidr), 1500));
   t.same(managementFindings(all).map((f) => f.id), ['MGMT-003']);
   t.ok(managementChecks(all).every((c) => c.status === 'info'));
 });

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { AddressGuard } from '../../src/net/guard.js';
 import type { PortState } from '../../src/net/tcp.js';
-import { scanPorts } from '../../src/probes/port-scan.js';
+import { scanPorts } from '../../src/net/port-scan.js';
 import { startLoopbackPorts } from '../../src/sim/ports.js';
 import { netnsSkip, startTestNetns } from '../helpers/netns.js';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { AddressGuard } from '../../src/net/guard.js';
 import { RevocationCache } from '../../src/net/pki/cache.js';
 import { x509 } from '../../src/net/pki/crypto.js';
-import { checkChainRevocation } from '../../src/probes/revocation.js';
+import { checkChainRevocation } from '../../src/net/pki/revocation.js';
 import { revocationChecks, revocationFindings } from '../../src/diagnosis/revocation-rules.js';
 import { createSimPki } from '../../src/sim/pki.js';
 import { startRevocationResponders } from '../../src/sim/revocation-responders.js';

@@ -2,7 +2,7 @@
 // (unreachable), not a skipped check: the case REV-002 exists for.
 import t from 'tap';
 import { AddressGuard } from '../../src/net/guard.js';
-import { probeRevocationEndpoints } from '../../src/probes/revocation.js';
+import { checkRevocationEndpoints } from '../../src/net/pki/revocation.js';
 import { revocationFindings } from '../../src/diagnosis/revocation-rules.js';
 import { netnsSkip, startTestNetns } from '../helpers/netns.js';
 
@@ -10,7 +10,7 @@ t.test('a dropped CRL host times out and is reported unreachable', { skip: await
   const ep = await startTestNetns(t, { index: 31, filtered: [[80, 80]] });
   const guard = AddressGuard.fromList(['127.0.0.0/8', ep.cidr]);
   const started = performance.now();
-  const [result] = await probeRevocationEndpoints([`http://${ep.address}/crl/issuing.crl`], {
+  const [result] = await checkRevocationEndpoints([`http://${ep.address}/crl/issuing.crl`], {
     guard, timeoutMs: 800, resolve: async () => ({ addresses: [] }),
   });
   const seconds = (performance.now() - started) / 1000;

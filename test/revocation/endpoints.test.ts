@@ -4,10 +4,10 @@
 import t from 'tap';
 import { createServer } from 'node:http';
 import { AddressGuard } from '../../src/net/guard.js';
-import { resolve } from '../../src/net/dns/resolve.js';
-import { fromDnsResolve } from '../../src/net/pki/http.js';
+import { hostResolverFor } from '../../src/probes/context.js';
 import { startDnsServer } from '../../src/sim/dns-server.js';
-import { DEFAULT_REVOCATION_ENDPOINTS, endpointKind, probeRevocationEndpoints } from '../../src/probes/revocation.js';
+import { endpointKind, checkRevocationEndpoints } from '../../src/net/pki/revocation.js';
+import { DEFAULT_REVOCATION_ENDPOINTS } from '../../src/probes/revocation.js';
 import { revocationChecks, revocationFindings } from '../../src/diagnosis/revocation-rules.js';
 
 const guard = AddressGuard.fromList('127.80.3.0/24');
@@ -51,8 +51,8 @@ t.test('DNS, TCP and HTTP of the default endpoints, through a simulated DNS serv
     { name: 'ocsp.digicert.com', type: 'A', data: '192.0.2.1' }, // outside the guard: never contacted
   ] });
   t.teardown(() => dns.close());
-  const resolver = fromDnsResolve(resolve, { guard, servers: [dns.endpoint], retries: 0, ipv6: false });
-  const results = await probeRevocationEndpoints(DEFAULT_REVOCATION_ENDPOINTS, { resolve: resolver, guard, timeoutMs: 2000 });
+  const resolver = hostResolverFor([{ endpoint: dns.endpoint, role: 'custom' }], guard, 0, { ipv6: false });
+  const results = await checkRevocationEndpoints(DEFAULT_REVOCATION_ENDPOINTS, { resolve: resolver, guard, timeoutMs: 2000 });
   t.equal(results.length, 8);
   const by = (host: string) => results.find((r) => r.host === host);
   const crl = by('crl.microsoft.com');
@@ -103,12 +103,12 @@ t.test('a slow endpoint is cut at the deadline', async (t) => {
   const address = slow.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const started = performance.now();
-  const [r] = await probeRevocationEndpoints([`http://127.80.3.20:${port}/crl`], { resolve: async () => ({ addresses: [] }), guard, timeoutMs: 500 });
+  const [r] = await checkRevocationEndpoints([`http://127.80.3.20:${port}/crl`], { resolve: async () => ({ addresses: [] }), guard, timeoutMs: 500 });
   t.ok(performance.now() - started < 1500, 'returned near the deadline');
   t.equal(r?.error?.code, 'HTTP_HEADERS_TIMEOUT', 'accepted, then silence');
   t.equal(r?.tcp?.state, 'open');
   const ac = new AbortController();
-  const pending = probeRevocationEndpoints([`http://127.80.3.20:${port}/crl`], { resolve: async () => ({ addresses: [] }), guard, timeoutMs: 5000, signal: ac.signal });
+  const pending = checkRevocationEndpoints([`http://127.80.3.20:${port}/crl`], { resolve: async () => ({ addresses: [] }), guard, timeoutMs: 5000, signal: ac.signal });
   setTimeout(() => ac.abort(), 100);
   const [aborted] = await pending;
   t.equal(aborted?.error?.code, 'ABORTED');

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { OCSPRequest } from '@peculiar/asn1-ocsp';
 import { AddressGuard } from '../../src/net/guard.js';
-import { probeRevocationEndpoints, type EndpointReachability } from '../../src/probes/revocation.js';
+import { checkRevocationEndpoints, type EndpointReachability } from '../../src/net/pki/revocation.js';
 import { revocationChecks, revocationFindings } from '../../src/diagnosis/revocation-rules.js';
 import { createSimPki } from '../../src/sim/pki.js';
 import { HOSTILE_BODIES } from '../../src/sim/revocation-responders.js';
@@ -147,7 +147,7 @@ const urls = {
 };
 
 const started = performance.now();
-const results = await probeRevocationEndpoints(Object.values(urls), { resolve: noDns, guard, timeoutMs: 1500, maxCrlBytes: 256 * 1024 });
+const results = await checkRevocationEndpoints(Object.values(urls), { resolve: noDns, guard, timeoutMs: 1500, maxCrlBytes: 256 * 1024 });
 const elapsed = performance.now() - started;
 const findings = revocationFindings({ chains: [], endpoints: results });
 const checks = revocationChecks({ chains: [], endpoints: results });
@@ -314,7 +314,7 @@ t.test('https: an intercepting middlebox is named by the certificate it presents
   const goodPort = await serve('127.81.1.20', real, pki.intermediatePem);
   const badPort = await serve('127.81.1.21', forged, interceptor.intermediatePem);
   const resolveTo = (address: string) => async () => ({ addresses: [address] });
-  const probe = (address: string, url: string) => probeRevocationEndpoints([url],
+  const probe = (address: string, url: string) => checkRevocationEndpoints([url],
     { resolve: resolveTo(address), guard, timeoutMs: 3000, tlsCa: [pki.rootPem] }).then((r) => r[0]);
 
   const good = await probe('127.81.1.20', `https://${name}:${goodPort}/issuing.crl`);

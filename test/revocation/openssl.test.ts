@@ -15,7 +15,7 @@ import { boundedFetch } from '../../src/net/pki/http.js';
 import { checkCrl } from '../../src/net/pki/crl.js';
 import { checkOcsp } from '../../src/net/pki/ocsp.js';
 import { x509 } from '../../src/net/pki/crypto.js';
-import { checkChainRevocation } from '../../src/probes/revocation.js';
+import { checkChainRevocation } from '../../src/net/pki/revocation.js';
 import { createSimPki } from '../../src/sim/pki.js';
 import { startRevocationResponders } from '../../src/sim/revocation-responders.js';
 

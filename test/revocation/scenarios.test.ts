@@ -3,7 +3,7 @@
 import t from 'tap';
 import { AddressGuard } from '../../src/net/guard.js';
 import { RevocationCache } from '../../src/net/pki/cache.js';
-import { checkChainRevocation } from '../../src/probes/revocation.js';
+import { checkChainRevocation } from '../../src/net/pki/revocation.js';
 import { revocationChecks, revocationFindings } from '../../src/diagnosis/revocation-rules.js';
 import { REVOCATION_SCENARIOS } from '../../src/sim/revocation-responders.js';
 import { CATALOG } from '../../src/diagnosis/catalog/index.js';

@@ -4,6 +4,7 @@
 import t from 'tap';
 import { createServer } from 'node:tls';
 import { probeDataPath } from '../../src/probes/datapath.js';
+import { testContext } from '../helpers/context.js';
 import { AddressGuard } from '../../src/net/guard.js';
 import { createSimPki } from '../../src/sim/pki.js';
 
@@ -19,8 +20,8 @@ t.test('an expired intermediate is reported as the intermediate, with its own da
   await new Promise<void>((r) => server.listen(0, '127.0.0.14', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as { port: number }).port;
-  const r = await probeDataPath({ host: HOST, address: '127.0.0.14', port, strict: true, ca: pki.caPem,
-    guard: AddressGuard.fromList(['127.0.0.0/8']), timeoutMs: 3000 });
+  const r = await probeDataPath({ host: HOST, address: '127.0.0.14', port, strict: true, ca: pki.caPem },
+    testContext(AddressGuard.fromList(['127.0.0.0/8']), 3000));
   const tls = r.tls;
   t.ok(tls && !tls.ok, 'TLS is not accepted');
   if (!tls || tls.ok) return;

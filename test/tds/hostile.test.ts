@@ -5,6 +5,7 @@ import t from 'tap';
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { probeDataPath } from '../../src/probes/datapath.js';
+import { testContext } from '../helpers/context.js';
 import { probeLogin, resetLoginRateLimit } from '../../src/probes/login.js';
 import { loopbackGuard, FQDN } from '../helpers/tds.js';
 
@@ -17,7 +18,8 @@ async function serve(host: string, onConn: (s: Socket) => void): Promise<Server>
 }
 
 const TIMEOUT = 800;
-const probe = (address: string) => probeDataPath({ host: FQDN, address, port: 1433, guard: loopbackGuard(), timeoutMs: TIMEOUT });
+const ctx = (): ReturnType<typeof testContext> => testContext(loopbackGuard(), TIMEOUT);
+const probe = (address: string) => probeDataPath({ host: FQDN, address, port: 1433 }, ctx());
 
 t.test('random bytes', async (t) => {
   await serve('127.14.3.1', (s) => s.once('data', () => s.write(randomBytes(4096))));
@@ -82,7 +84,7 @@ t.test('hostile peer during the TLS handshake (garbage after a valid PRELOGIN an
 t.test('login against a peer that never answers ends at the deadline', async (t) => {
   resetLoginRateLimit();
   await serve('127.14.3.6', () => undefined);
-  const r = await probeLogin({ mode: 'dummy', host: FQDN, address: '127.14.3.6', guard: loopbackGuard(), timeoutMs: TIMEOUT, dummyIntervalMs: 0 });
+  const r = await probeLogin({ mode: 'dummy', host: FQDN, address: '127.14.3.6', dummyIntervalMs: 0 }, ctx());
   t.equal(r.ok, false);
   t.equal(r.code, 'LOGIN_TIMEOUT');
   t.ok(r.seconds <= TIMEOUT / 1000 + 0.5, `${r.seconds} s`);
@@ -90,21 +92,21 @@ t.test('login against a peer that never answers ends at the deadline', async (t)
 });
 
 t.test('guard: addresses outside the allowed ranges are never contacted', async (t) => {
-  const r = await probeDataPath({ host: FQDN, address: '10.1.2.3', port: 1433, guard: loopbackGuard(), timeoutMs: TIMEOUT });
+  const r = await probeDataPath({ host: FQDN, address: '10.1.2.3', port: 1433 }, ctx());
   t.equal(r.tcp.ok, false);
   if (!r.tcp.ok) t.equal(r.tcp.code, 'GUARD_DENIED');
-  const l = await probeLogin({ mode: 'dummy', host: FQDN, address: '10.1.2.3', guard: loopbackGuard(), timeoutMs: TIMEOUT, dummyIntervalMs: 0 });
+  const l = await probeLogin({ mode: 'dummy', host: FQDN, address: '10.1.2.3', dummyIntervalMs: 0 }, ctx());
   t.equal(l.ok, false);
   t.equal(l.code, 'LOGIN_SOCKET');
 });
 
 t.test('dummy logins are rate-limited per instance', async (t) => {
   resetLoginRateLimit();
-  const o = { mode: 'dummy' as const, host: 'rate.example.net', address: '127.14.3.99', guard: loopbackGuard(), timeoutMs: 300 };
-  const first = await probeLogin(o);
+  const o = { mode: 'dummy' as const, host: 'rate.example.net', address: '127.14.3.99' };
+  const first = await probeLogin(o, testContext(loopbackGuard(), 300));
   t.not(first.code, 'LOGIN_RATE_LIMITED');
-  const second = await probeLogin(o);
+  const second = await probeLogin(o, testContext(loopbackGuard(), 300));
   t.equal(second.code, 'LOGIN_RATE_LIMITED');
-  const none = await probeLogin({ ...o, mode: 'none' });
+  const none = await probeLogin({ ...o, mode: 'none' }, testContext(loopbackGuard(), 300));
   t.equal(none.code, 'LOGIN_SKIPPED');
 });

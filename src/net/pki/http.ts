@@ -9,29 +9,12 @@
 import { isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Client } from './undici-client.js';
-import type { ResolveOptions, ResolveResult } from '../dns/types.js';
+import type { HostResolver } from '../resolver.js';
 import { remainingMs, secondsSince, startDeadline } from '../deadline.js';
 import type { AddressGuard } from '../guard.js';
 import { tcpConnect, type TcpErrorCode } from '../tcp.js';
 
-export interface HostResolution {
-  readonly addresses: readonly string[];
-  readonly error?: { readonly code: string; readonly message: string };
-}
-
-/** Resolves a host name to addresses; never throws. */
-export type HostResolver = (host: string, opts: { readonly timeoutMs: number; readonly signal: AbortSignal }) => Promise<HostResolution>;
-
-/** Adapts miprobe's own DNS client (src/net/dns/resolve.ts) to a HostResolver. */
-export function fromDnsResolve(
-  resolveFn: (name: string, opts: ResolveOptions) => Promise<ResolveResult>,
-  base: Omit<ResolveOptions, 'timeoutMs' | 'signal'>,
-): HostResolver {
-  return async (host, opts) => {
-    const r = await resolveFn(host, { ...base, timeoutMs: opts.timeoutMs, signal: opts.signal });
-    return r.ok ? { addresses: r.addresses } : { addresses: [], error: r.error ?? { code: 'DNS_ERROR', message: 'no address' } };
-  };
-}
+export type { HostResolution, HostResolver } from '../resolver.js';
 
 export type FetchErrorCode =
   | 'UNSUPPORTED_SCHEME' | 'BAD_URL' | 'DNS_FAILED' | 'GUARD_DENIED' | TcpErrorCode

@@ -84,6 +84,7 @@ export function assembleReport(input: DiagnoseInput, run: PlanRun, timing: Repor
   const managementPorts = run.outcomes.managementPorts;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'diagnose',
     tool: { name: 'miprobe', version: VERSION },
     target: { fqdn: target.fqdn, kind: target.kind, port: target.port,
       ...(target.miName ? { miName: target.miName } : {}), ...(target.zoneId ? { zoneId: target.zoneId } : {}),

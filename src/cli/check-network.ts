@@ -13,6 +13,7 @@ import { ArmShapeError, parseNsg, parseRouteTable, parseSubnet, parseVnet } from
 import { evaluateNetwork } from '../network/check.js';
 import type { Architecture } from '../network/requirements.js';
 import { renderNetworkText } from '../report/network-text.js';
+import { makeStyle, wantsColour } from '../report/style.js';
 
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
@@ -164,6 +165,6 @@ export const checkNetwork: Command = async (argv, io: CheckNetworkIo) => {
     ...(nsg ? { nsg } : {}), ...(routeTable ? { routeTable } : {}), ...(vnet ? { vnet } : {}),
     ...(region ? { region } : {}), ...(regionPair ? { regionPair } : {}),
   });
-  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderNetworkText(report));
+  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderNetworkText(report, makeStyle(wantsColour(io.stdout, io.env))));
   return report.verdict === 'failing' ? EXIT_CRITICAL : EXIT_OK;
 };

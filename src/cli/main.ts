@@ -42,8 +42,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return await (await load())(rest, io);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
+      const fix = err instanceof UsageError ? err.fix : undefined;
       io.stderr.write(`miprobe: ${err.message}\n`);
-      if (err instanceof UsageError && err.fix) io.stderr.write(`  fix: ${err.fix}\n`);
+      if (fix) io.stderr.write(`  fix: ${fix}\n`);
+      // A script that asked for JSON gets JSON, bad input included (the same envelope as the reports).
+      if (argv.includes('--json')) {
+        io.stdout.write(`${JSON.stringify({ schemaVersion: 1, kind: 'error', tool: { name: 'miprobe', version: VERSION }, command: first,
+          error: { message: err.message, ...(fix ? { fix } : {}) }, exitCode: EXIT_USAGE }, null, 2)}\n`);
+      }
       return EXIT_USAGE;
     }
     const e = err as Error;

@@ -44,6 +44,8 @@ export type DataPathReport = DataPathResult & {
 
 export interface DiagnosisReport {
   readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /** What produced the document (check-network's says 'check-network'): the same envelope for both. */
+  readonly kind: 'diagnose';
   readonly tool: { readonly name: 'miprobe'; readonly version: string };
   readonly target: {
     readonly fqdn: string; readonly kind: TargetKind; readonly port: number;

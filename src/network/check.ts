@@ -2,6 +2,7 @@
 //
 //   evaluateNetwork(input: NetworkInput): NetworkCheckReport
 //   detectArchitecture(nsg?, routeTable?): { architecture, reason }
+import { VERSION } from '../version.js';
 import type { CheckLine } from '../diagnosis/check.js';
 import { NSG, UDR } from '../diagnosis/catalog/network.js';
 import { finding, sortFindings, verdictOf, type FindingDefinition } from '../diagnosis/finding.js';
@@ -250,7 +251,7 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
 
   const sorted = sortFindings(findings) as NetworkFinding[];
   return {
-    schemaVersion: NETWORK_SCHEMA_VERSION, kind: 'check-network', architecture, architectureReason,
+    schemaVersion: NETWORK_SCHEMA_VERSION, kind: 'check-network', tool: { name: 'miprobe', version: VERSION }, architecture, architectureReason,
     subject: { subnet: subnet.name, addressPrefixes: subnet.addressPrefixes, ...(nsg ? { nsg: nsg.name } : {}),
       ...(rt ? { routeTable: rt.name } : {}), ...(vnet ? { vnet: vnet.name } : {}) },
     checks, findings: sorted, verdict: verdictOf(sorted),

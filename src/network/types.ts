@@ -13,6 +13,7 @@ export const NETWORK_SCHEMA_VERSION = 1;
 export interface NetworkCheckReport {
   readonly schemaVersion: typeof NETWORK_SCHEMA_VERSION;
   readonly kind: 'check-network';
+  readonly tool: { readonly name: 'miprobe'; readonly version: string };
   readonly architecture: Architecture;
   /** Why this architecture: given by --architecture, or what auto-detection saw. */
   readonly architectureReason: string;

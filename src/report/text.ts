@@ -1,5 +1,7 @@
 // The text report for people: checks with marks and timings, the CNAME
-// chain hop by hop, findings with evidence and fix, the verdict.
+// chain hop by hop, findings with evidence and fix, the verdict. The check,
+// finding and verdict blocks are shared with check-network (one style).
+// A consequence is shown under its cause, marked as following from it.
 import type { CheckLine } from '../diagnosis/check.js';
 import type { Finding, Verdict } from '../diagnosis/finding.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
@@ -13,21 +15,25 @@ export function renderChecks(checks: readonly CheckLine[], style: Style): string
   });
 }
 
-export function renderFindings(findings: readonly Finding[], style: Style): string[] {
+export function renderFindings(findings: readonly (Finding & { readonly command?: string })[], style: Style): string[] {
   if (findings.length === 0) return ['Findings: none'];
   const lines = [`Findings (${findings.length}):`];
   for (const f of findings) {
-    lines.push(`  ${style.severity(f.severity)} ${style.bold(f.id)} ${f.title}`);
-    lines.push(`    seen: ${f.evidence}`);
-    lines.push(`    fix:  ${f.fix}`);
-    lines.push(style.dim(`    ref:  ${f.ref}`));
+    const indent = f.causedBy ? '    ' : '  ';
+    const follows = f.causedBy ? style.dim(` (follows from ${f.causedBy})`) : '';
+    lines.push(`${indent}${style.severity(f.severity)} ${style.bold(f.id)} ${f.title}${follows}`);
+    lines.push(`${indent}  seen: ${f.evidence}`);
+    lines.push(`${indent}  fix:  ${f.fix}`);
+    if (f.command) lines.push(`${indent}  run:  ${f.command}`);
+    lines.push(style.dim(`${indent}  ref:  ${f.ref}`));
   }
   return lines;
 }
 
-export function renderVerdict(verdict: Verdict, findings: readonly Finding[], seconds: number, style: Style): string {
+export function renderVerdict(verdict: Verdict, findings: readonly Finding[], seconds: number | undefined, style: Style): string {
   const count = (s: string): number => findings.filter((f) => f.severity === s).length;
-  return `Verdict: ${style.verdict(verdict)}  ${count('critical')} critical, ${count('warning')} warning, ${count('info')} info  in ${formatSeconds(seconds)}`;
+  const time = seconds === undefined ? '' : `  in ${formatSeconds(seconds)}`;
+  return `Verdict: ${style.verdict(verdict)}  ${count('critical')} critical, ${count('warning')} warning, ${count('info')} info${time}`;
 }
 
 function renderChains(report: DiagnosisReport): string[] {

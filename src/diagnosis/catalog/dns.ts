@@ -2,7 +2,7 @@
 import type { FindingDefinition } from '../finding.js';
 import {
   AZURE_DNS_IP, DOC_DIAGNOSE_OPTIONS, MI_CUSTOM_DNS, MI_FEATURE_WAVE, MI_LEGACY_MANAGEMENT_ENDPOINT, MI_MANAGEMENT_ENDPOINT_IP,
-  MI_NETWORKING_CONSTRAINTS, MI_NETWORK_REQUIREMENTS, MI_PRIVATE_ENDPOINTS, MI_PUBLIC_ENDPOINT, MI_PUBLIC_ENDPOINT_OVERVIEW,
+  MI_NETWORKING_CONSTRAINTS, MI_NETWORK_REQUIREMENTS, MI_ORIGINAL_VNET_REQUIREMENTS, MI_PRIVATE_ENDPOINTS, MI_PUBLIC_ENDPOINT, MI_PUBLIC_ENDPOINT_OVERVIEW,
   MI_VIRTUAL_CLUSTER, MI_VNET_LOCAL_ENDPOINT, RFC1035_RCODE, RFC1035_TRANSPORT, RFC1918, RFC2181_CNAME,
 } from './sources.js';
 
@@ -37,7 +37,7 @@ export const DNS = {
     ref: MGMT_NAME },
   customDnsCoverage: { id: 'DNS-009', severity: 'critical', title: 'A custom DNS server cannot resolve names the instance depends on',
     fix: 'The custom DNS server must resolve public names, these domains and their subdomains among them: give it a forwarder to Azure\'s recursive resolver 168.63.129.16 (or another resolver that reaches public DNS) for the zones it does not host itself.',
-    ref: `${CUSTOM_DNS}; ${AZURE_DNS_IP}` },
+    ref: `${CUSTOM_DNS}; ${MI_ORIGINAL_VNET_REQUIREMENTS} (the domains: microsoft.com, windows.net, windows.com, msocsp.com, digicert.com, live.com, microsoftonline.com, microsoftonline-p.com); ${AZURE_DNS_IP}` },
   chainBroken: { id: 'DNS-010', severity: 'critical', title: 'The CNAME chain is broken (loop or too long)',
     fix: 'A record in the chain points back at an earlier name, or the chain is longer than any real one. Fix the custom zone or conditional forwarder that serves these names.',
     ref: `${RFC2181_CNAME}; ${MI_VIRTUAL_CLUSTER}` },

@@ -3,16 +3,16 @@
 // The requirements themselves are data in src/network/requirements.ts. References are public.
 import type { FindingDefinition } from '../finding.js';
 import {
-  AZURE_DNS_IP, AZURE_ROUTE_SELECTION, DOC_CHECK_NETWORK, MI_CUSTOM_DNS, MI_DNS_SYNC, MI_LEGACY_INBOUND, MI_LEGACY_OUTBOUND,
+  AZURE_ROUTE_SELECTION, DOC_CHECK_NETWORK, MI_CUSTOM_DNS, MI_DNS_SYNC, MI_LEGACY_INBOUND, MI_LEGACY_OUTBOUND,
   MI_LEGACY_ROUTES, MI_MANDATORY_RULES, MI_NETWORKING_CONSTRAINTS, MI_NETWORK_REQUIREMENTS, MI_OPTIONAL_RULES,
-  MI_ORIGINAL_OUTBOUND, MI_ORIGINAL_REQUIREMENTS,
+  MI_ORIGINAL_OUTBOUND, MI_ORIGINAL_VNET_REQUIREMENTS,
 } from './sources.js';
 
 /** Both configurations' rule tables: the current one and the one before the November 2022 feature wave. */
 const RULE_TABLES = `current configuration: ${MI_MANDATORY_RULES}; before the November 2022 feature wave: ${MI_LEGACY_INBOUND}, ${MI_LEGACY_OUTBOUND}`;
 const ROUTE_TABLES = `current configuration: ${MI_MANDATORY_RULES}; before the November 2022 feature wave: ${MI_LEGACY_ROUTES}`;
 /** The original article asked for the mandatory rules "before any other rules". */
-const IN_FRONT = `${MI_ORIGINAL_REQUIREMENTS} (mandatory rules before any other rules); ${RULE_TABLES}`;
+const IN_FRONT = `${MI_ORIGINAL_VNET_REQUIREMENTS} (the mandatory rules in front of any other rules); ${RULE_TABLES}`;
 
 export const NSG = {
   missingRule: { id: 'NSG-001', severity: 'critical', title: 'A mandatory security rule is missing: the required traffic is denied',
@@ -31,7 +31,7 @@ export const NSG = {
     fix: 'The deny rule certainly matches some of the traffic the mandatory rule must allow (a narrower protocol, prefix or source port range, not just an unknown tag overlap). Move it behind the mandatory rule (higher priority number) or exclude the mandatory traffic from it.',
     ref: IN_FRONT },
   splitManagementRule: { id: 'NSG-005', severity: 'warning', title: 'Management ports are allowed by several rules instead of one',
-    fix: 'Allow 9000, 9003, 1438, 1440 and 1452 in a single rule: deployments through Azure Resource Manager fail with VnetSubnetConflictWithIntendedPolicy when the management ports are split over several rules.',
+    fix: 'Allow 9000, 9003, 1438, 1440 and 1452 in a single rule: the original requirements warn that deployments through Azure Resource Manager fail with VnetSubnetConflictWithIntendedPolicy when the management ports are split over several rules.',
     ref: `${MI_ORIGINAL_OUTBOUND} (only one inbound rule for the management ports)` },
   platformRuleChanged: { id: 'NSG-006', severity: 'warning', title: 'A platform rule does not do what the platform configured',
     fix: 'Restore the Microsoft.Sql-managedInstances_UseOnly_mi-* rule to what the platform wrote (source, destination, ports, action). The network intent policy normally refuses such changes, so also check that the export is current. For traffic of your own, create rules under your own names: service updates may delete and recreate every rule with this prefix.',
@@ -65,13 +65,13 @@ export const SUBNET = {
     ref: `${MI_NETWORK_REQUIREMENTS} (dedicated subnet)` },
   serviceEndpoints: { id: 'SUBNET-003', severity: 'critical', title: 'The subnet has service endpoints',
     fix: 'The original requirements forbid service endpoints on a managed instance subnet that is not delegated: remove them (the az command below does it), or delegate the subnet to Microsoft.Sql/managedInstances, whose service-aided configuration supports them.',
-    ref: `${MI_ORIGINAL_REQUIREMENTS} (no service endpoints); ${MI_NETWORK_REQUIREMENTS}` },
+    ref: `${MI_ORIGINAL_VNET_REQUIREMENTS} (no service endpoints); ${MI_NETWORK_REQUIREMENTS}` },
   tooSmall: { id: 'SUBNET-004', severity: 'critical', title: 'The subnet has fewer addresses than the minimum',
     fix: 'Use a larger subnet (a /27 or larger gives 32 addresses, the current minimum); an instance already deployed has to be moved to the new subnet.',
-    ref: `${MI_NETWORK_REQUIREMENTS} (sufficient IP addresses); ${MI_ORIGINAL_REQUIREMENTS}` },
+    ref: `${MI_NETWORK_REQUIREMENTS} (sufficient IP addresses); ${MI_ORIGINAL_VNET_REQUIREMENTS} (16 at least before)` },
   belowRecommended: { id: 'SUBNET-005', severity: 'warning', title: 'The subnet is smaller than the recommended 32 addresses',
     fix: 'Plan a /27 or larger subnet; scaling and updates need spare addresses.',
-    ref: `${MI_ORIGINAL_REQUIREMENTS} (sufficient IP addresses)` },
+    ref: `${MI_ORIGINAL_VNET_REQUIREMENTS} (sufficient IP addresses: 32 recommended)` },
   natGateway: { id: 'SUBNET-006', severity: 'critical', title: 'A NAT gateway is attached to the subnet',
     fix: 'Detach the NAT gateway from the managed instance subnet (the az command below does it).',
     ref: `${MI_NETWORKING_CONSTRAINTS} (NAT gateway)` },
@@ -92,7 +92,7 @@ export const SUBNET = {
 export const VNET = {
   customDnsWithoutAzure: { id: 'VNET-001', severity: 'critical', title: 'Custom DNS servers do not include Azure\'s recursive resolver 168.63.129.16',
     fix: 'The custom DNS servers must resolve public names (the original requirements ask for 168.63.129.16 in the list): add 168.63.129.16 to the virtual network\'s DNS servers (the az command below does it) or make the custom servers forward to it, check their coverage with `miprobe diagnose --dns-server <server>`, and synchronize the virtual cluster\'s DNS settings afterwards.',
-    ref: `${MI_NETWORK_REQUIREMENTS} (custom DNS server); ${MI_CUSTOM_DNS}; ${MI_DNS_SYNC}; ${AZURE_DNS_IP}` },
+    ref: `${MI_ORIGINAL_VNET_REQUIREMENTS} (optional custom DNS: add 168.63.129.16); ${MI_NETWORK_REQUIREMENTS} (custom DNS server); ${MI_CUSTOM_DNS}; ${MI_DNS_SYNC}` },
   vnetMismatch: { id: 'VNET-002', severity: 'warning', title: 'The exported virtual network does not contain the subnet',
     fix: 'Export the virtual network the subnet belongs to and run again.',
     ref: DOC_CHECK_NETWORK },

@@ -8,7 +8,7 @@ const SQLDB = 'https://learn.microsoft.com/azure/azure-sql/database';
 const TDS_SPEC = 'https://learn.microsoft.com/openspecs/windows_protocols/ms-tds';
 
 // Azure SQL Managed Instance: the current architecture.
-export const MI_ARCHITECTURE = `${MI}/connectivity-architecture-overview`;
+const MI_ARCHITECTURE = `${MI}/connectivity-architecture-overview`;
 /** "certificates are verified by using certificate revocation lists". */
 export const MI_HIGH_LEVEL = `${MI_ARCHITECTURE}#high-level-connectivity-architecture`;
 export const MI_VNET_LOCAL_ENDPOINT = `${MI_ARCHITECTURE}#vnet-local-endpoint`;
@@ -26,8 +26,7 @@ export const MI_OPTIONAL_RULES = `${MI}/subnet-service-aided-configuration-enabl
 /** New instances in eligible subnets are enrolled in the November 2022 feature wave. */
 export const MI_FEATURE_WAVE = `${MI}/doc-changes-updates-release-notes-whats-new#november-2022-feature-wave`;
 /** Redirect: 1433 and 11000-11999 inbound, TDS 7.4+; public and private endpoints always proxy; how to switch. */
-export const MI_CONNECTION_TYPES = `${MI}/connection-types-overview`;
-export const MI_REDIRECT = `${MI_CONNECTION_TYPES}#redirect-connection-type`;
+export const MI_REDIRECT = `${MI}/connection-types-overview#redirect-connection-type`;
 /** Enabling the public endpoint (port 3342) and its NSG rule. */
 export const MI_PUBLIC_ENDPOINT = `${MI}/public-endpoint-configure`;
 export const MI_PUBLIC_ENDPOINT_NSG = `${MI_PUBLIC_ENDPOINT}#allow-public-endpoint-traffic-on-the-network-security-group`;
@@ -36,8 +35,10 @@ export const MI_CUSTOM_DNS = `${MI}/custom-dns-configure`;
 /** Changed VNet DNS servers reach the instance only after this synchronisation. */
 export const MI_DNS_SYNC = `${MI}/synchronize-vnet-dns-servers-setting-on-virtual-cluster`;
 
-// Managed instances not enrolled in the November 2022 feature wave. Microsoft
-// retired these pages; their published sources stay readable at these commits.
+// Managed instances not enrolled in the November 2022 feature wave, and the
+// original requirements. These pages are no longer published as they were (the
+// management-endpoint pages now lead to the current architecture article);
+// Microsoft's sources of them stay readable at these commits.
 const MI_LEGACY_PAGE = 'https://github.com/MicrosoftDocs/sql-docs/blob/fb40f54581efa5793a5939adb1e16c908a7972eb/azure-sql/managed-instance/connectivity-architecture-prior-november-2022-feature-wave.md';
 /** "Connectivity architecture for Azure SQL Managed Instance prior to November 2022": management endpoint. */
 export const MI_LEGACY_MANAGEMENT_ENDPOINT = `${MI_LEGACY_PAGE}#management-endpoint`;
@@ -48,12 +49,15 @@ export const MI_LEGACY_ROUTES = `${MI_LEGACY_PAGE}#mandatory-user-defined-routes
 export const MI_MANAGEMENT_ENDPOINT_IP = 'https://github.com/MicrosoftDocs/sql-docs/blob/eaf3e784686b360cc6cf67e249575e8aef013189/azure-sql/managed-instance/management-endpoint-find-ip-address.md';
 /** "Verify the Azure SQL Managed Instance built-in firewall": scan the management ports. */
 export const MI_MANAGEMENT_FIREWALL = 'https://github.com/MicrosoftDocs/sql-docs/blob/4fe5aa331b5e2eeef5b88cec1ebf9b683582125e/azure-sql/managed-instance/management-endpoint-verify-built-in-firewall.md';
-/** The original (2019) article: Any sources, 80/443/12000 outbound, one rule for the management ports, port 445 for replication. */
+/** The 2019 article: 80/443/12000 outbound, one rule for the management ports, port 445 for replication. */
 const MI_ORIGINAL_PAGE = 'https://github.com/MicrosoftDocs/azure-docs/blob/f1048175bd5ffb6591cab50f8ec6bc448431c0e3/articles/sql-database/sql-database-managed-instance-connectivity-architecture.md';
-export const MI_ORIGINAL_REQUIREMENTS = `${MI_ORIGINAL_PAGE}#network-requirements`;
-export const MI_ORIGINAL_INBOUND = `${MI_ORIGINAL_PAGE}#mandatory-inbound-security-rules`;
 export const MI_ORIGINAL_OUTBOUND = `${MI_ORIGINAL_PAGE}#mandatory-outbound-security-rules`;
-export const MI_ORIGINAL_ROUTES = `${MI_ORIGINAL_PAGE}#user-defined-routes`;
+/**
+ * "Configure a VNet for Azure SQL Database Managed Instance" (2018): mandatory rules in front of any other rules,
+ * 0.0.0.0/0 next hop Internet, custom DNS with 168.63.129.16 resolving microsoft.com, windows.net ..., no service
+ * endpoints, 16 addresses at least and 32 recommended.
+ */
+export const MI_ORIGINAL_VNET_REQUIREMENTS = 'https://github.com/MicrosoftDocs/azure-docs/blob/b2a6e1e7966bddf854aa5f8bcd4d879918ab1646/articles/sql-database/sql-database-managed-instance-vnet-configuration.md#requirements';
 
 // Azure networking, certificates and SQL errors.
 /** 168.63.129.16: Azure's recursive resolver (and the load balancer's probes). */

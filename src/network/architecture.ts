@@ -8,7 +8,7 @@
 // platform itself wrote (Microsoft.Sql-managedInstances_UseOnly_mi-* rules and
 // routes) outweighs what a customer left behind: in the legacy configuration the
 // platform keeps its own management rule, so platform rules without one mean
-// current, whatever custom rules remain.
+// current, whatever custom rules (or obsolete routes) remain.
 import type { Nsg, NsgRule, Route, RouteTable } from './arm.js';
 import { parseAddressSpec } from './addresses.js';
 import { intersectPorts, isEmptyPorts, portsOf, type PortSet } from './ports.js';
@@ -48,6 +48,7 @@ const MANAGEMENT_IN = portsOf(9000, 9003);
 const MANAGEMENT_OUT = portsOf(12000);
 
 interface Evidence {
+  /** Written by the platform and decisive: a platform rule admitting the management ports. */
   readonly platform: boolean;
   readonly text: string;
 }
@@ -61,9 +62,10 @@ function legacyEvidence(nsg: Nsg | undefined, rt: RouteTable | undefined): Evide
   }
   for (const route of rt?.routes ?? []) {
     const spec = parseAddressSpec(route.addressPrefix);
+    // Routes never decide alone: the platform leaves obsolete routes behind until a service update removes them.
     if (spec.kind === 'tag' && MANAGEMENT_TAGS.has(spec.base)) {
-      found.push({ platform: PLATFORM.test(route.name), text: `route ${route.name} routes ${route.addressPrefix} (management traffic)` });
-    } else if (LEGACY_ROUTE_NAME.test(bare(route.name))) found.push({ platform: PLATFORM.test(route.name), text: `route ${route.name} has a legacy route name` });
+      found.push({ platform: false, text: `route ${route.name} routes ${route.addressPrefix} (management traffic)` });
+    } else if (LEGACY_ROUTE_NAME.test(bare(route.name))) found.push({ platform: false, text: `route ${route.name} has a legacy route name` });
   }
   return found;
 }

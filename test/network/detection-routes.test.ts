@@ -127,3 +127,29 @@ t.test('text output: the reason and the command for the route that takes the tra
   t.ok(lines.includes('    $ az network route-table route delete --resource-group rg-sqlmi --route-table-name rt-sqlmi --name inspect-10-20-0-32-27'));
   t.ok(lines.some((l) => /^architecture: current \(auto: platform rules /.test(l)));
 });
+
+t.test('detectArchitecture: what is and is not evidence', async (t) => {
+  const { detectArchitecture } = await import('../../src/network/architecture.js');
+  const { parseNsg, parseRouteTable } = await import('../../src/network/arm.js');
+  const nsg = (rules: Array<[string, string, string, string]>) => parseNsg({ name: 'n', type: 'Microsoft.Network/networkSecurityGroups',
+    securityRules: rules.map(([name, direction, ports, access], i) => ({ name, priority: 100 + i, direction, access, protocol: 'Tcp',
+      sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: ports })) });
+  const rt = (routes: Array<[string, string, string]>) => parseRouteTable({ name: 'r', type: 'Microsoft.Network/routeTables',
+    routes: routes.map(([name, addressPrefix, nextHopType]) => ({ name, addressPrefix, nextHopType })) });
+  // A rule that admits every port, or nearly, says nothing about the configuration.
+  t.equal(detectArchitecture(nsg([['allow_all_in', 'Inbound', '*', 'Allow'], ['wide', 'Inbound', '1-65535', 'Allow']]), undefined).architecture, 'current');
+  // A deny of the management ports is no evidence either; an allow of 9000-9003 is.
+  t.equal(detectArchitecture(nsg([['deny_mgmt', 'Inbound', '9000-9003', 'Deny']]), undefined).architecture, 'current');
+  t.match(detectArchitecture(nsg([['mgmt', 'Inbound', '9000-9003', 'Allow']]), undefined),
+    { architecture: 'legacy', reason: /rule mgmt admits management ports 9000\/9003/ });
+  t.match(detectArchitecture(nsg([['out', 'Outbound', '12000', 'Allow']]), undefined), { architecture: 'legacy', reason: /rule out admits port 12000 outbound/ });
+  t.match(detectArchitecture(nsg([['mi_subnet-outbound', 'Outbound', '*', 'Allow']]), undefined), { architecture: 'legacy', reason: /legacy rule name/ });
+  // Routes: the legacy names and management tags are evidence, a current subnet route is not.
+  t.equal(detectArchitecture(undefined, rt([['subnet-10-0-0-0-24-to-vnetlocal', '10.0.0.0/24', 'VnetLocal']])).architecture, 'current');
+  t.match(detectArchitecture(undefined, rt([['to-mgmt', 'SqlManagement', 'Internet']])), { architecture: 'legacy', reason: /routes SqlManagement \(management traffic\)/ });
+  t.match(detectArchitecture(undefined, rt([['mi-13-64-11-nexthop-internet', '13.64.0.0/11', 'Internet']])), { architecture: 'legacy' });
+  // A platform subnet route decides over an obsolete legacy route the platform has not removed yet.
+  t.match(detectArchitecture(undefined, rt([['Microsoft.Sql-managedInstances_UseOnly_subnet-10-0-0-0-24-to-vnetlocal', '10.0.0.0/24', 'VnetLocal'],
+    ['Microsoft.Sql-managedInstances_UseOnly_mi-sqlmanagement-internet', 'SqlManagement', 'Internet']])),
+  { architecture: 'current', reason: /^auto: platform route .*; ignored, .*mi-sqlmanagement-internet/ });
+});

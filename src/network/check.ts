@@ -170,11 +170,10 @@ function routeDelete(rt: RouteTable, route: string): string {
 /**
  * UDR-002 for one route that takes required traffic to another hop, with the command that fixes *that* route:
  * the route for exactly this prefix is updated; a wider one (0.0.0.0/0 to a firewall) stays and the more specific
- * required route is added, which wins by longest prefix; a narrower one inside the prefix is removed, so its part
- * follows the route for the whole prefix again (adding or fixing the wider route would change nothing).
+ * required route is added, which wins by longest prefix; a narrower one inside the prefix is removed (a CIDR) or set to
+ * the required hop (a regional tag), so its part goes where it must (adding or fixing the wider route would change nothing).
  */
-function takerFinding(rt: RouteTable, req: RouteRequirement, name: string, prefix: string, t: RouteTaker): NetworkFinding {
-  const hop = req.nextHopType;
+function takerFinding(rt: RouteTable, hop: string, name: string, prefix: string, t: RouteTaker): NetworkFinding {
   const via = describeRoute(t.route);
   switch (t.relation) {
     case 'exact':
@@ -184,11 +183,16 @@ function takerFinding(rt: RouteTable, req: RouteRequirement, name: string, prefi
       return { ...finding(UDR.wrongNextHop, `traffic to ${prefix} follows ${via}: no more specific route exists, so this wider route `
         + `carries it (longest prefix match); required next hop ${hop}: add ${name} (${prefix} -> ${hop}), which wins over it`),
       command: routeCreate(rt.resourceGroup, rt.name, name, prefix, hop) };
-    case 'narrower':
+    case 'narrower': {
+      // A CIDR inside the subnet is removed (its part then follows the subnet route); a regional tag inside a global
+      // one may itself be required (Storage.REGION inside Storage), so it gets the required hop instead.
+      const remove = parseCidr(t.route.addressPrefix) !== undefined;
       return { ...finding(UDR.wrongNextHop, `traffic to ${t.route.addressPrefix}, part of ${prefix}, follows ${via}: it is more specific `
         + `than any route for the whole of ${prefix} (longest prefix match), so it takes that part to ${t.route.nextHopType}; `
-        + `required next hop ${hop}: remove ${t.route.name} (or set its next hop to ${hop}); changing the route for ${prefix} would not help`),
-      command: routeDelete(rt, t.route.name) };
+        + `required next hop ${hop}: ${remove ? `remove ${t.route.name} (or set its next hop to ${hop})` : `set the next hop of ${t.route.name} to ${hop}`}; `
+        + `changing the route for ${prefix} would not help`),
+      command: remove ? routeDelete(rt, t.route.name) : routeUpdate(rt.resourceGroup, rt.name, t.route.name, hop) };
+    }
   }
 }
 
@@ -205,7 +209,7 @@ function routeOutcome(rt: RouteTable, req: RouteRequirement, ctx: { subnetCidrs:
     case 'missing': {
       const wider = ev.wider ? `; until it exists, ${describeRoute(ev.wider.route)} may carry the traffic (it does if it is more `
         + 'specific than the VNet\'s own address space)' : '';
-      const diverted = ev.diverted.map((t) => takerFinding(rt, req, ev.name, ev.prefix, t));
+      const diverted = ev.diverted.map((t) => takerFinding(rt, hop, ev.name, ev.prefix, t));
       return { check: { name, status: 'fail', detail: `no route for ${ev.prefix}${ev.diverted.length ? `; ${ev.diverted.map((t) => describeRoute(t.route)).join(', ')} takes part of it` : ''}` },
         findings: [{ ...finding(UDR.missingRoute, `${rt.name} has no route for ${ev.prefix} (required: ${ev.name}, next hop ${hop})${wider}`),
           command: routeCreate(rt.resourceGroup, rt.name, ev.name, ev.prefix, hop) }, ...diverted] };
@@ -215,7 +219,7 @@ function routeOutcome(rt: RouteTable, req: RouteRequirement, ctx: { subnetCidrs:
       const part = first.relation === 'narrower' ? `${first.route.addressPrefix} of ${ev.prefix}` : ev.prefix;
       return { check: { name, status: 'fail', detail: `${part} goes to ${first.route.nextHopType} via ${first.route.name}`
         + `${ev.takers.length > 1 ? ` (and ${ev.takers.length - 1} more)` : ''}` },
-      findings: ev.takers.map((t) => takerFinding(rt, req, ev.name, ev.prefix, t)) };
+      findings: ev.takers.map((t) => takerFinding(rt, hop, ev.name, ev.prefix, t)) };
     }
   }
 }
@@ -263,7 +267,14 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
   if (!rt) checks.push({ name: 'Routes', status: 'skip', detail: subnet.routeTableId ? 'no --route-table-file given' : 'no route table attached' });
   else {
     const ctx = { subnetCidrs, ...(input.region ? { region: input.region } : {}), ...(input.regionPair ? { regionPair: input.regionPair } : {}) };
-    for (const req of routeReqs) add(routeOutcome(rt, req, ctx));
+    // One route can fail two requirements (Storage.westeurope to an appliance is the regional route and part of
+    // Storage): its finding and command are given once.
+    const commands = new Set<string>();
+    for (const req of routeReqs) {
+      const outcome = routeOutcome(rt, req, ctx);
+      add({ check: outcome.check, findings: outcome.findings.filter((f) => f.command === undefined || !commands.has(f.command)) });
+      for (const f of outcome.findings) if (f.command !== undefined) commands.add(f.command);
+    }
   }
 
   const sorted = sortFindings(findings) as NetworkFinding[];

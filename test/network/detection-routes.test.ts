@@ -153,3 +153,11 @@ t.test('detectArchitecture: what is and is not evidence', async (t) => {
     ['Microsoft.Sql-managedInstances_UseOnly_mi-sqlmanagement-internet', 'SqlManagement', 'Internet']])),
   { architecture: 'current', reason: /^auto: platform route .*; ignored, .*mi-sqlmanagement-internet/ });
 });
+
+t.test('a regional tag route to an appliance fails two requirements, is reported once and set to the required hop', async (t) => {
+  const r = await check({ nsg: 'nsg-legacy.json', rt: 'rt-legacy-storage-region-nva.json' });
+  t.same(r.findings.map((f) => [f.id, f.command]), [['UDR-002',
+    'az network route-table route update --resource-group rg-sqlmi --route-table-name rt-sqlmi --name mi-storage-westeurope-internet --next-hop-type Internet']]);
+  t.match(checkLine(r, 'UDR mi-storage-internet'), { status: 'fail', detail: /^Storage\.westeurope of Storage goes to VirtualAppliance via mi-storage-westeurope-internet/ });
+  t.match(checkLine(r, 'UDR mi-storage-westeurope-internet'), { status: 'fail' });
+});

@@ -35,7 +35,7 @@ Options:
   --route-table-file F   the route table attached to the subnet
   --vnet-file F          the virtual network (checks its custom DNS servers)
   --architecture A       legacy (before the November 2022 feature wave), current, or auto (default):
-                         current when the NSG has the platform rules Microsoft.Sql-managedInstances_UseOnly_mi-*
+                         current unless the exports show the legacy one (the reason is printed)
   --region R             the instance's region (fills REGION in the legacy routes), e.g. westeurope
   --region-pair R2       its paired region (fills REGION_PAIR), e.g. northeurope
   --replication          transactional replication is used: port 445 outbound is mandatory

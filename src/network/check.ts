@@ -1,21 +1,22 @@
 // check-network's engine: exports in, checks and findings out. Pure: no I/O.
 //
 //   evaluateNetwork(input: NetworkInput): NetworkCheckReport
-//   detectArchitecture(nsg?, routeTable?): { architecture, reason }
+//   detectArchitecture(nsg?, routeTable?): { architecture, reason }   (./architecture.ts)
 import { VERSION } from '../version.js';
 import type { CheckLine } from '../diagnosis/check.js';
 import { NSG, UDR } from '../diagnosis/catalog/network.js';
 import { finding, sortFindings, verdictOf, type FindingDefinition } from '../diagnosis/finding.js';
 import { parseCidr, type Cidr } from '../net/address.js';
 import { requiredTag, type RequiredAddress } from './addresses.js';
-import type { Nsg, NsgRule, RouteTable, Subnet, Vnet, Direction } from './arm.js';
-import { nsgRuleCreate, nsgRuleUpdate, routeCreate, routeUpdate } from './az.js';
+import { detectArchitecture } from './architecture.js';
+import type { Nsg, RouteTable, Subnet, Vnet, Direction } from './arm.js';
+import { azCommand, nsgRuleCreate, nsgRuleUpdate, routeCreate, routeUpdate } from './az.js';
 import { describeRule, evaluateFlow, matchRule, orderedRules, type FlowEvaluation, type FlowSpec } from './nsg.js';
-import { ALL_PORTS, azPorts, formatPorts, portsEqual, intersectPorts, isEmptyPorts, subtractPorts, unionPorts, type PortSet } from './ports.js';
+import { azPorts, formatPorts, isEmptyPorts, subtractPorts, unionPorts, type PortSet } from './ports.js';
 import {
-  PLATFORM_PREFIX, ROUTE_REQUIREMENTS, RULE_REQUIREMENTS, type AddressRef, type Architecture, type RouteRequirement, type RuleRequirement,
+  ROUTE_REQUIREMENTS, RULE_REQUIREMENTS, type AddressRef, type Architecture, type RouteRequirement, type RuleRequirement,
 } from './requirements.js';
-import { describeRoute, evaluateRoute } from './routes.js';
+import { describeRoute, evaluateRoute, type RouteTaker } from './routes.js';
 import { checkSubnet, checkVnet } from './subnet.js';
 import { NETWORK_SCHEMA_VERSION, type NetworkCheckReport, type NetworkFinding } from './types.js';
 
@@ -29,29 +30,6 @@ export interface NetworkInput {
   readonly regionPair?: string;
   /** Transactional replication is used (port 445 outbound becomes mandatory). */
   readonly replication?: boolean;
-}
-
-const isPlatform = (r: NsgRule): boolean => r.name.toLowerCase().startsWith(PLATFORM_PREFIX.toLowerCase());
-
-/**
- * Auto-detection. Platform rules (Microsoft.Sql-managedInstances_UseOnly_mi-*) mean
- * the current configuration, unless one of them admits the legacy management
- * ports (the service-aided legacy configuration used the same prefix). Without
- * an NSG, a `subnet-<range>-to-vnetlocal` route means current.
- */
-export function detectArchitecture(nsg: Nsg | undefined, rt: RouteTable | undefined): { architecture: Architecture; reason: string } {
-  const platform = nsg?.rules.filter(isPlatform) ?? [];
-  if (platform.length > 0) {
-    // A rule for the management ports specifically (not one that admits every port).
-    const mgmt = platform.find((r) => r.direction === 'Inbound' && r.access === 'Allow' && !portsEqual(r.destinationPorts, ALL_PORTS)
-      && !isEmptyPorts(intersectPorts(r.destinationPorts, [[9000, 9000], [9003, 9003]])));
-    if (mgmt) return { architecture: 'legacy', reason: `auto: platform rule ${mgmt.name} admits management ports (service-aided legacy configuration)` };
-    return { architecture: 'current', reason: `auto: platform rules present (${platform.slice(0, 3).map((r) => r.name).join(', ')}${platform.length > 3 ? ', ...' : ''})` };
-  }
-  if (nsg) return { architecture: 'legacy', reason: `auto: no ${PLATFORM_PREFIX}* rules in ${nsg.name}` };
-  const route = rt?.routes.find((r) => /^subnet-.+-to-vnetlocal$/i.test(r.name));
-  if (route) return { architecture: 'current', reason: `auto: route ${route.name} (no NSG export)` };
-  return { architecture: 'legacy', reason: 'auto: no NSG export and no subnet-<range>-to-vnetlocal route' };
 }
 
 function resolve(ref: AddressRef, subnetCidrs: readonly Cidr[], subnetText: string): RequiredAddress {
@@ -163,10 +141,13 @@ function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: re
 
 function platformRuleFindings(nsg: Nsg, req: RuleRequirement, ev: FlowEvaluation | undefined, spec: FlowSpec): NetworkFinding[] {
   if (!req.platformName) return [];
-  const rule = nsg.rules.find((r) => r.name.toLowerCase() === req.platformName!.toLowerCase() && r.direction === req.direction);
+  // The platform appends the subnet range and a version (…_mi-healthprobe-in-10-0-0-0-24-v10); older exports lack them.
+  const wanted = req.platformName.toLowerCase();
+  const rule = nsg.rules.find((r) => r.direction === req.direction
+    && (r.name.toLowerCase() === wanted || r.name.toLowerCase().startsWith(`${wanted}-`)));
   if (!rule) {
     const by = ev && ev.allowedBy.length ? `; the traffic is admitted by ${unique(ev.allowedBy.map((d) => d.rule)).map((r) => r.name).join(', ')}` : '';
-    return [finding(NSG.platformRuleAbsent, `${nsg.name} has no rule named ${req.platformName}${by}`)];
+    return [finding(NSG.platformRuleAbsent, `${nsg.name} has no rule named ${req.platformName}[-<range>-v<n>]${by}`)];
   }
   const m = matchRule(rule, spec);
   const missingPorts = subtractPorts(spec.ports, rule.destinationPorts);
@@ -182,23 +163,64 @@ function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
 }
 
+function routeDelete(rt: RouteTable, route: string): string {
+  return azCommand(['az', 'network', 'route-table', 'route', 'delete', '--resource-group', rt.resourceGroup ?? '<resource-group>',
+    '--route-table-name', rt.name, '--name', route]);
+}
+
+/**
+ * UDR-002 for one route that takes required traffic to another hop, with the command that fixes *that* route:
+ * the route for exactly this prefix is updated; a wider one (0.0.0.0/0 to a firewall) stays and the more specific
+ * required route is added, which wins by longest prefix; a narrower one inside the prefix is removed (a CIDR) or set to
+ * the required hop (a regional tag), so its part goes where it must (adding or fixing the wider route would change nothing).
+ */
+function takerFinding(rt: RouteTable, hop: string, name: string, prefix: string, t: RouteTaker): NetworkFinding {
+  const via = describeRoute(t.route);
+  switch (t.relation) {
+    case 'exact':
+      return { ...finding(UDR.wrongNextHop, `traffic to ${prefix} follows ${via}, the route for exactly this prefix; required next hop ${hop}`),
+        command: routeUpdate(rt.resourceGroup, rt.name, t.route.name, hop) };
+    case 'wider':
+      return { ...finding(UDR.wrongNextHop, `traffic to ${prefix} follows ${via}: no more specific route exists, so this wider route `
+        + `carries it (longest prefix match); required next hop ${hop}: add ${name} (${prefix} -> ${hop}), which wins over it`),
+      command: routeCreate(rt.resourceGroup, rt.name, name, prefix, hop) };
+    case 'narrower': {
+      // A CIDR inside the subnet is removed (its part then follows the subnet route); a regional tag inside a global
+      // one may itself be required (Storage.REGION inside Storage), so it gets the required hop instead.
+      const remove = parseCidr(t.route.addressPrefix) !== undefined;
+      return { ...finding(UDR.wrongNextHop, `traffic to ${t.route.addressPrefix}, part of ${prefix}, follows ${via}: it is more specific `
+        + `than any route for the whole of ${prefix} (longest prefix match), so it takes that part to ${t.route.nextHopType}; `
+        + `required next hop ${hop}: ${remove ? `remove ${t.route.name} (or set its next hop to ${hop})` : `set the next hop of ${t.route.name} to ${hop}`}; `
+        + `changing the route for ${prefix} would not help`),
+      command: remove ? routeDelete(rt, t.route.name) : routeUpdate(rt.resourceGroup, rt.name, t.route.name, hop) };
+    }
+  }
+}
+
 function routeOutcome(rt: RouteTable, req: RouteRequirement, ctx: { subnetCidrs: readonly Cidr[]; region?: string; regionPair?: string }): RuleOutcome {
   const ev = evaluateRoute(rt, req, ctx);
   const name = `UDR ${ev.name}`;
+  const hop = req.nextHopType;
   switch (ev.status) {
     case 'skip':
       return { check: { name, status: 'skip', detail: ev.reason }, findings: [] };
     case 'pass':
-      return { check: { name, status: 'pass', detail: ev.exact ? `${ev.prefix} -> ${req.nextHopType} (${ev.route.name})` : `${ev.prefix} -> ${req.nextHopType} via wider route ${describeRoute(ev.route)}` }, findings: [] };
-    case 'missing':
-      return { check: { name, status: 'fail', detail: `no route for ${ev.prefix}` },
-        findings: [{ ...finding(UDR.missingRoute, `${rt.name} has no route for ${ev.prefix} (required: ${ev.name}, next hop ${req.nextHopType})`),
-          command: routeCreate(rt.resourceGroup, rt.name, ev.name, ev.prefix, req.nextHopType) }] };
+      return { check: { name, status: 'pass', detail: ev.carrier.relation === 'exact' ? `${ev.prefix} -> ${hop} (${ev.carrier.route.name})`
+        : `${ev.prefix} -> ${hop} via wider route ${describeRoute(ev.carrier.route)}` }, findings: [] };
+    case 'missing': {
+      const wider = ev.wider ? `; until it exists, ${describeRoute(ev.wider.route)} may carry the traffic (it does if it is more `
+        + 'specific than the VNet\'s own address space)' : '';
+      const diverted = ev.diverted.map((t) => takerFinding(rt, hop, ev.name, ev.prefix, t));
+      return { check: { name, status: 'fail', detail: `no route for ${ev.prefix}${ev.diverted.length ? `; ${ev.diverted.map((t) => describeRoute(t.route)).join(', ')} takes part of it` : ''}` },
+        findings: [{ ...finding(UDR.missingRoute, `${rt.name} has no route for ${ev.prefix} (required: ${ev.name}, next hop ${hop})${wider}`),
+          command: routeCreate(rt.resourceGroup, rt.name, ev.name, ev.prefix, hop) }, ...diverted] };
+    }
     case 'wrong-hop': {
-      const command = ev.exact ? routeUpdate(rt.resourceGroup, rt.name, ev.route.name, req.nextHopType)
-        : routeCreate(rt.resourceGroup, rt.name, ev.name, ev.prefix, req.nextHopType);
-      return { check: { name, status: 'fail', detail: `${ev.prefix} goes to ${ev.route.nextHopType} via ${ev.route.name}` },
-        findings: [{ ...finding(UDR.wrongNextHop, `traffic to ${ev.prefix} follows ${describeRoute(ev.route)}; required next hop ${req.nextHopType}`), command }] };
+      const first = ev.takers[0]!;
+      const part = first.relation === 'narrower' ? `${first.route.addressPrefix} of ${ev.prefix}` : ev.prefix;
+      return { check: { name, status: 'fail', detail: `${part} goes to ${first.route.nextHopType} via ${first.route.name}`
+        + `${ev.takers.length > 1 ? ` (and ${ev.takers.length - 1} more)` : ''}` },
+      findings: ev.takers.map((t) => takerFinding(rt, hop, ev.name, ev.prefix, t)) };
     }
   }
 }
@@ -246,7 +268,14 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
   if (!rt) checks.push({ name: 'Routes', status: 'skip', detail: subnet.routeTableId ? 'no --route-table-file given' : 'no route table attached' });
   else {
     const ctx = { subnetCidrs, ...(input.region ? { region: input.region } : {}), ...(input.regionPair ? { regionPair: input.regionPair } : {}) };
-    for (const req of routeReqs) add(routeOutcome(rt, req, ctx));
+    // One route can fail two requirements (Storage.westeurope to an appliance is the regional route and part of
+    // Storage): its finding and command are given once.
+    const commands = new Set<string>();
+    for (const req of routeReqs) {
+      const outcome = routeOutcome(rt, req, ctx);
+      add({ check: outcome.check, findings: outcome.findings.filter((f) => f.command === undefined || !commands.has(f.command)) });
+      for (const f of outcome.findings) if (f.command !== undefined) commands.add(f.command);
+    }
   }
 
   const sorted = sortFindings(findings) as NetworkFinding[];
@@ -259,4 +288,4 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
 }
 
 /** The rules of one direction, for renderers that list them. */
-export { orderedRules };
+export { orderedRules, detectArchitecture };

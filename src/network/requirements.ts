@@ -1,11 +1,11 @@
-// The seeds' mandatory NSG rules and user-defined routes, as data. Every entry
-// cites the seed section it encodes; src/network/check.ts evaluates them and
-// nothing else in miprobe restates them.
+// The mandatory NSG rules and user-defined routes of managed instance subnets,
+// as data. Every entry cites the public document it encodes;
+// src/network/check.ts evaluates them and nothing else in miprobe restates them.
 //
 // Two subnet configurations exist:
 //   legacy   instances not enrolled in the November 2022 feature wave: a
-//            management endpoint, the service-aided tables of the "before the
-//            November 2022 Feature Wave" document (which narrow the original
+//            management endpoint, the service-aided tables of Microsoft's
+//            "prior to November 2022" article (which narrow the original
 //            article's "Any" sources to SqlManagement, CorpnetSaw, CorpnetPublic
 //            and AzureCloud). An NSG that satisfies the original article's wider
 //            table satisfies these too, because the evaluator asks whether the
@@ -17,15 +17,14 @@ import { AZURE_DNS, MANAGEMENT_PORTS } from '../requirements/platform.js';
 import type { Severity } from '../diagnosis/finding.js';
 import type { Direction, Protocol } from './arm.js';
 import { ALL_PORTS, portsOf, type PortSet } from './ports.js';
+import {
+  MI_LEGACY_INBOUND, MI_LEGACY_OUTBOUND, MI_LEGACY_ROUTES, MI_MANDATORY_RULES, MI_OPTIONAL_RULES, MI_ORIGINAL_OUTBOUND,
+} from '../diagnosis/catalog/sources.js';
 
 export type Architecture = 'legacy' | 'current';
 
 /** `MI_SUBNET` is the subnet's own prefix; `Any` is `*`; anything else is a service tag. */
 export type AddressRef = 'MI_SUBNET' | 'Any' | string;
-
-export const SEED_ORIGINAL = 'seed: Azure SQL Database Managed Instance Connectivity Architecture';
-export const SEED_LEGACY = 'seed: Connectivity architecture for Azure SQL Managed Instance before the November 2022 Feature Wave';
-export const REF_CURRENT = 'REFERENCES: Managed Instance connectivity / Current subnet configuration';
 
 export interface RuleRequirement {
   /** Stable key, e.g. legacy.in.management. */
@@ -65,10 +64,12 @@ export interface RouteRequirement {
 export const PLATFORM_PREFIX = 'Microsoft.Sql-managedInstances_UseOnly_mi-';
 export { MANAGEMENT_PORTS };
 
-const LEGACY_IN = `${SEED_LEGACY} / Mandatory inbound security rules with service-aided subnet configuration`;
-const LEGACY_OUT = `${SEED_LEGACY} / Mandatory outbound security rules with service-aided subnet configuration`;
-const LEGACY_UDR = `${SEED_LEGACY} / Mandatory user defined routes with service-aided subnet configuration`;
-const ORIGINAL_OUT = `${SEED_ORIGINAL} / Mandatory outbound security rules`;
+const LEGACY_IN = MI_LEGACY_INBOUND;
+const LEGACY_OUT = MI_LEGACY_OUTBOUND;
+const LEGACY_UDR = MI_LEGACY_ROUTES;
+/** The original article: outbound 80, 443, 12000; port 445 for transactional replication. */
+const ORIGINAL_OUT = MI_ORIGINAL_OUTBOUND;
+const CURRENT = MI_MANDATORY_RULES;
 
 export const RULE_REQUIREMENTS: readonly RuleRequirement[] = [
   // Legacy, inbound.
@@ -100,24 +101,24 @@ export const RULE_REQUIREMENTS: readonly RuleRequirement[] = [
     severity: 'warning', suggested: { name: 'allow_management_outbound_80', priority: 111 }, ref: ORIGINAL_OUT },
   { key: 'legacy.out.replication445', architecture: 'legacy', label: 'port 445 outbound for transactional replication (Azure file share)',
     direction: 'Outbound', protocol: 'Tcp', source: 'MI_SUBNET', destination: 'Storage', ports: portsOf(445), when: 'replication',
-    severity: 'critical', suggested: { name: 'allow_replication_smb_outbound', priority: 120 }, ref: `${SEED_ORIGINAL} / Network requirements (transactional replication)` },
+    severity: 'critical', suggested: { name: 'allow_replication_smb_outbound', priority: 120 }, ref: `${ORIGINAL_OUT} (transactional replication: port 445 outbound)` },
   // Current configuration: the platform's rules, matched by what they do.
   { key: 'current.in.healthprobe', architecture: 'current', label: 'healthprobe-in from AzureLoadBalancer',
     direction: 'Inbound', protocol: '*', source: 'AzureLoadBalancer', destination: 'MI_SUBNET', ports: ALL_PORTS,
     severity: 'critical', platformName: `${PLATFORM_PREFIX}healthprobe-in`,
-    suggested: { name: 'allow_healthprobe_inbound', priority: 104 }, ref: REF_CURRENT },
+    suggested: { name: 'allow_healthprobe_inbound', priority: 104 }, ref: CURRENT },
   { key: 'current.in.internal', architecture: 'current', label: 'internal-in (subnet to subnet)',
     direction: 'Inbound', protocol: '*', source: 'MI_SUBNET', destination: 'MI_SUBNET', ports: ALL_PORTS,
     severity: 'critical', platformName: `${PLATFORM_PREFIX}internal-in`,
-    suggested: { name: 'allow_internal_inbound', priority: 105 }, ref: REF_CURRENT },
+    suggested: { name: 'allow_internal_inbound', priority: 105 }, ref: CURRENT },
   { key: 'current.out.internal', architecture: 'current', label: 'internal-out (subnet to subnet)',
     direction: 'Outbound', protocol: '*', source: 'MI_SUBNET', destination: 'MI_SUBNET', ports: ALL_PORTS,
     severity: 'critical', platformName: `${PLATFORM_PREFIX}internal-out`,
-    suggested: { name: 'allow_internal_outbound', priority: 105 }, ref: REF_CURRENT },
+    suggested: { name: 'allow_internal_outbound', priority: 105 }, ref: CURRENT },
   { key: 'current.out.azure', architecture: 'current', label: 'optional-azure-out (443 to AzureCloud)',
     direction: 'Outbound', protocol: 'Tcp', source: 'MI_SUBNET', destination: 'AzureCloud', ports: portsOf(443),
     severity: 'info', platformName: `${PLATFORM_PREFIX}optional-azure-out`,
-    suggested: { name: 'allow_azure_outbound', priority: 106 }, ref: `${REF_CURRENT} (optional)` },
+    suggested: { name: 'allow_azure_outbound', priority: 106 }, ref: MI_OPTIONAL_RULES },
 ];
 
 export const ROUTE_REQUIREMENTS: readonly RouteRequirement[] = [
@@ -138,10 +139,10 @@ export const ROUTE_REQUIREMENTS: readonly RouteRequirement[] = [
   ] as const).map(([name, prefix, nextHopType]): RouteRequirement => ({
     key: `legacy.route.${name}`, architecture: 'legacy', name, prefix, nextHopType, ref: LEGACY_UDR })),
   { key: 'current.route.subnet-to-vnetlocal', architecture: 'current', name: 'subnet-<range>-to-vnetlocal', prefix: 'MI_SUBNET',
-    nextHopType: 'VnetLocal', ref: REF_CURRENT },
+    nextHopType: 'VnetLocal', ref: CURRENT },
 ];
 
-/** Subnet requirements: sizes and the seed sections they come from. */
+/** Subnet requirements (sizes: the original article's 16 and 32, the current 32). */
 export const SUBNET_REQUIREMENTS = {
   minimumAddresses: { legacy: 16, current: 32 },
   recommendedAddresses: 32,

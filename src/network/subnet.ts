@@ -51,14 +51,14 @@ export function checkSubnet(subnet: Subnet, architecture: Architecture, nsg: Nsg
     findings.push(finding(SUBNET.notDedicated, `${label}: ${foreign.join('; ')}`));
   } else checks.push({ name: 'Subnet dedicated', status: 'pass', detail: 'no other resources, delegations or private endpoints seen' });
 
-  // Service endpoints: legacy only.
+  // Service endpoints: refused only on an undelegated subnet (the service-aided configuration supports them).
   if (subnet.serviceEndpoints.length === 0) checks.push({ name: 'Service endpoints', status: 'pass', detail: 'none' });
-  else if (architecture === 'legacy') {
+  else if (architecture === 'legacy' && !delegatedToMi) {
     checks.push({ name: 'Service endpoints', status: 'fail', detail: subnet.serviceEndpoints.join(', ') });
     findings.push({ ...finding(SUBNET.serviceEndpoints, `${label} has service endpoints: ${subnet.serviceEndpoints.join(', ')}`),
       command: azCommand(['az', 'network', 'vnet', 'subnet', 'update', '--resource-group', subnet.resourceGroup ?? '<resource-group>',
         '--vnet-name', subnet.vnetName ?? '<vnet>', '--name', subnet.name, '--remove', 'serviceEndpoints']) });
-  } else checks.push({ name: 'Service endpoints', status: 'info', detail: `${subnet.serviceEndpoints.join(', ')} (allowed in the current configuration)` });
+  } else checks.push({ name: 'Service endpoints', status: 'info', detail: `${subnet.serviceEndpoints.join(', ')} (allowed with the service-aided configuration: a delegated subnet)` });
 
   // Size and families.
   const cidrs = subnet.addressPrefixes.map((p) => parseCidr(p)).filter((c): c is Cidr => c !== undefined);
@@ -127,7 +127,7 @@ export function checkVnet(vnet: Vnet, subnet: Subnet): SubnetCheckResult {
   } else if (vnet.dnsServers.includes(azure)) {
     checks.push({ name: 'VNet DNS', status: 'pass', detail: `custom servers ${vnet.dnsServers.join(', ')} include ${azure}` });
     checks.push({ name: 'VNet DNS coverage', status: 'info',
-      detail: 'custom servers must resolve the Azure domains the seed lists; `miprobe diagnose` checks that live' });
+      detail: 'custom servers must resolve public names; `miprobe diagnose --dns-server` checks that live' });
   } else {
     checks.push({ name: 'VNet DNS', status: 'fail', detail: `custom servers ${vnet.dnsServers.join(', ')} lack ${azure}` });
     findings.push({ ...finding(VNET.customDnsWithoutAzure, `${vnet.name} uses DNS servers ${vnet.dnsServers.join(', ')}; ${azure} is not among them`),

@@ -58,7 +58,10 @@ const CASES: readonly Case[] = [
   { name: 'subnet too small (/29)', ...legacy, subnet: 'subnet-small.json', ids: ['SUBNET-004'] },
   { name: 'subnet below the recommended size (/28)', ...legacy, subnet: 'subnet-28.json', ids: ['SUBNET-005'] },
   { name: 'current needs 32 addresses (/28)', ...current, subnet: 'subnet-28.json', ids: ['SUBNET-004'] },
-  { name: 'service endpoint present (legacy)', ...legacy, subnet: 'subnet-service-endpoint.json', ids: ['SUBNET-003'] },
+  { name: 'service endpoint on a delegated subnet (legacy: the service-aided configuration supports them)', ...legacy,
+    subnet: 'subnet-service-endpoint.json', ids: [] },
+  { name: 'service endpoint on an undelegated subnet (legacy)', ...legacy, subnet: 'subnet-not-delegated-service-endpoint.json',
+    ids: ['SUBNET-001', 'SUBNET-003'] },
   { name: 'service endpoint present (current: allowed)', ...current, subnet: 'subnet-service-endpoint.json', ids: [] },
   { name: 'not delegated', ...legacy, subnet: 'subnet-not-delegated.json', ids: ['SUBNET-001'] },
   { name: 'NAT gateway', ...current, subnet: 'subnet-nat.json', ids: ['SUBNET-006'] },
@@ -73,6 +76,19 @@ const CASES: readonly Case[] = [
   { name: 'current: internal-in changed to Tcp behind a deny-all', ...current, nsg: 'nsg-current-changed.json',
     ids: ['NSG-001', 'NSG-006'] },
   { name: 'current: route missing', ...current, rt: 'rt-current-empty.json', ids: ['UDR-001'] },
+  // Auto-detection: no legacy evidence means the current configuration, which new deployments get.
+  { name: 'auto: an NSG with no managed instance rule at all is checked as current', ...current, nsg: 'nsg-no-mi-rules.json',
+    rt: 'rt-current-empty.json', ids: ['NSG-007', 'NSG-007', 'NSG-007', 'NSG-007', 'UDR-001'] },
+  { name: 'auto: only the subnet exported is checked as current', architecture: 'current', ids: [] },
+  { name: 'current: platform rules named as the platform names them (range and version appended)', ...current,
+    nsg: 'nsg-current-suffixed.json', ids: [] },
+  { name: 'auto: platform rules decide over a leftover legacy rule', ...current, nsg: 'nsg-current-leftover-legacy.json', ids: [] },
+  { name: 'auto: legacy routes alone mean legacy', architecture: 'legacy', rt: 'rt-legacy.json', ids: [] },
+  // Longest prefix match: the route that takes the traffic is the one to fix.
+  { name: 'current: a /27 inside the subnet to an appliance', ...current, rt: 'rt-current-inner-nva.json', ids: ['UDR-002'] },
+  { name: 'current: only a /27 inside the subnet, no subnet route', ...current, rt: 'rt-current-inner-nva-only.json', ids: ['UDR-001', 'UDR-002'] },
+  { name: 'current: a route wider than the subnet to an appliance, no subnet route', ...current, rt: 'rt-current-wide-nva.json', ids: ['UDR-001'] },
+  { name: 'legacy: a /27 inside the subnet to an appliance', ...legacy, rt: 'rt-legacy-inner-nva.json', ids: ['UDR-002'] },
 ];
 
 for (const c of CASES) {
@@ -94,6 +110,8 @@ for (const c of CASES) {
       t.match(f, { id: String, severity: String, title: String, evidence: String, fix: String, ref: String });
       if (['NSG-001', 'NSG-008'].includes(f.id)) t.match(f.command, /^az network nsg rule create /, `${f.id} carries the az command`);
       if (f.id === 'UDR-001') t.match(f.command, /^az network route-table route create /);
+      if (f.id === 'UDR-002') t.match(f.command, /^az network route-table route (update|create|delete) /, 'UDR-002 carries the az command');
+      t.notMatch(f.ref, /seed:|REFERENCES|DESIGN\.md/, `${f.id} cites public documents`);
     }
   });
 }

@@ -66,15 +66,17 @@ t.test('text output: marks, evidence, az command, verdict', async (t) => {
     '--route-table-file', F('rt-legacy-no-sqlmanagement.json'), '--region', 'westeurope', '--region-pair', 'northeurope']);
   t.equal(run.code, 1);
   const lines = run.stdout.split('\n');
-  t.ok(lines.some((l) => /^ {2}FAIL {2}NSG management inbound from SqlManagement +denied by deny_all_inbound \(4096\)$/.test(l)), 'fail line');
-  t.ok(lines.some((l) => /^ {2}PASS {2}NSG health_probe inbound from AzureLoadBalancer +allowed by allow_health_probe_inbound \(170\)$/.test(l)));
-  t.ok(lines.some((l) => /^ {2}FAIL {2}UDR mi-sqlmanagement-internet +no route for SqlManagement$/.test(l)));
-  t.ok(lines.includes('    $ az network nsg rule create --resource-group rg-sqlmi --nsg-name nsg-sqlmi --name allow_management_inbound '
+  // The same style as diagnose: [FAIL] marks, seen/fix/run/ref, the verdict in capitals.
+  t.ok(lines.some((l) => /^ {2}\[FAIL\] NSG management inbound from SqlManagement +denied by deny_all_inbound \(4096\)$/.test(l)), 'fail line');
+  t.ok(lines.some((l) => /^ {2}\[PASS\] NSG health_probe inbound from AzureLoadBalancer +allowed by allow_health_probe_inbound \(170\)$/.test(l)));
+  t.ok(lines.some((l) => /^ {2}\[FAIL\] UDR mi-sqlmanagement-internet +no route for SqlManagement$/.test(l)));
+  t.ok(lines.some((l) => /^ {4}seen: /.test(l)), 'evidence as "seen:"');
+  t.ok(lines.includes('    run:  az network nsg rule create --resource-group rg-sqlmi --nsg-name nsg-sqlmi --name allow_management_inbound '
     + "--priority 110 --direction Inbound --access Allow --protocol Tcp --source-address-prefixes SqlManagement --source-port-ranges '*' "
     + '--destination-address-prefixes 10.20.0.0/24 --destination-port-ranges 1438 1440 1452 9000 9003'), 'NSG az command');
-  t.ok(lines.includes('    $ az network route-table route create --resource-group rg-sqlmi --route-table-name rt-sqlmi '
+  t.ok(lines.includes('    run:  az network route-table route create --resource-group rg-sqlmi --route-table-name rt-sqlmi '
     + '--name mi-sqlmanagement-internet --address-prefix SqlManagement --next-hop-type Internet'), 'route az command');
-  t.equal(lines.filter((l) => l.startsWith('Verdict: ')).join(), 'Verdict: failing (2 critical, 0 warning, 0 info)');
+  t.equal(lines.filter((l) => l.startsWith('Verdict: ')).join(), 'Verdict: FAILING  2 critical, 0 warning, 0 info');
 });
 
 t.test('legacy regional routes are skipped without --region, with the reason', async (t) => {

@@ -96,17 +96,35 @@ t.test('a custom deny before a custom allow is a shadowing; source-port-restrict
   t.equal(formatPorts(ev.allowedPorts), '1438, 1440, 1452, 9003');
 });
 
-t.test('routes: exact beats wider, wider tag counts, 0.0.0.0/0 to an appliance is a wrong hop', async (t) => {
+t.test('routes: longest prefix match; exact beats wider, wider tag counts, 0.0.0.0/0 to an appliance is a wrong hop', async (t) => {
   const rt = (routes: Array<[string, string, string]>) => parseRouteTable({ name: 'rt', type: 'Microsoft.Network/routeTables',
     routes: routes.map(([name, addressPrefix, nextHopType]) => ({ name, addressPrefix, nextHopType })) });
   const req = ROUTE_REQUIREMENTS.find((r) => r.name === 'mi-storage-REGION-internet')!;
   const ctx = { subnetCidrs: [parseCidr('10.1.0.0/24') as Cidr], region: 'westeurope' };
-  t.match(evaluateRoute(rt([['s', 'Storage', 'Internet']]), req, ctx), { status: 'pass', exact: false });
-  t.match(evaluateRoute(rt([['d', '0.0.0.0/0', 'VirtualAppliance'], ['x', 'storage.WestEurope', 'Internet']]), req, ctx), { status: 'pass', exact: true });
-  t.match(evaluateRoute(rt([['d', '0.0.0.0/0', 'VirtualAppliance']]), req, ctx), { status: 'wrong-hop', route: { name: 'd' } });
+  t.match(evaluateRoute(rt([['s', 'Storage', 'Internet']]), req, ctx), { status: 'pass', carrier: { relation: 'wider', route: { name: 's' } } });
+  t.match(evaluateRoute(rt([['d', '0.0.0.0/0', 'VirtualAppliance'], ['x', 'storage.WestEurope', 'Internet']]), req, ctx),
+    { status: 'pass', carrier: { relation: 'exact', route: { name: 'x' } } });
+  t.match(evaluateRoute(rt([['d', '0.0.0.0/0', 'VirtualAppliance']]), req, ctx),
+    { status: 'wrong-hop', takers: [{ relation: 'wider', route: { name: 'd' } }] });
   t.match(evaluateRoute(rt([]), req, ctx), { status: 'missing', name: 'mi-storage-westeurope-internet', prefix: 'Storage.westeurope' });
+  // A regional tag inside a required global tag takes its region's part.
+  const storage = ROUTE_REQUIREMENTS.find((r) => r.name === 'mi-storage-internet')!;
+  t.match(evaluateRoute(rt([['s', 'Storage', 'Internet'], ['r', 'Storage.westeurope', 'VirtualAppliance']]), storage, ctx),
+    { status: 'wrong-hop', takers: [{ relation: 'narrower', route: { name: 'r' } }] });
   const local = ROUTE_REQUIREMENTS.find((r) => r.key === 'current.route.subnet-to-vnetlocal')!;
   t.match(evaluateRoute(rt([['v', '10.1.0.0/24', 'VnetLocal']]), local, ctx), { status: 'pass', name: 'subnet-10-1-0-0-24-to-vnetlocal' });
-  t.match(evaluateRoute(rt([['v', '10.1.0.0/24', 'VnetLocal'], ['fw', '10.1.0.128/25', 'VirtualAppliance']]), local, ctx), { status: 'wrong-hop' });
-  t.match(evaluateRoute(rt([['v', '10.1.0.0/24', 'VirtualAppliance']]), local, ctx), { status: 'wrong-hop', exact: true });
+  // Inside the subnet, the most specific route takes its part, whatever the subnet route says.
+  const inner = evaluateRoute(rt([['v', '10.1.0.0/24', 'VnetLocal'], ['fw', '10.1.0.128/25', 'VirtualAppliance'],
+    ['fw27', '10.1.0.32/27', 'VirtualAppliance'], ['ok', '10.1.0.64/27', 'VnetLocal']]), local, ctx);
+  t.match(inner, { status: 'wrong-hop' });
+  t.same(inner.status === 'wrong-hop' ? inner.takers.map((x) => [x.relation, x.route.name]) : [], [['narrower', 'fw27'], ['narrower', 'fw']],
+    'both diverting routes, most specific first; the VnetLocal /27 is no problem');
+  t.match(evaluateRoute(rt([['v', '10.1.0.0/24', 'VirtualAppliance']]), local, ctx), { status: 'wrong-hop', takers: [{ relation: 'exact' }] });
+  // No subnet route: missing, and the inner route is still named.
+  t.match(evaluateRoute(rt([['fw27', '10.1.0.32/27', 'VirtualAppliance']]), local, ctx),
+    { status: 'missing', diverted: [{ relation: 'narrower', route: { name: 'fw27' } }] });
+  // A wider route elsewhere: missing; 0.0.0.0/0 always loses to the VNet's system route, a /16 may not.
+  t.match(evaluateRoute(rt([['d', '0.0.0.0/0', 'VirtualAppliance']]), local, ctx), { status: 'missing', wider: undefined, diverted: [] });
+  t.match(evaluateRoute(rt([['w', '10.1.0.0/16', 'VirtualAppliance']]), local, ctx), { status: 'missing', wider: { route: { name: 'w' } } });
+  t.match(evaluateRoute(rt([['w', '10.1.0.0/16', 'VnetLocal']]), local, ctx), { status: 'pass', carrier: { relation: 'wider' } });
 });

@@ -105,6 +105,11 @@ function pathFindings(p: DataPathResult, out: Finding[]): void {
   if (p.tls) tlsFindings(p.tls, `TLS (${p.tls.mode === 'strict' ? 'TDS 8 strict' : 'in TDS 7.x'}) with ${at(p)}`, out);
 }
 
+/** A dummy login (an invalid user) answered with 18456: the engine itself said no, so the whole path to it works. */
+export function reachedEngine(l: LoginResult): boolean {
+  return l.mode === 'dummy' && !l.ok && l.number === 18456;
+}
+
 export function loginFindings(l: LoginResult): Finding[] {
   const out: Finding[] = [];
   loginInto(l, out);
@@ -118,8 +123,12 @@ function loginInto(l: LoginResult, out: Finding[]): void {
   if (l.skipped?.some((s) => s === 'ENVCHANGE type 21')) {
     out.push(finding(DATAPATH.enhancedRoutingIgnored, `${where}: the answer to LOGIN7 carried an Enhanced Routing ENVCHANGE (type 21); tedious, which did not announce ENHANCEDROUTINGSUPPORT, skipped it${l.routing ? '' : ' and stayed on the gateway'}`));
   }
+  if (reachedEngine(l)) {
+    out.push(finding(DATAPATH.dummyOk, evidence));
+    if (l.encrypted === false) out.push(finding(DATAPATH.loginInClear, `${where}: the login was sent without TLS`));
+    return;
+  }
   if (l.ok) {
-    if (l.code === 'LOGIN_EXPECTED_FAILURE') out.push(finding(DATAPATH.dummyOk, evidence));
     if (l.encrypted === false) out.push(finding(DATAPATH.loginInClear, `${where}: tedious completed the login without TLS`));
     if (l.query && !l.query.ok) out.push(finding(DATAPATH.queryFailed, `${where}: SELECT 1: ${l.query.message ?? `value ${String(l.query.value)}`}`));
     return;
@@ -264,10 +273,10 @@ export function gatewayLines(p: DataPathResult): CheckLine[] {
 export function loginLines(l: LoginResult): CheckLine[] {
   const phases = l.phases.map((ph) => `${ph.leg > 0 ? 'node ' : ''}${ph.name} ${ph.seconds.toFixed(3)}s`).join(', ');
   if (l.code === 'LOGIN_SKIPPED' || l.code === 'LOGIN_RATE_LIMITED') return [{ name: 'Login', status: 'skip', detail: l.message }];
-  if (l.ok) {
-    const q = l.query ? `; SELECT 1 ${l.query.ok ? 'ok' : 'failed'}` : '';
+  if (reachedEngine(l) || l.ok) {
+    const q = l.ok && l.query ? `; SELECT 1 ${l.query.ok ? 'ok' : 'failed'}` : '';
     return [{ name: `Login (${l.mode})`, status: l.encrypted === false ? 'fail' : 'pass', seconds: l.seconds,
-      detail: `${l.code === 'LOGIN_EXPECTED_FAILURE' ? '18456 as expected: path to the engine works' : 'logged in'}${l.encrypted === false ? ' WITHOUT TLS' : ''}${q}${phases ? ` (${phases})` : ''}` }];
+      detail: `${l.ok ? 'logged in' : '18456 as expected: path to the engine works'}${l.encrypted === false ? ' WITHOUT TLS' : ''}${q}${phases ? ` (${phases})` : ''}` }];
   }
   return [{ name: `Login (${l.mode})`, status: 'fail', seconds: l.seconds,
     detail: `${l.code}${l.number !== undefined ? ` ${l.number}` : ''}${l.failedPhase ? ` during ${l.failedPhase}` : ''}: ${l.message}` }];

@@ -40,7 +40,6 @@ export interface LoginPhase {
 
 export type LoginCode =
   | 'LOGIN_OK'                   // logged in (sql, token)
-  | 'LOGIN_EXPECTED_FAILURE'     // dummy: 18456 as intended, the path to the engine works
   | 'LOGIN_SKIPPED'              // mode none
   | 'LOGIN_RATE_LIMITED'         // dummy login refused by the local rate limit
   | 'LOGIN_FAILED'               // 18456 with real credentials
@@ -103,8 +102,8 @@ interface LoginCommon {
 }
 
 export type LoginResult =
-  | (LoginCommon & { readonly ok: true; readonly code: 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'; readonly message: string; readonly query?: LoginQuery })
-  | (LoginCommon & { readonly ok: false; readonly code: Exclude<LoginCode, 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'>; readonly message: string;
+  | (LoginCommon & { readonly ok: true; readonly code: 'LOGIN_OK'; readonly message: string; readonly query?: LoginQuery })
+  | (LoginCommon & { readonly ok: false; readonly code: Exclude<LoginCode, 'LOGIN_OK'>; readonly message: string;
       /** The phase that was running when it failed. */
       readonly failedPhase?: LoginPhaseName; readonly tediousCode?: string });
 
@@ -185,7 +184,7 @@ async function login(opts: LoginOptions): Promise<LoginResult> {
   const port = opts.port ?? GATEWAY_PORT;
   const strict = opts.strict === true;
   const base = { mode: opts.mode, host: opts.host, address: opts.address, port, strict };
-  const fail = (code: Exclude<LoginCode, 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'>, message: string, extra: Partial<LoginCommon> & { failedPhase?: LoginPhaseName; tediousCode?: string } = {}): LoginResult =>
+  const fail = (code: Exclude<LoginCode, 'LOGIN_OK'>, message: string, extra: Partial<LoginCommon> & { failedPhase?: LoginPhaseName; tediousCode?: string } = {}): LoginResult =>
     ({ ...base, seconds: secondsSince(started), phases: [], ...extra, ok: false, code, message });
 
   if (opts.mode === 'none') return fail('LOGIN_SKIPPED', 'login not requested (--login none)');
@@ -329,10 +328,8 @@ async function login(opts: LoginOptions): Promise<LoginResult> {
   const failedPhase = lastPhase;
   const extra = { ...common, seconds, ...(failedPhase ? { failedPhase } : {}), ...(d.code ? { tediousCode: d.code } : {}) };
   if (serverError) {
-    if (opts.mode === 'dummy' && serverError.number === 18456) {
-      return { ...common, seconds, ok: true, code: 'LOGIN_EXPECTED_FAILURE', message: `the engine rejected the dummy login as intended: ${serverError.message}` };
-    }
-    const code = (ERROR_CODES[serverError.number] ?? 'LOGIN_SERVER_ERROR') as Exclude<LoginCode, 'LOGIN_OK' | 'LOGIN_EXPECTED_FAILURE'>;
+    // What 18456 to a dummy login means (the path to the engine works) is the diagnosis' to say, not the probe's.
+    const code = (ERROR_CODES[serverError.number] ?? 'LOGIN_SERVER_ERROR') as Exclude<LoginCode, 'LOGIN_OK'>;
     return { ...extra, ok: false, code, message: `error ${serverError.number}, state ${serverError.state}: ${serverError.message}` };
   }
   const text = `${d.text}${d.causeText && !d.text.includes(d.causeText) ? ` (${d.causeText})` : ''}`;

@@ -50,7 +50,7 @@ t.test('healthy: the whole chain, the management endpoint and coverage are repor
   t.same(report.dnsCoverage[0]?.failures, []);
   t.ok(report.durationSeconds < 3, `took ${report.durationSeconds} s`);
   t.match(report.dataPath, { address: '127.110.40.4', port: 1433, tcp: { ok: true, state: 'open' }, prelogin: { ok: true, encryption: 'ENCRYPT_ON' },
-    tls: { ok: true, trusted: true, hostnameMatch: true }, login: { mode: 'dummy', code: 'LOGIN_EXPECTED_FAILURE', number: 18456 } });
+    tls: { ok: true, trusted: true, hostnameMatch: true }, login: { mode: 'dummy', code: 'LOGIN_FAILED', number: 18456 } });
   t.match(report.dataPath?.tls, { chain: [{ pem: /^-----BEGIN CERTIFICATE-----/ }, { pem: /^-----BEGIN CERTIFICATE-----/ }] });
   t.equal(report.managementFirewall?.applicable, true);
   t.equal(report.revocation?.chains.length, 1, 'the gateway chain was checked');

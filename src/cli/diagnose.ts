@@ -9,7 +9,7 @@ import { makeStyle, wantsColour } from '../report/style.js';
 import { renderText } from '../report/text.js';
 import { EXIT_CRITICAL, EXIT_OK, UsageError, type CliIo, type Command } from './io.js';
 import { parseCommandArgs } from './parse.js';
-import { diagnoseInput, probeContext, targetFromArgument } from './runtime.js';
+import { diagnoseInput, probeContext, targetFromArgument } from '../compose.js';
 
 export const DIAGNOSE_USAGE = `Usage: miprobe diagnose <fqdn> [options]
 

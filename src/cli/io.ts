@@ -10,11 +10,7 @@ export interface CliIo {
 }
 
 /** A user mistake (bad flag, bad config, bad host name): one line on stderr, exit 2, no stack. */
-export class UsageError extends Error {
-  constructor(message: string, readonly fix?: string) {
-    super(message);
-  }
-}
+export { UsageError } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CRITICAL = 1;

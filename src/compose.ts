@@ -1,17 +1,19 @@
-// From a validated Config to what probes need: the guard, the resolvers, the
-// probe context. Shared by diagnose, demo and the agent.
-import { parseCidr, type Cidr } from '../net/address.js';
-import { readResolvConf } from '../net/dns/resolv-conf.js';
-import { parseEndpoint, type Endpoint } from '../net/endpoint.js';
-import { AddressGuard } from '../net/guard.js';
-import type { Config } from '../config/schema.js';
-import { probeContextOf, type ProbeContext, type ResolverSpec } from '../probes/context.js';
-import { readCaFile, readLoginSecrets } from '../config/secrets.js';
-import { ALL_GROUPS } from '../checks/groups.js';
-import type { DiagnoseInput } from '../checks/types.js';
-import { HostNameError, parseTarget, type TargetName } from '../diagnosis/target.js';
-import { parsePortSpec } from '../net/port-scan.js';
-import { UsageError } from './io.js';
+// The composition root shared by the commands and the agent: from a validated
+// Config to what the checks need (the guard, the resolvers, the probe context,
+// the diagnosis input with its secrets and CA file read). Neither the CLI's nor
+// the agent's: both build on it.
+import { parseCidr, type Cidr } from './net/address.js';
+import { readResolvConf } from './net/dns/resolv-conf.js';
+import { parseEndpoint, type Endpoint } from './net/endpoint.js';
+import { AddressGuard } from './net/guard.js';
+import type { Config } from './config/schema.js';
+import { probeContextOf, type ProbeContext, type ResolverSpec } from './probes/context.js';
+import { readCaFile, readLoginSecrets } from './config/secrets.js';
+import { ALL_GROUPS } from './checks/groups.js';
+import type { DiagnoseInput } from './checks/types.js';
+import { HostNameError, parseTarget, type TargetName } from './diagnosis/target.js';
+import { parsePortSpec } from './net/port-scan.js';
+import { UsageError } from './errors.js';
 
 export function guardFromConfig(config: Config): AddressGuard {
   return config.allowCidrs.length ? AddressGuard.fromList(config.allowCidrs) : AddressGuard.allowAll();

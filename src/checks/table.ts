@@ -37,9 +37,9 @@ import type { CheckId, CheckRow, Outcome, PlanRow, PlanState, Reach } from './ty
 
 /** Gives a row its erased form for the plan; each row's own types are checked here. */
 function defineRow<K extends CheckId, In>(row: CheckRow<K, In>): PlanRow {
+  const { reach: _reach, run: _run, findings: _findings, lines: _lines, ...head } = row;
   return {
-    id: row.id, title: row.title, group: row.group, needs: row.needs, after: row.after, section: row.section,
-    quietWhenOff: row.quietWhenOff === true,
+    ...head,
     async execute(state, ctx) {
       const reach = row.reach(state);
       if ('off' in reach) return { outcome: { state: 'off', because: reach.off }, findings: [], lines: [] };

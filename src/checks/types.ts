@@ -93,8 +93,8 @@ export interface PlanState {
   readonly findings: readonly Finding[];
 }
 
-/** One row of the check table. */
-export interface CheckRow<K extends CheckId, In> {
+/** What every row declares about itself. */
+export interface RowHead<K extends CheckId = CheckId> {
   readonly id: K;
   /** Shown in "not reached" and "off" lines. */
   readonly title: string;
@@ -106,7 +106,12 @@ export interface CheckRow<K extends CheckId, In> {
   readonly after: readonly CheckId[];
   /** The report section its result goes to (config/report.schema.json has one property per section). */
   readonly section: ReportSectionKey;
+  /** No "off" line in the report (e.g. no redirect happened, so there is no node to sample). */
   readonly quietWhenOff?: boolean;
+}
+
+/** One row of the check table. */
+export interface CheckRow<K extends CheckId, In> extends RowHead<K> {
   reach(state: PlanState): Reach<In>;
   run(input: In, ctx: ProbeContext): Promise<CheckResults[K]>;
   findings(result: CheckResults[K], state: PlanState): Finding[];
@@ -117,15 +122,7 @@ export interface CheckRow<K extends CheckId, In> {
 export type ReportSectionKey = 'dns' | 'managementEndpoint' | 'dnsCoverage' | 'dataPath' | 'managementFirewall' | 'revocation';
 
 /** What the plan keeps of a row, its input type erased (defineRow checks each row's types). */
-export interface PlanRow {
-  readonly id: CheckId;
-  readonly title: string;
-  readonly group: CheckGroup;
-  readonly needs: readonly CheckId[];
-  readonly after: readonly CheckId[];
-  readonly section: ReportSectionKey;
-  /** No "off" line in the report (e.g. no redirect happened, so there is no node to sample). */
-  readonly quietWhenOff: boolean;
+export interface PlanRow extends RowHead {
   /** Reaches and, when it can, runs: the outcome, with the findings and lines of a run. */
   execute(state: PlanState, ctx: ProbeContext): Promise<{ outcome: Outcome<CheckId>; findings: Finding[]; lines: CheckLine[] }>;
 }

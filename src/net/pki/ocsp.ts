@@ -8,7 +8,7 @@ import {
   BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest,
   id_kp_OCSPSigning, id_pkix_ocsp_basic, id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
-import { certParts, issuedBy, keyHash, nativeCert, OID_SHA1, sha1, toBuffer, verifySignature, x509 } from './crypto.js';
+import { CERT_PARSE_OPTIONS, certParts, derProblem, issuedBy, MAX_OCSP_NODES, keyHash, nativeCert, OID_SHA1, sha1, toBuffer, verifySignature, x509 } from './crypto.js';
 import { boundedFetch, type FetchOptions } from './http.js';
 import type { RevocationCache } from './cache.js';
 import { freshness, reasonName } from './crl.js';
@@ -89,8 +89,10 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
 }): Promise<Evaluation & { nextUpdateDate?: Date }> {
   let response: OCSPResponse;
   let basic: BasicOCSPResponse;
+  const problem = derProblem(der, MAX_OCSP_NODES);
+  if (problem) return { ok: false, error: { code: 'PARSE_ERROR', message: `not an OCSP response (${problem})` } };
   try {
-    response = AsnConvert.parse(der, OCSPResponse);
+    response = AsnConvert.parse(der, OCSPResponse, CERT_PARSE_OPTIONS);
   } catch (err) {
     return { ok: false, error: { code: 'PARSE_ERROR', message: `not an OCSP response (${(err as Error).message.slice(0, 160)})` } };
   }
@@ -102,7 +104,7 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
     return { ok: false, responseStatus, error: { code: 'PARSE_ERROR', message: `unsupported response type ${response.responseBytes.responseType}` } };
   }
   try {
-    basic = AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse);
+    basic = AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse, CERT_PARSE_OPTIONS);
   } catch (err) {
     return { ok: false, responseStatus, error: { code: 'PARSE_ERROR', message: `undecodable BasicOCSPResponse (${(err as Error).message.slice(0, 160)})` } };
   }
@@ -153,7 +155,7 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
       const raw = toBuffer(ext.extnValue.buffer);
       let inner: Buffer | undefined;
       try {
-        inner = toBuffer(AsnConvert.parse(raw, OctetString).buffer);
+        inner = toBuffer(AsnConvert.parse(raw, OctetString, CERT_PARSE_OPTIONS).buffer);
       } catch {
         inner = undefined;
       }

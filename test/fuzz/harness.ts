@@ -1,7 +1,8 @@
 // Runs a fuzz target: inputs from a fast-check arbitrary under a fixed seed,
 // each one given to the parser; counts what came back as the parser's typed
 // result or typed error, and every other exception (the "untyped" ones, goal 0),
-// times each input (the slowest is reported with its size) and measures the
+// times each input (the slowest is reported with its size; a slow input is timed
+// again and its fastest run counts, so a busy machine does not make one) and measures the
 // heap before and after (garbage collected both times).
 // The tap tests (test/fuzz/*.test.ts) run a few thousand inputs per target;
 // bench/fuzz.mjs runs 100,000.
@@ -29,6 +30,8 @@ export interface FuzzTarget<T = unknown> {
   readonly contract: string;
   /** Inputs larger than this are refused before parsing (the product's size cap); the time goal holds below it. */
   readonly sizeCap: number;
+  /** At most this many inputs whatever was asked (targets that go through real sockets). */
+  readonly maxRuns?: number;
   prepare(): Promise<Prepared<T>>;
 }
 
@@ -99,6 +102,7 @@ export async function runTarget<T>(target: FuzzTarget<T>, opts: RunOptions): Pro
   const prepared = await target.prepare();
   const show = prepared.show ?? hexView;
   const batch = opts.batch ?? 500;
+  const runs = Math.min(opts.runs, target.maxRuns ?? Number.POSITIVE_INFINITY);
   let ok = 0;
   let typed = 0;
   let untyped = 0;
@@ -114,8 +118,8 @@ export async function runTarget<T>(target: FuzzTarget<T>, opts: RunOptions): Pro
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
   let done = 0;
-  for (let b = 0; done < opts.runs; b++) {
-    const inputs = fc.sample(prepared.input, { seed: opts.seed + b * 7919, numRuns: Math.min(batch, opts.runs - done) });
+  for (let b = 0; done < runs; b++) {
+    const inputs = fc.sample(prepared.input, { seed: opts.seed + b * 7919, numRuns: Math.min(batch, runs - done) });
     for (const x of inputs) {
       const t0 = performance.now();
       try {
@@ -128,7 +132,14 @@ export async function runTarget<T>(target: FuzzTarget<T>, opts: RunOptions): Pro
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
         if (samples.length < 5) samples.push({ message: `${kind}\n${String((err as Error)?.stack ?? '').split('\n').slice(1, 9).join('\n')}`, input: show(x), raw: x });
       }
-      const ms = performance.now() - t0;
+      let ms = performance.now() - t0;
+      // On a busy machine one run can be stretched by the scheduler or a collection: an input is only
+      // as slow as its fastest of a few runs (a truly slow one is slow every time).
+      for (let again = 0; again < 3 && ms > 50; again++) {
+        const t1 = performance.now();
+        try { await prepared.run(x); } catch { /* counted above */ }
+        ms = Math.min(ms, performance.now() - t1);
+      }
       const size = prepared.size(x);
       if (ms > 100 && size <= target.sizeCap) over100ms++;
       if (ms > slowest.ms) slowest = { ms, size, input: show(x), raw: x };

@@ -33,7 +33,7 @@ try {
   const { allTargets, runTarget, describeFailures } = await import(pathToFileURL(outfile).href);
   const runs = Number(values.runs);
   const seed = Number(values.seed);
-  const chosen = allTargets.filter((t) => !values.target || t.name.includes(values.target));
+  const chosen = allTargets.filter((t) => !values.target || t.name.includes(values.target) || new RegExp(values.target).test(t.name));
   const rows = [];
   const kb = (n) => `${n < 0 ? '-' : '+'}${(Math.abs(n) / 1024 / 1024).toFixed(1)} MiB`;
   for (const target of chosen) {

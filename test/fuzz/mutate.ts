@@ -266,8 +266,9 @@ function applyJsonOp(doc: Json, op: JsonOp): Json {
       if (Array.isArray(parent)) parent.splice(key as number, 1);
       else delete parent[key as string];
       break;
-    case 'deepArray': set(deep(op.n, 1, false)); break;
-    case 'deepObject': set(deep(op.n, 'x', true)); break;
+    // Deep values go in as markers, expanded in the text (see jsonTextMutations): no deep recursion here.
+    case 'deepArray': set(op.n > 50 ? `\u0000DEEP_A_${op.n}\u0000` : deep(op.n, 1, false)); break;
+    case 'deepObject': set(op.n > 50 ? `\u0000DEEP_O_${op.n}\u0000` : deep(op.n, 'x', true)); break;
     case 'type': set(pick<Json>([null, true, 0, -1, 1e308, 65501, 'text', '', [], {}], op.pickType)); break;
     case 'dup':
       if (Array.isArray(parent)) parent.push(...Array.from({ length: Math.min(op.n, 2000) }, () => structuredClone(current ?? null)));
@@ -287,6 +288,14 @@ export function jsonMutations(seeds: readonly Json[]): fc.Arbitrary<Json> {
 }
 
 export type { Json };
+
+/** Mutated JSON documents as text, deep values (up to 20,000 levels) written out directly. */
+export function jsonTextMutations(seeds: readonly Json[]): fc.Arbitrary<string> {
+  return jsonMutations(seeds).map((doc) => JSON.stringify(doc).replace(/"\\u0000DEEP_([AO])_(\d+)\\u0000"/g, (_, kind: string, n: string) => {
+    const depth = Number(n);
+    return kind === 'A' ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}"x"${'}'.repeat(depth)}`;
+  }));
+}
 
 // --- text
 

@@ -105,6 +105,16 @@ const PARTS = new Map<string, CertParts>();
 const MAX_PARTS = 2048;
 
 /**
+ * Most ASN.1 items (counting those inside strings, which derProblem reads too) in one certificate,
+ * a CA-issuer bundle, an OCSP answer. Real ones have a few hundred (a certificate with 100 names
+ * about 400, an OCSP answer with its responder certificate some 600); the parser spends 10-25 µs on
+ * each, and a 54 KB bundle of 10,000 tiny items took it 230-860 ms.
+ */
+export const MAX_CERT_NODES = 2048;
+export const MAX_BUNDLE_NODES = 4096;
+export const MAX_OCSP_NODES = 4096;
+
+/**
  * How the ASN.1 library parses what peers send. asn1js by default stops at 10,000 items, so a CRL of
  * more than about 1,400 entries was "not a CRL"; it also reads every OCTET STRING and BIT STRING
  * content as an encoding, which nothing here needs (extension values and the OCSP basic response
@@ -116,7 +126,7 @@ export function parseOptions(maxNodes: number): IAsnParseOptions {
 }
 
 /** For certificates (a CA-issuer answer's bundle included) and OCSP answers; CRLs are bounded by their byte cap. */
-export const CERT_PARSE_OPTIONS = parseOptions(4 * 4096);
+export const CERT_PARSE_OPTIONS = parseOptions(MAX_BUNDLE_NODES);
 
 /** A certificate that cannot be read: bad DER, or a field the checks need does not decode. */
 export class CertificateParseError extends Error {}
@@ -249,13 +259,6 @@ export function normaliseSerial(hex: string): string {
   return stripped === '' ? '00' : stripped;
 }
 
-/**
- * Most ASN.1 items (counting those the parser finds inside strings) in one certificate or OCSP
- * answer. Real ones have a few hundred (a certificate with 100 names about 400); the parser
- * spends some 10 µs on each, and 60 KB of tiny items took it 350 ms before it gave up.
- */
-export const MAX_CERT_NODES = 4096;
-export const MAX_OCSP_NODES = 8192;
 
 /**
  * Longest OBJECT IDENTIFIER accepted (real ones are under 40 bytes): the parser makes an object per

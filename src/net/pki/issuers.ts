@@ -1,6 +1,6 @@
 // CA-issuer certificates (AIA caIssuers): DER, PEM or a PKCS#7 certs-only
 // bundle (.p7c), fetched with the same bounds and cached.
-import { CERT_PARSE_OPTIONS, derItem, derProblem, errorLine, MAX_CERT_NODES, ParsedCertificate, x509 } from './crypto.js';
+import { CERT_PARSE_OPTIONS, derItem, derProblem, errorLine, MAX_BUNDLE_NODES, ParsedCertificate, x509 } from './crypto.js';
 import { boundedFetch, type FetchOptions } from './http.js';
 import type { RevocationCache } from './cache.js';
 import type { CheckError } from './types.js';
@@ -31,7 +31,7 @@ export function parseCertificates(body: Buffer): x509.X509Certificate[] | string
     if (body[0] !== 0x30) return 'neither DER nor PEM';
     if (!isSignedData(body)) return [new ParsedCertificate(body)];
     // A bundle holds a few certificates.
-    const problem = derProblem(body, 4 * MAX_CERT_NODES);
+    const problem = derProblem(body, MAX_BUNDLE_NODES);
     if (problem) return problem;
     return [...new x509.X509Certificates(body, CERT_PARSE_OPTIONS)].map((c) => new ParsedCertificate(c.rawData));
   } catch (err) {

@@ -166,13 +166,16 @@ class ParsedCrl extends x509.X509Crl {
     return this.layout.entries.map((e) => new x509.X509CrlEntry(e, CRL_FULL_OPTIONS));
   }
 
-  /** The entry of a serial (hex), as received; undefined when it is not listed. */
+  /** The entry of a serial (hex), as received; undefined when it is not listed. Compares bytes, leading zeros aside. */
   rawEntry(serialHex: string): Buffer | undefined {
-    const wanted = normaliseSerial(serialHex);
+    const wanted = Buffer.from(normaliseSerial(serialHex), 'hex');
     for (const raw of this.layout.entries) {
       const entry = derItem(raw, 0, raw.length);
       const serial = entry && derItem(raw, entry.contentAt, entry.end);
-      if (serial && normaliseSerial(raw.subarray(serial.contentAt, serial.end).toString('hex')) === wanted) return raw;
+      if (!serial) continue;
+      let at = serial.contentAt;
+      while (at < serial.end - 1 && raw[at] === 0) at++;
+      if (serial.end - at === wanted.length && raw.compare(wanted, 0, wanted.length, at, serial.end) === 0) return raw;
     }
     return undefined;
   }

@@ -139,6 +139,7 @@ export const dnsWire: FuzzTarget<WireInput> = {
   contract: 'queryServer() resolves to a result (ok, or an error code) for anything a server sends; never rejects',
   sizeCap: MAX_DNS_MESSAGE + 2,
   maxRuns: 5000,
+  clock: 'wall',
   async prepare() {
     let current: WireInput | undefined;
     const udp: UdpSocket = createSocket('udp4');

@@ -146,8 +146,9 @@ function applyDerOp(tree: DerNode[], op: DerOp): void {
       siblings.splice(index, 1);
       break;
     case 'dup': {
-      const copies = Math.min(op.n, 2000);
       const encoded = encodeDer([node]);
+      // Many copies, but at most about 1 MB more: a few of these in a row once made a 131 MB input.
+      const copies = Math.min(op.n, 2000, Math.floor(1024 * 1024 / Math.max(1, encoded.length)));
       siblings.splice(index, 0, ...Array.from({ length: copies }, () => ({ tag: node.tag, raw: encoded })));
       break;
     }

@@ -262,7 +262,8 @@ export function normaliseSerial(hex: string): string {
 
 /**
  * Longest OBJECT IDENTIFIER accepted (real ones are under 40 bytes): the parser makes an object per
- * arc, and 64 KB of one-byte arcs took it 700 ms.
+ * arc, and 64 KB of one-byte arcs took it 700 ms. All OIDs together may hold twice the item cap in
+ * bytes (a certificate has some 500): a name of 440 parts with 80-byte OIDs took 180 ms.
  */
 export const MAX_DER_OID = 256;
 
@@ -278,8 +279,8 @@ export const MAX_DER_BOOLEAN = 1024;
 
 /**
  * Screens DER (or BER) before the ASN.1 library sees it, without recursion: the first problem that
- * would make parsing slow or deep (an oversized BOOLEAN or OBJECT IDENTIFIER, nesting beyond MAX_DER_DEPTH, more than
- * `maxNodes` items), as text;
+ * would make parsing slow or deep (an oversized BOOLEAN or OBJECT IDENTIFIER, an item running past
+ * what holds it, nesting beyond MAX_DER_DEPTH, more than `maxNodes` items or twice that in OID bytes), as text;
  * undefined when there is none. Like the parser, it reads OCTET STRING and BIT STRING contents as
  * encodings as far as they go (extension values, the OCSP basic response are). Anything else that
  * is malformed is left to the parser, which refuses it.
@@ -287,53 +288,66 @@ export const MAX_DER_BOOLEAN = 1024;
 export function derProblem(input: ArrayBuffer | ArrayBufferView, maxNodes = Number.POSITIVE_INFINITY): string | undefined {
   const buf = toBuffer(input);
   let nodes = 0;
-  // Each frame: a range to walk and its depth; `indefinite` frames end at an end-of-contents pair.
-  const frames: { at: number; end: number; depth: number }[] = [{ at: 0, end: buf.length, depth: 0 }];
+  let oidBytes = 0;
+  // Each frame: a range to walk, its depth, and whether it is structure (the item and what it is
+  // made of) or a string's content read on speculation (random bytes there are no fault). Only the
+  // first item of the input is the structure; what follows it is not parsed.
+  type Frame = { at: number; end: number; depth: number; structural: boolean; single: boolean };
+  const frames: Frame[] = [{ at: 0, end: buf.length, depth: 0, structural: true, single: true }];
   while (frames.length > 0) {
-    const f = frames[frames.length - 1] as { at: number; end: number; depth: number };
+    const f = frames[frames.length - 1] as Frame;
     if (f.at >= f.end) {
       frames.pop();
       continue;
     }
-    const tag = buf[f.at] as number;
-    let at = f.at + 1;
+    const itemAt = f.at;
+    const tag = buf[itemAt] as number;
+    let at = itemAt + 1;
     if ((tag & 0x1f) === 0x1f) {
       while (at < f.end && ((buf[at] as number) & 0x80) !== 0) at++;
       at++;
     }
     const first = buf[at];
-    if (first === undefined || at >= f.end) { frames.pop(); continue; }
-    let length: number;
-    let contentAt: number;
+    let length = -1;
+    let contentAt = at + 1;
     if (first === 0x80) {
       // Indefinite length (BER): the rest of this range; its end-of-contents is walked as a tag 0 item.
-      length = f.end - (at + 1);
-      contentAt = at + 1;
-    } else if (first < 0x80) {
+      length = f.end - contentAt;
+    } else if (first !== undefined && first < 0x80) {
       length = first;
-      contentAt = at + 1;
-    } else {
+    } else if (first !== undefined && (first & 0x7f) <= 4 && at + 1 + (first & 0x7f) <= f.end) {
       const n = first & 0x7f;
-      if (n > 4 || at + 1 + n > f.end) { frames.pop(); continue; }
       length = 0;
       for (let i = 0; i < n; i++) length = length * 256 + (buf[at + 1 + i] as number);
       contentAt = at + 1 + n;
     }
-    if (contentAt + length > f.end) {
-      // Runs past its container: the parser refuses that; screen what is there in case it reads it first.
+    if (length < 0 || at >= f.end || contentAt + length > f.end) {
+      // A header cut short, or an item running past what holds it. In the structure the parser does not
+      // stop there on its own (it decoded a 16 MB-long BOOLEAN to the end of the input: 2-20 s).
+      if (f.structural) return `a malformed item at byte ${itemAt}`;
+      if (length < 0 || at >= f.end) {
+        frames.pop();
+        continue;
+      }
       length = f.end - contentAt;
     }
-    f.at = contentAt + length;
+    f.at = f.single ? f.end : contentAt + length;
     if (++nodes > maxNodes) return `more than ${maxNodes} ASN.1 items`;
     if (tag === 0x01 && length > MAX_DER_BOOLEAN) return `a BOOLEAN of ${length} bytes`;
-    if ((tag === 0x06 || tag === 0x0d) && length > MAX_DER_OID) return `an OBJECT IDENTIFIER of ${length} bytes`;
+    if (tag === 0x06 || tag === 0x0d) {
+      if (length > MAX_DER_OID) return `an OBJECT IDENTIFIER of ${length} bytes`;
+      oidBytes += length;
+      if (oidBytes > 2 * maxNodes) return `more than ${2 * maxNodes} bytes of OBJECT IDENTIFIERs`;
+    }
     const constructed = (tag & 0x20) !== 0;
     if (constructed || tag === 0x04 || tag === 0x03) {
-      // Strings too: the library tries to read every OCTET STRING and BIT STRING content as an encoding.
+      // Strings too: extension values and the OCSP basic response are encodings inside OCTET STRINGs.
       const depth = f.depth + 1;
       if (depth > MAX_DER_DEPTH) return `nested more than ${MAX_DER_DEPTH} levels deep`;
       const start = tag === 0x03 && !constructed ? contentAt + 1 : contentAt;
-      if (start < contentAt + length) frames.push({ at: start, end: contentAt + length, depth });
+      if (start < contentAt + length) {
+        frames.push({ at: start, end: contentAt + length, depth, structural: f.structural && constructed && first !== 0x80, single: false });
+      }
     }
   }
   return undefined;

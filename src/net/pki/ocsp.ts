@@ -113,13 +113,23 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
   if (!single) {
     return { ok: false, responseStatus, error: { code: 'OCSP_NO_MATCH', message: 'the response does not answer for the certificate asked about' } };
   }
+  const dates: Array<[string, Date | undefined]> = [['thisUpdate', single.thisUpdate], ['nextUpdate', single.nextUpdate], ['producedAt', data.producedAt],
+    ['revocationTime', single.certStatus.revoked?.revocationTime]];
+  const badDate = dates.find(([name, d]) => (d !== undefined || name === 'thisUpdate' || name === 'producedAt') && !(d instanceof Date && Number.isFinite(d.getTime())));
+  if (badDate) return { ok: false, responseStatus, error: { code: 'PARSE_ERROR', message: `the response's ${badDate[0]} is not a valid time` } };
 
   // Who signed it: the issuer, or a certificate in `certs` the issuer made an OCSP signer.
   const issuerParts = certParts(expect.issuer.rawData);
   const rid = data.responderID;
-  const matchesRid = (subjectDer: () => Buffer, spki: SubjectPublicKeyInfo | Buffer): boolean =>
-    rid.byKey ? keyHash(spki).equals(toBuffer(rid.byKey.buffer))
-      : rid.byName ? Buffer.from(AsnConvert.serialize(rid.byName)).equals(subjectDer()) : false;
+  // Re-encoding what the library parsed can fail (it reads values it cannot write): no match then.
+  const matchesRid = (subjectDer: () => Buffer, spki: SubjectPublicKeyInfo | Buffer): boolean => {
+    try {
+      return rid.byKey ? keyHash(spki).equals(toBuffer(rid.byKey.buffer))
+        : rid.byName ? Buffer.from(AsnConvert.serialize(rid.byName)).equals(subjectDer()) : false;
+    } catch {
+      return false;
+    }
+  };
   let signerSpki: Buffer | undefined;
   let signer: OcspCheck['signer'] = 'unauthorised';
   let signatureDetail: string | undefined;
@@ -131,10 +141,18 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
     for (const asnCert of basic.certs ?? []) {
       const tbs = asnCert.tbsCertificate;
       if (!matchesRid(() => Buffer.from(AsnConvert.serialize(tbs.subject)), tbs.subjectPublicKeyInfo)) continue;
-      const der = Buffer.from(AsnConvert.serialize(asnCert));
+      let der: Buffer;
+      let spkiDer: Buffer;
+      try {
+        der = Buffer.from(AsnConvert.serialize(asnCert));
+        spkiDer = Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
+      } catch {
+        signatureDetail = 'the responder certificate in the answer cannot be read';
+        break;
+      }
       const auth = delegation(der, expect.issuer, expect.now);
       if (auth.ok) {
-        signerSpki = Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
+        signerSpki = spkiDer;
         signer = 'delegated';
       } else {
         signatureDetail = auth.detail;
@@ -142,8 +160,15 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
       break;
     }
   }
-  const rawTbs = basic.tbsResponseDataRaw ?? AsnConvert.serialize(data);
-  const valid = signerSpki !== undefined && verifySignature(basic.signatureAlgorithm.algorithm, rawTbs, basic.signature, signerSpki);
+  let rawTbs: ArrayBuffer | undefined = basic.tbsResponseDataRaw;
+  if (!rawTbs) {
+    try {
+      rawTbs = AsnConvert.serialize(data);
+    } catch {
+      rawTbs = undefined;
+    }
+  }
+  const valid = signerSpki !== undefined && rawTbs !== undefined && verifySignature(basic.signatureAlgorithm.algorithm, rawTbs, basic.signature, signerSpki);
   if (signerSpki === undefined) signatureDetail ??= 'no certificate matching the responder id is the issuer or one of its delegated OCSP signers';
   else if (!valid) signatureDetail = `the signature does not verify with the ${signer} key (${basic.signatureAlgorithm.algorithm})`;
 

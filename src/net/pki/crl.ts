@@ -35,6 +35,8 @@ export function freshness(thisUpdate: Date, nextUpdate: Date | undefined, now: D
 const CRL_FRAME_OPTIONS = parseOptions(4096);
 /** For an algorithm verified through WebCrypto only: the whole CRL decoded, bounded by the byte cap. */
 const CRL_FULL_OPTIONS = parseOptions(Number.MAX_SAFE_INTEGER);
+/** Entries of a CRL decoded whole for such an algorithm (some 100 µs each). */
+const MAX_FULLY_DECODED_ENTRIES = 2000;
 
 const PEM_CRL = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/;
 
@@ -200,7 +202,9 @@ async function crlSignedBy(crl: x509.X509Crl, issuer: x509.X509Certificate): Pro
   if (crl instanceof ParsedCrl) {
     const algorithm = crl.structure.signatureAlgorithm.algorithm;
     if (SIGNATURE_ALGORITHMS[algorithm]) return verifySignature(algorithm, crl.tbsRaw, crl.structure.signature, issuer.publicKey.rawData);
-    return crl.full().verify({ publicKey: issuer });
+    // Other algorithms (RSA-PSS, EdDSA: rare for CRLs) go through the library, which decodes the whole
+    // CRL first: only for a CRL small enough that a chosen algorithm cannot make that a CPU sink.
+    return crl.entryCount <= MAX_FULLY_DECODED_ENTRIES ? crl.full().verify({ publicKey: issuer }) : false;
   }
   return crl.verify({ publicKey: issuer });
 }

@@ -44,6 +44,7 @@ try {
     if (stats.untyped > 0) process.stderr.write(`${describeFailures(stats)}\n`);
     if (stats.untyped > 0 || stats.over100ms > 0) failed = true;
     if (stats.over100ms > 0) process.stderr.write(`  slowest: ${stats.slowestInput}\n`);
+    if (stats.slowestBeyondCap) process.stderr.write(`  beyond the ${target.sizeCap}-byte cap (refused before parsing in the product): slowest ${stats.slowestBeyondCap.ms.toFixed(1)} ms for ${stats.slowestBeyondCap.size} bytes\n`);
     if (values.save) {
       await mkdir(values.save, { recursive: true });
       const raw = stats.slowestRaw;
@@ -55,7 +56,7 @@ try {
     rows.push([target.name, String(stats.inputs), String(stats.ok), String(stats.typed), String(stats.untyped),
       `${stats.slowestMs.toFixed(1)} ms${target.clock === 'wall' ? ' wall' : ''} (${stats.slowestSize} B)`, String(stats.over100ms), kb(stats.heapGrowthBytes)]);
   }
-  const head = ['target', 'inputs', 'accepted', 'typed errors', 'untyped', 'slowest input', '>100 ms in cap', 'heap growth'];
+  const head = ['target', 'inputs', 'accepted', 'typed errors', 'untyped', 'slowest input in cap', '>100 ms in cap', 'heap growth'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(`fuzz: ${runs} inputs per target, seed ${seed}, node ${process.version}`);

@@ -56,11 +56,14 @@ export interface FuzzStats {
   readonly samples: readonly Untyped[];
   /** Distinct untyped messages (first line, numbers masked) with their counts. */
   readonly kinds: ReadonlyMap<string, number>;
+  /** The slowest input within the size cap (the time goal is about those). */
   readonly slowestMs: number;
   readonly slowestSize: number;
   readonly slowestInput: string;
   /** The slowest input itself (bench/fuzz.mjs --save writes it out). */
   readonly slowestRaw: unknown;
+  /** The slowest input beyond the size cap (refused before parsing in the product), when there was one. */
+  readonly slowestBeyondCap?: { readonly ms: number; readonly size: number };
   /** Inputs within the size cap that took more than 100 ms. */
   readonly over100ms: number;
   readonly heapGrowthBytes: number;
@@ -122,6 +125,7 @@ export async function runTarget<T>(target: FuzzTarget<T>, opts: RunOptions): Pro
   const samples: Untyped[] = [];
   const kinds = new Map<string, number>();
   let slowest: { ms: number; size: number; input: string; raw: unknown } = { ms: -1, size: 0, input: '', raw: undefined };
+  let beyond: { ms: number; size: number } | undefined;
   // Warm up (first calls compile), then measure the heap.
   for (const x of fc.sample(prepared.input, { seed: opts.seed ^ 0x5eed, numRuns: 20 })) {
     try { await prepared.run(x); } catch { /* counted in the real run */ }
@@ -154,7 +158,11 @@ export async function runTarget<T>(target: FuzzTarget<T>, opts: RunOptions): Pro
       }
       const size = prepared.size(x);
       if (ms > 100 && size <= target.sizeCap) over100ms++;
-      if (ms > slowest.ms) slowest = { ms, size, input: show(x), raw: x };
+      if (size > target.sizeCap) {
+        if (ms > (beyond?.ms ?? -1)) beyond = { ms, size };
+      } else if (ms > slowest.ms) {
+        slowest = { ms, size, input: show(x), raw: x };
+      }
       done++;
     }
     opts.onBatch?.(done);
@@ -164,7 +172,7 @@ export async function runTarget<T>(target: FuzzTarget<T>, opts: RunOptions): Pro
   const heapGrowthBytes = process.memoryUsage().heapUsed - heapBefore;
   await prepared.teardown?.();
   return { name: target.name, inputs: done, ok, typed, untyped, samples, kinds, slowestMs: slowest.ms, slowestSize: slowest.size,
-    slowestInput: slowest.input, slowestRaw: slowest.raw, over100ms, heapGrowthBytes, seconds };
+    slowestInput: slowest.input, slowestRaw: slowest.raw, ...(beyond ? { slowestBeyondCap: beyond } : {}), over100ms, heapGrowthBytes, seconds };
 }
 
 /** A readable account of the untyped exceptions, for a failing assertion. */

@@ -271,9 +271,12 @@ function applyJsonOp(doc: Json, op: JsonOp): Json {
     case 'deepArray': set(op.n > 50 ? `\u0000DEEP_A_${op.n}\u0000` : deep(op.n, 1, false)); break;
     case 'deepObject': set(op.n > 50 ? `\u0000DEEP_O_${op.n}\u0000` : deep(op.n, 'x', true)); break;
     case 'type': set(pick<Json>([null, true, 0, -1, 1e308, 65501, 'text', '', [], {}], op.pickType)); break;
-    case 'dup':
-      if (Array.isArray(parent)) parent.push(...Array.from({ length: Math.min(op.n, 2000) }, () => structuredClone(current ?? null)));
+    case 'dup': {
+      // Copies of an item, at most about 2 MB more (copies of copies reached half a gigabyte).
+      const size = Math.max(1, JSON.stringify(current ?? null).length);
+      if (Array.isArray(parent)) parent.push(...Array.from({ length: Math.min(op.n, 2000, Math.floor(2_000_000 / size)) }, () => structuredClone(current ?? null)));
       break;
+    }
     case 'longString': set('9'.repeat(Math.min(op.n * 50, 1_000_000))); break;
     case 'proto':
       if (!Array.isArray(parent)) parent[pick(['__proto__', 'constructor', 'properties', 'toString'], op.pickType)] = op.value;

@@ -130,26 +130,35 @@ export function describeValue(v: unknown): string {
   return typeof v;
 }
 
-/** The path of the first place an export nests deeper than MAX_EXPORT_DEPTH, or undefined. */
-function tooDeep(doc: unknown): string | undefined {
+/** Longest string accepted anywhere in an export: Azure names are at most 80 characters, ids a few hundred. */
+export const MAX_EXPORT_STRING = 4096;
+
+/**
+ * The first place an export nests deeper than MAX_EXPORT_DEPTH or holds a string longer than
+ * MAX_EXPORT_STRING (a megabyte-long name made the report take 300 ms to render), or undefined.
+ */
+function firstOversize(doc: unknown): { path: string; what: string } | undefined {
   const stack: Array<[unknown, string, number]> = [[doc, '$', 0]];
   while (stack.length > 0) {
     const [x, path, d] = stack.pop() as [unknown, string, number];
+    if (typeof x === 'string' && x.length > MAX_EXPORT_STRING) {
+      return { path, what: `a string of ${x.length} characters; Azure names and ids are far shorter (at most ${MAX_EXPORT_STRING} accepted)` };
+    }
     if (typeof x !== 'object' || x === null) continue;
-    if (d + 1 > MAX_EXPORT_DEPTH) return path;
+    if (d + 1 > MAX_EXPORT_DEPTH) return { path, what: `nested more than ${MAX_EXPORT_DEPTH} levels deep` };
     const entries: Array<[string, unknown]> = Array.isArray(x) ? x.map((c, i) => [`[${i}]`, c]) : Object.entries(x).map(([k, c]) => [`.${k}`, c]);
-    for (const [step, child] of entries) if (typeof child === 'object' && child !== null) stack.push([child, `${path}${step}`, d + 1]);
+    for (const [step, child] of entries) if ((typeof child === 'object' && child !== null) || typeof child === 'string') stack.push([child, `${path}${step}`, d + 1]);
   }
   return undefined;
 }
 
-/** Refuses an export nested deeper than anything az prints, naming the field where it starts. */
+/** Refuses an export nested deeper, or with longer strings, than anything az prints, naming the field. */
 function assertShallow(doc: unknown): void {
-  const path = tooDeep(doc);
-  if (path === undefined) return;
+  const found = firstOversize(doc);
+  if (found === undefined) return;
   // Name the field, not the 64 brackets under it: cut the path at its first run of array indexes past the deepest key.
-  const field = /^(.*?(?:\.[^.[\]]+|^\$))(?:\[\d+\])+$/.exec(path)?.[1] ?? path;
-  throw new ArmShapeError(field.length > 200 ? `${field.slice(0, 200)}…` : field, `nested more than ${MAX_EXPORT_DEPTH} levels deep; is this an az export?`);
+  const field = /^(.*?(?:\.[^.[\]]+|^\$))(?:\[\d+\])+$/.exec(found.path)?.[1] ?? found.path;
+  throw new ArmShapeError(field.length > 200 ? `${field.slice(0, 200)}…` : field, `${found.what}; is this an az export?`);
 }
 
 function str(o: Json, key: string, path: string): string {

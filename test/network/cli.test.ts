@@ -124,6 +124,8 @@ t.test('deeply nested or wrongly typed exports: exit 2 naming the field', async 
       /--nsg-file .*: \$\.securityRules: expected an array/],
     ['a long string', 'nsg-file', write('nsg-long.json', withRule({ direction: 'x'.repeat(100_000) })),
       /--nsg-file .*: \$\.securityRules\[0\]\.direction: expected Inbound or Outbound, found "x{60}"… \(100000 characters\)/],
+    ['a megabyte-long rule name', 'nsg-file', write('nsg-long-name.json', withRule({ name: 'n'.repeat(1_000_000) })),
+      /--nsg-file .*: \$\.securityRules\[0\]\.name: a string of 1000000 characters; Azure names and ids are far shorter/],
     ['route name a deep object', 'route-table-file', (() => {
       const path = join(dir, 'rt.json');
       const rt = JSON.parse(readFileSync(F('rt-legacy.json'), 'utf8')) as { routes: Array<Record<string, unknown>> };

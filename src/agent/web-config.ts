@@ -18,9 +18,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
 import bcrypt from 'bcryptjs';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { ConfigError, describeIssues } from '../config/load.js';
+import { ConfigError, describeIssues, readUserFile } from '../config/load.js';
+import { parseYamlText } from '../config/yaml.js';
 
 const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const;
 const CLIENT_AUTH = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
@@ -67,24 +67,22 @@ async function readPem(base: string, file: string, what: string): Promise<Buffer
   }
 }
 
+/** A web config is a few lines; anything larger is not one. */
+export const MAX_WEB_CONFIG_BYTES = 1024 * 1024;
+
+/** Parses and validates the text of a web config file; ConfigError naming the line or key otherwise. */
+export function parseWebConfigText(text: string, path: string): z.infer<typeof webConfigSchema> {
+  const parsed = parseYamlText(text.replace(/^\uFEFF/, ''), path, { what: 'web config file', maxAliasCount: 10 }) ?? {};
+  const result = webConfigSchema.safeParse(parsed);
+  if (!result.success) throw new ConfigError(`invalid web config file ${path}: ${describeIssues(result.error.issues)}`);
+  return result.data;
+}
+
 /** Reads and validates a web config file, and loads the certificate files it names. */
 export async function loadWebConfig(path: string | undefined): Promise<WebConfig> {
   if (!path) return NO_WEB_CONFIG;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read web config file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = YAML.parse(text, { maxAliasCount: 10 }) ?? {};
-  } catch (err) {
-    throw new ConfigError(`web config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const result = webConfigSchema.safeParse(parsed);
-  if (!result.success) throw new ConfigError(`invalid web config file ${path}: ${describeIssues(result.error.issues)}`);
-  const cfg = result.data;
+  const text = await readUserFile(path, 'web config file', MAX_WEB_CONFIG_BYTES, 'check the path given with --web-config');
+  const cfg = parseWebConfigText(text, path);
   const base = dirname(resolve(path));
   let tls: WebConfig['tls'];
   if (cfg.tls_server_config) {

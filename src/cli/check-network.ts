@@ -49,8 +49,8 @@ export interface CheckNetworkIo extends CliIo {
   readonly stdin?: AsyncIterable<Uint8Array | string>;
 }
 
-const FILE_FLAGS = ['subnet-file', 'nsg-file', 'route-table-file', 'vnet-file'] as const;
-type FileFlag = (typeof FILE_FLAGS)[number];
+export const FILE_FLAGS = ['subnet-file', 'nsg-file', 'route-table-file', 'vnet-file'] as const;
+export type FileFlag = (typeof FILE_FLAGS)[number];
 
 const EXPORT_COMMAND: Record<FileFlag, string> = {
   'subnet-file': 'az network vnet subnet show -g <rg> --vnet-name <vnet> -n <subnet> -o json',
@@ -71,7 +71,7 @@ async function readBounded(source: AsyncIterable<Uint8Array | string>, flag: str
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function readInput(flag: FileFlag, path: string, io: CheckNetworkIo): Promise<unknown> {
+async function readInput(flag: FileFlag, path: string, io: CheckNetworkIo): Promise<string> {
   let text: string;
   if (path === '-') text = await readBounded(io.stdin ?? process.stdin, flag);
   else {
@@ -86,22 +86,31 @@ async function readInput(flag: FileFlag, path: string, io: CheckNetworkIo): Prom
       throw new UsageError(`--${flag} ${path}: cannot read it (${e.code ?? e.message})`, `export it with: ${EXPORT_COMMAND[flag]} > file.json`);
     }
   }
-  const where = path === '-' ? 'stdin' : path;
-  if (text.trim() === '') throw new UsageError(`--${flag} ${where}: the file is empty`, `export it with: ${EXPORT_COMMAND[flag]}`);
-  try {
-    return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
-  } catch (err) {
-    throw new UsageError(`--${flag} ${where}: not valid JSON (${(err as Error).message})`, `export it with: ${EXPORT_COMMAND[flag]} (the -o json output)`);
-  }
+  return text;
 }
 
-function shape<T>(flag: FileFlag, path: string, parse: (doc: unknown) => T, doc: unknown): T {
+/** The parser of each export file. */
+export const EXPORT_PARSERS = { 'subnet-file': parseSubnet, 'nsg-file': parseNsg, 'route-table-file': parseRouteTable, 'vnet-file': parseVnet } as const;
+type Parsed<F extends FileFlag> = ReturnType<(typeof EXPORT_PARSERS)[F]>;
+
+/**
+ * Reads the text of one export: JSON, then its shape. Throws UsageError (exit 2) naming the flag,
+ * the file and the path of the field at fault; nothing else for any text.
+ */
+export function parseExportText<F extends FileFlag>(flag: F, where: string, text: string): Parsed<F> {
+  if (text.trim() === '') throw new UsageError(`--${flag} ${where}: the file is empty`, `export it with: ${EXPORT_COMMAND[flag]}`);
+  let doc: unknown;
   try {
-    return parse(doc);
+    doc = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
   } catch (err) {
-    if (err instanceof ArmShapeError) {
-      throw new UsageError(`--${flag} ${path === '-' ? 'stdin' : path}: ${err.message}`, `export it with: ${EXPORT_COMMAND[flag]}`);
-    }
+    // V8 quotes the text around the error, line breaks included: the message must stay one line.
+    const why = (err as Error).message.replace(/\s+/g, ' ').slice(0, 200);
+    throw new UsageError(`--${flag} ${where}: not valid JSON (${why})`, `export it with: ${EXPORT_COMMAND[flag]} (the -o json output)`);
+  }
+  try {
+    return EXPORT_PARSERS[flag](doc) as Parsed<F>;
+  } catch (err) {
+    if (err instanceof ArmShapeError) throw new UsageError(`--${flag} ${where}: ${err.message}`, `export it with: ${EXPORT_COMMAND[flag]}`);
     throw err;
   }
 }
@@ -151,14 +160,14 @@ export const checkNetwork: Command = async (argv, io: CheckNetworkIo) => {
     }
   }
 
-  const read = async <T>(flag: FileFlag, parse: (doc: unknown) => T): Promise<T | undefined> => {
+  const read = async <F extends FileFlag>(flag: F): Promise<Parsed<F> | undefined> => {
     const path = files[flag];
-    return path === undefined ? undefined : shape(flag, path, parse, await readInput(flag, path, io));
+    return path === undefined ? undefined : parseExportText(flag, path === '-' ? 'stdin' : path, await readInput(flag, path, io));
   };
-  const subnet = (await read('subnet-file', parseSubnet))!;
-  const nsg = await read('nsg-file', parseNsg);
-  const routeTable = await read('route-table-file', parseRouteTable);
-  const vnet = await read('vnet-file', parseVnet);
+  const subnet = (await read('subnet-file'))!;
+  const nsg = await read('nsg-file');
+  const routeTable = await read('route-table-file');
+  const vnet = await read('vnet-file');
 
   const report = evaluateNetwork({
     subnet, architecture: archText as Architecture | 'auto', replication: values.replication === true,

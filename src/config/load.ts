@@ -1,47 +1,79 @@
 // Loading: file (YAML or JSON) < MIPROBE_* environment < flags, validated
 // once by the schema. Every error names the source, the key path and what
 // was expected, so the CLI can print it as one line (exit 2).
-import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import { open } from 'node:fs/promises';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { configSchema, type Config, type ConfigLayer } from './schema.js';
+import { parseYamlText } from './yaml.js';
 
 export { ConfigError };
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    const name = String(key);
+    const shown = /^[A-Za-z0-9_-]{1,60}$/.test(name) ? name : JSON.stringify(name.slice(0, 60));
+    return acc ? `${acc}.${shown}` : shown;
+  }, '');
 }
 
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues.map((issue) => {
     const where = formatPath(issue.path);
-    const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    // Keys come from the file (a YAML complex key is a whole mapping): quoted, cut, on one line.
+    const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k.slice(0, 60))).join(', ')}`
+      : issue.message.replace(/\s+/g, ' ');
     return where ? `${where}: ${message}` : message;
   }).join('; ');
 }
 
-/** Reads and parses a config file; YAML is a superset of JSON, so one parser serves both. */
-export async function readConfigFile(path: string): Promise<ConfigLayer> {
-  let text: string;
+/** Largest config file read (an agent config listing many instances stays far below). */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/** Reads a file a user named, up to `maxBytes`; ConfigError naming it when it cannot be read or is too large. */
+export async function readUserFile(path: string, what: string, maxBytes: number, hint: string): Promise<string> {
+  let handle;
   try {
-    text = await readFile(path, 'utf8');
+    handle = await open(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`cannot read config file ${path} (${code ?? 'error'}): check the path given with --config or MIPROBE_CONFIG`);
+    throw new ConfigError(`cannot read ${what} ${path} (${code ?? 'error'}): ${hint}`);
   }
-  let parsed: unknown;
   try {
-    parsed = YAML.parse(text, { prettyErrors: true, maxAliasCount: 100 });
+    const st = await handle.stat();
+    if (!st.isFile()) throw new ConfigError(`cannot read ${what} ${path} (not a regular file): ${hint}`);
+    if (st.size > maxBytes) throw new ConfigError(`${what} ${path} is ${st.size} bytes, larger than the ${maxBytes}-byte limit: is it the right file?`);
+    return (await handle.readFile()).toString('utf8');
   } catch (err) {
-    const first = (err as Error).message.split('\n')[0];
-    throw new ConfigError(`config file ${path} is not valid YAML/JSON: ${first}`);
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}): ${hint}`);
+  } finally {
+    await handle.close();
   }
+}
+
+/** Parses the text of a config file (YAML, or JSON, which YAML reads too); ConfigError naming the line or key otherwise. */
+export function parseConfigText(text: string, path: string): ConfigLayer {
+  const parsed = parseYamlText(text.replace(/^\uFEFF/, ''), path, { what: 'config file', maxAliasCount: 100 });
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`config file ${path} must hold a mapping of keys (e.g. "timeoutMs: 5000"), not a ${Array.isArray(parsed) ? 'list' : typeof parsed}`);
   }
   return parsed as ConfigLayer;
+}
+
+/** Reads and parses a config file; YAML is a superset of JSON, so one parser serves both. */
+export async function readConfigFile(path: string): Promise<ConfigLayer> {
+  const text = await readUserFile(path, 'config file', MAX_CONFIG_BYTES, 'check the path given with --config or MIPROBE_CONFIG');
+  return parseConfigText(text, path);
+}
+
+/** Validates merged layers; ConfigError naming the key path and what was expected. */
+export function validateConfig(merged: ConfigLayer, source: string): Config {
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw new ConfigError(`invalid configuration${source}: ${describeIssues(result.error.issues)}`);
+  return result.data;
 }
 
 const list = (value: string): string[] => value.split(/[\s,]+/).filter(Boolean);
@@ -116,10 +148,5 @@ export async function loadConfig(opts: LoadOptions): Promise<Config> {
   const path = opts.file ?? opts.env.MIPROBE_CONFIG;
   const fileLayer = path ? await readConfigFile(path) : {};
   const merged = mergeLayers(fileLayer, envLayer(opts.env), opts.flags);
-  const result = configSchema.safeParse(merged);
-  if (!result.success) {
-    const source = path ? ` (from ${path}, MIPROBE_* variables or flags)` : ' (from MIPROBE_* variables or flags)';
-    throw new ConfigError(`invalid configuration${source}: ${describeIssues(result.error.issues)}`);
-  }
-  return result.data;
+  return validateConfig(merged, path ? ` (from ${path}, MIPROBE_* variables or flags)` : ' (from MIPROBE_* variables or flags)');
 }

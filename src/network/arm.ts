@@ -93,9 +93,77 @@ function flat(v: unknown, path: string): Json {
   return isObject(v.properties) ? { ...v, ...v.properties } : v;
 }
 
+/** Deepest nesting accepted anywhere in an export (az prints 5 or 6 levels). */
+export const MAX_EXPORT_DEPTH = 64;
+
+/** How deep a value nests, counted without recursion and without going past `limit + 1`. */
+function depthOf(v: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop() as [unknown, number];
+    if (typeof x !== 'object' || x === null) continue;
+    deepest = Math.max(deepest, d + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(x) ? x : Object.values(x)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * A value as an error message shows it: short, and never by serialising it whole (a deeply nested
+ * array made JSON.stringify overflow the stack: "internal error" instead of the field's path).
+ */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v.length > 60 ? `${JSON.stringify(v.slice(0, 60))}… (${v.length} characters)` : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) {
+    const depth = depthOf(v, MAX_EXPORT_DEPTH);
+    return `an array of ${v.length} item${v.length === 1 ? '' : 's'}${depth > 1 ? depth > MAX_EXPORT_DEPTH ? `, nested more than ${MAX_EXPORT_DEPTH} levels deep` : `, nested ${depth} levels deep` : ''}`;
+  }
+  if (typeof v === 'object') {
+    const keys = Object.keys(v);
+    return keys.length === 0 ? 'an empty object' : `an object with ${keys.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}${keys.length > 3 ? ', …' : ''}`;
+  }
+  return typeof v;
+}
+
+/** Longest string accepted anywhere in an export: Azure names are at most 80 characters, ids a few hundred. */
+export const MAX_EXPORT_STRING = 4096;
+
+/**
+ * The first place an export nests deeper than MAX_EXPORT_DEPTH or holds a string longer than
+ * MAX_EXPORT_STRING (a megabyte-long name made the report take 300 ms to render), or undefined.
+ */
+function firstOversize(doc: unknown): { path: string; what: string } | undefined {
+  const stack: Array<[unknown, string, number]> = [[doc, '$', 0]];
+  while (stack.length > 0) {
+    const [x, path, d] = stack.pop() as [unknown, string, number];
+    if (typeof x === 'string' && x.length > MAX_EXPORT_STRING) {
+      return { path, what: `a string of ${x.length} characters; Azure names and ids are far shorter (at most ${MAX_EXPORT_STRING} accepted)` };
+    }
+    if (typeof x !== 'object' || x === null) continue;
+    if (d + 1 > MAX_EXPORT_DEPTH) return { path, what: `nested more than ${MAX_EXPORT_DEPTH} levels deep` };
+    const entries: Array<[string, unknown]> = Array.isArray(x) ? x.map((c, i) => [`[${i}]`, c]) : Object.entries(x).map(([k, c]) => [`.${k}`, c]);
+    for (const [step, child] of entries) if ((typeof child === 'object' && child !== null) || typeof child === 'string') stack.push([child, `${path}${step}`, d + 1]);
+  }
+  return undefined;
+}
+
+/** Refuses an export nested deeper, or with longer strings, than anything az prints, naming the field. */
+function assertShallow(doc: unknown): void {
+  const found = firstOversize(doc);
+  if (found === undefined) return;
+  // Name the field, not the 64 brackets under it: cut the path at its first run of array indexes past the deepest key.
+  const field = /^(.*?(?:\.[^.[\]]+|^\$))(?:\[\d+\])+$/.exec(found.path)?.[1] ?? found.path;
+  throw new ArmShapeError(field.length > 200 ? `${field.slice(0, 200)}…` : field, `${found.what}; is this an az export?`);
+}
+
 function str(o: Json, key: string, path: string): string {
   const v = o[key];
-  if (typeof v !== 'string' || v === '') throw new ArmShapeError(`${path}.${key}`, `expected a non-empty string, found ${JSON.stringify(v) ?? 'nothing'}`);
+  if (typeof v !== 'string' || v === '') throw new ArmShapeError(`${path}.${key}`, `expected a non-empty string, found ${describeValue(v)}`);
   return v;
 }
 
@@ -135,7 +203,7 @@ export function nameFromId(id: string): string {
 function expectType(o: Json, expected: string, path: string, hint: string): void {
   const type = optStr(o, 'type');
   if (type !== undefined && type.toLowerCase() !== expected.toLowerCase()) {
-    throw new ArmShapeError(`${path}.type`, `is "${type}", expected "${expected}" (${hint})`);
+    throw new ArmShapeError(`${path}.type`, `is ${describeValue(type)}, expected "${expected}" (${hint})`);
   }
 }
 
@@ -146,15 +214,15 @@ function parseRule(raw: unknown, path: string, isDefault: boolean): NsgRule {
   const name = str(r, 'name', path);
   const priority = r.priority;
   if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 100 || priority > 65500) {
-    throw new ArmShapeError(`${path}.priority`, `expected an integer 100-4096 (65000-65500 for default rules), found ${JSON.stringify(priority)}`);
+    throw new ArmShapeError(`${path}.priority`, `expected an integer 100-4096 (65000-65500 for default rules), found ${describeValue(priority)}`);
   }
   const direction = str(r, 'direction', path);
-  if (direction !== 'Inbound' && direction !== 'Outbound') throw new ArmShapeError(`${path}.direction`, `expected Inbound or Outbound, found "${direction}"`);
+  if (direction !== 'Inbound' && direction !== 'Outbound') throw new ArmShapeError(`${path}.direction`, `expected Inbound or Outbound, found ${describeValue(direction)}`);
   const access = str(r, 'access', path);
-  if (access !== 'Allow' && access !== 'Deny') throw new ArmShapeError(`${path}.access`, `expected Allow or Deny, found "${access}"`);
+  if (access !== 'Allow' && access !== 'Deny') throw new ArmShapeError(`${path}.access`, `expected Allow or Deny, found ${describeValue(access)}`);
   const protoText = str(r, 'protocol', path);
   const protocol = PROTOCOLS[protoText.toLowerCase()];
-  if (!protocol) throw new ArmShapeError(`${path}.protocol`, `unknown protocol "${protoText}" (expected *, Tcp, Udp, Icmp, Esp or Ah)`);
+  if (!protocol) throw new ArmShapeError(`${path}.protocol`, `unknown protocol ${describeValue(protoText)} (expected *, Tcp, Udp, Icmp, Esp or Ah)`);
   return {
     name, priority, direction, access, protocol, isDefault,
     sourcePorts: ports(r, 'sourcePortRange', 'sourcePortRanges', path),
@@ -170,7 +238,7 @@ function ports(r: Json, single: string, plural: string, path: string): PortSet {
   const texts = list.length > 0 ? list : [optStr(r, single) ?? ''];
   const sets: PortSet[] = texts.map((t, i) => {
     const p = parsePortRange(t);
-    if (!p) throw new ArmShapeError(`${path}.${list.length > 0 ? `${plural}[${i}]` : single}`, `"${t}" is not a port, port range or *`);
+    if (!p) throw new ArmShapeError(`${path}.${list.length > 0 ? `${plural}[${i}]` : single}`, `${describeValue(t)} is not a port, port range or *`);
     return p;
   });
   return sets.length === 0 ? ALL_PORTS : normalizePorts(sets.flat());
@@ -218,6 +286,7 @@ export function parseNsg(doc: unknown): Nsg {
   const defaultsRaw = objList(o, 'defaultSecurityRules', '$');
   const defaults = defaultsRaw.length > 0 ? defaultsRaw.map((r, i) => parseRule(r, `$.defaultSecurityRules[${i}]`, true)) : DEFAULT_RULES;
   const id = optStr(o, 'id');
+  assertShallow(doc);
   const nsg: Nsg = { name: optStr(o, 'name') ?? (id ? nameFromId(id) : 'nsg'), rules: [...custom, ...defaults], defaultsAssumed: defaultsRaw.length === 0 };
   const resourceGroup = optStr(o, 'resourceGroup') ?? rgFromId(id);
   return { ...nsg, ...(id ? { id } : {}), ...(resourceGroup ? { resourceGroup } : {}) };
@@ -234,6 +303,7 @@ export function parseRouteTable(doc: unknown): RouteTable {
     return { name: str(r, 'name', path), addressPrefix: str(r, 'addressPrefix', path), nextHopType: str(r, 'nextHopType', path),
       ...(hop ? { nextHopIpAddress: hop } : {}) };
   });
+  assertShallow(doc);
   const id = optStr(o, 'id');
   const resourceGroup = optStr(o, 'resourceGroup') ?? rgFromId(id);
   return { name: optStr(o, 'name') ?? (id ? nameFromId(id) : 'route-table'), routes,
@@ -254,6 +324,7 @@ export function parseSubnet(doc: unknown): Subnet {
   const id = optStr(o, 'id');
   const resourceGroup = optStr(o, 'resourceGroup') ?? rgFromId(id);
   const vnetName = id ? /\/virtualNetworks\/([^/]+)\/subnets\//i.exec(id)?.[1] : undefined;
+  assertShallow(doc);
   const nat = refId(o, 'natGateway');
   const nsgId = refId(o, 'networkSecurityGroup');
   const rtId = refId(o, 'routeTable');
@@ -272,6 +343,7 @@ export function parseVnet(doc: unknown): Vnet {
   if (!isObject(space)) throw new ArmShapeError('$.addressSpace', `missing; is this a virtual network? ${EXPORT_HINT.vnet}`);
   const dhcp = o.dhcpOptions;
   const dnsServers = isObject(dhcp) ? strList(dhcp, 'dnsServers', '$.dhcpOptions') : [];
+  assertShallow(doc);
   const id = optStr(o, 'id');
   const resourceGroup = optStr(o, 'resourceGroup') ?? rgFromId(id);
   return { name: optStr(o, 'name') ?? (id ? nameFromId(id) : 'vnet'), addressPrefixes: strList(space, 'addressPrefixes', '$.addressSpace'),

@@ -95,3 +95,65 @@ t.test('shadowing fixes choose distinct free priorities in front of the deny', a
   t.same(prios, ['100', '101', '102']);
   t.match(report.findings[0]!.evidence, /deny_internet_management \(priority 105, Deny\) .* before allow_management_inbound \(priority 110, Allow\)/);
 });
+
+// Hostile or broken exports (issue 14): exit 2 with the path of the field at fault, quickly; never
+// "internal error" (exit 3), a stack, or a multi-line message. The real executable runs them.
+t.test('deeply nested or wrongly typed exports: exit 2 naming the field', async (t) => {
+  const { runReal } = await import('../fuzz/real-cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'miprobe-cn-hostile-'));
+  const nsg = JSON.parse(readFileSync(F('nsg-legacy.json'), 'utf8')) as { securityRules: Array<Record<string, unknown>> };
+  const subnet = readFileSync(F('subnet.json'), 'utf8');
+  const deep = (n: number): string => `${'['.repeat(n)}1${']'.repeat(n)}`;
+  const marker = '"__DEEP__"';
+  const write = (name: string, doc: unknown, depth = 10_000): string => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(doc).replace(marker, deep(depth)));
+    return path;
+  };
+  const withRule = (change: Record<string, unknown>): unknown => ({ ...nsg, securityRules: [{ ...nsg.securityRules[0], ...change }, ...nsg.securityRules.slice(1)] });
+  const nameDeep = write('nsg-name.json', withRule({ name: '__DEEP__' }));
+  t.ok(readFileSync(nameDeep).length > 20_000, 'the export is over 20 KB, as in the issue');
+  const cases: Array<[string, string, string, RegExp]> = [
+    ['rule name a deep array', 'nsg-file', nameDeep,
+      /--nsg-file .*nsg-name\.json: \$\.securityRules\[0\]\.name: expected a non-empty string, found an array of 1 item, nested more than 64 levels deep/],
+    ['rule priority a deep array', 'nsg-file', write('nsg-priority.json', withRule({ priority: '__DEEP__' })),
+      /--nsg-file .*: \$\.securityRules\[0\]\.priority: expected an integer 100-4096 .*found an array of 1 item, nested more than 64 levels deep/],
+    ['an unknown field nested deep', 'nsg-file', write('nsg-extra.json', withRule({ extra: { inner: '__DEEP__' } })),
+      /--nsg-file .*: \$\.securityRules\[0\]\.extra\.inner: nested more than 64 levels deep/],
+    ['priority a string', 'nsg-file', write('nsg-type.json', withRule({ priority: 'high' })),
+      /--nsg-file .*: \$\.securityRules\[0\]\.priority: expected an integer .*found "high"/],
+    ['securityRules an object', 'nsg-file', write('nsg-rules.json', { ...nsg, securityRules: { a: 1 } }),
+      /--nsg-file .*: \$\.securityRules: expected an array/],
+    ['a long string', 'nsg-file', write('nsg-long.json', withRule({ direction: 'x'.repeat(100_000) })),
+      /--nsg-file .*: \$\.securityRules\[0\]\.direction: expected Inbound or Outbound, found "x{60}"… \(100000 characters\)/],
+    ['a megabyte-long rule name', 'nsg-file', write('nsg-long-name.json', withRule({ name: 'n'.repeat(1_000_000) })),
+      /--nsg-file .*: \$\.securityRules\[0\]\.name: a string of 1000000 characters; Azure names and ids are far shorter/],
+    ['route name a deep object', 'route-table-file', (() => {
+      const path = join(dir, 'rt.json');
+      const rt = JSON.parse(readFileSync(F('rt-legacy.json'), 'utf8')) as { routes: Array<Record<string, unknown>> };
+      writeFileSync(path, JSON.stringify({ ...rt, routes: [{ ...rt.routes[0], name: '__DEEP__' }] }).replace(marker, `${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`));
+      return path;
+    })(), /--route-table-file .*rt\.json: \$\.routes\[0\]\.name: expected a non-empty string, found an object with "a"/],
+    ['subnet prefix list deep', 'subnet-file', write('subnet-deep.json', { ...JSON.parse(subnet) as object, addressPrefixes: '__DEEP__' }, 100_000),
+      /--subnet-file .*subnet-deep\.json: \$\.addressPrefixes: expected an array of strings/],
+    ['vnet dns servers deep', 'vnet-file', write('vnet-deep.json', { ...JSON.parse(readFileSync(F('vnet.json'), 'utf8')) as object, tags: { a: '__DEEP__' } }),
+      /--vnet-file .*vnet-deep\.json: \$\.tags\.a: nested more than 64 levels deep/],
+    ['a syntax error across lines', 'nsg-file', (() => {
+      const path = join(dir, 'nsg-syntax.json');
+      writeFileSync(path, '{\n  "securityRules": [\n    }\n  ]\n}\n');
+      return path;
+    })(), /--nsg-file .*nsg-syntax\.json: not valid JSON \(/],
+  ];
+  const runs = await Promise.all(cases.map(([, flag, path]) =>
+    runReal(['check-network', ...(flag === 'subnet-file' ? [] : ['--subnet-file', F('subnet.json')]), `--${flag}`, path])));
+  cases.forEach(([label, , , pattern], i) => {
+    const r = runs[i] as { code: number; stdout: string; stderr: string };
+    t.equal(r.code, 2, `${label}: exit 2`);
+    t.match(r.stderr, pattern, `${label}: names the field`);
+    const lines = r.stderr.trimEnd().split('\n');
+    t.equal(lines.length, 2, `${label}: the problem and the fix, one line each (${JSON.stringify(r.stderr.slice(0, 300))})`);
+    t.match(lines[1], /^ {2}fix: export it with: az network /, `${label}: the fix`);
+    t.notMatch(r.stderr, /internal error|Maximum call stack|\n\s+at /, `${label}: no internal error, no stack`);
+    t.equal(r.stdout, '', `${label}: nothing on stdout`);
+  });
+});

@@ -70,3 +70,61 @@ t.test('agent instances override only what they set; the rest comes from probe',
   t.equal(planned[0]?.config.probe.login, 'dummy');
   t.equal(planned[1]?.checks.has('revocation'), true, 'the instance switches it back on');
 });
+
+// Clean errors for files (issue 14): every YAML error or warning, every wrong type, every nesting or
+// alias bomb is one line naming the file, the line or key, and the fix; exit 2; never a raw library
+// warning, a stack, or "internal error" (exit 3). These run the real executable: a YAMLWarning is
+// printed by Node on the process's own stderr.
+t.test('bad config files: the real CLI exits 2 with one line naming the line or key and the fix', async (t) => {
+  const { runReal } = await import('../fuzz/real-cli.js');
+  const deepFlow = `timeoutMs: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`;
+  const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ...['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(',')}]`)].join('\n');
+  const files: Record<string, string> = {
+    'alias.yaml': 'timeoutMs: *foo:\n',
+    'dup.yaml': 'timeoutMs: 1000\ntimeoutMs: 2000\n',
+    'tab.yaml': 'dns:\n\tservers: []\n',
+    'laughs.yaml': `${laughs}\n`,
+    'deep-flow.yaml': deepFlow,
+    'deep-block.yaml': `${'- '.repeat(20_000)}x\n`,
+    'deep.json': `{"dns": {"servers": ${'['.repeat(50_000)}${']'.repeat(50_000)}}}`,
+    'type.yaml': 'timeoutMs: [1, 2]\n',
+    'key.yaml': '? {a: 1, b: 2}\n: x\n',
+    'web-alias.yml': 'basic_auth_users: *u:\n',
+    'web-deep.yml': `http_server_config: ${'{"a":'.repeat(30_000)}1${'}'.repeat(30_000)}\n`,
+    'web-type.yml': 'tls_server_config: [cert.pem]\n',
+    'agent-web.yaml': '', // filled below: an agent config naming a bad web config
+  };
+  const dir = t.testdir(files);
+  const f = (name: string): string => join(dir, name);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(f('agent-web.yaml'), `agent:\n  listen: 127.0.0.1:0\n  webConfigFile: ${f('web-alias.yml')}\n`);
+  const diagnose = (file: string): string[] => ['diagnose', 'mi1.0a1b2c3d4e5f.database.windows.net', '--dns-server', '127.0.0.1', '--config', f(file)];
+  const agent = (args: string[]): string[] => ['agent', '--listen', '127.0.0.1:0', '--instance', 'mi1.0a1b2c3d4e5f.database.windows.net', '--dns-server', '127.0.0.1', ...args];
+  const cases: Array<[string, string[], RegExp]> = [
+    ['alias ending in ":"', diagnose('alias.yaml'), /config file .*alias\.yaml is not valid YAML\/JSON: line 1, column \d+: Alias ending in : is ambiguous \(fix: .*\*name/],
+    ['duplicate key', diagnose('dup.yaml'), /dup\.yaml is not valid YAML\/JSON: line 2, column 1: Map keys must be unique \(fix: remove one of the two entries\)/],
+    ['tab indentation', diagnose('tab.yaml'), /tab\.yaml is not valid YAML\/JSON: line 2, column 1: Tabs are not allowed as indentation \(fix: indent with spaces/],
+    ['billion laughs', diagnose('laughs.yaml'), /laughs\.yaml is not valid YAML\/JSON: Excessive alias count .*\(fix: write the values out/],
+    ['100,000 brackets deep', diagnose('deep-flow.yaml'), /deep-flow\.yaml line 1, column \d+: nested more than 64 levels deep \(fix: flatten it/],
+    ['20,000 "- " deep', diagnose('deep-block.yaml'), /deep-block\.yaml line 1, column 1: nested more than 64 levels deep/],
+    ['deep JSON', diagnose('deep.json'), /deep\.json line 1, column \d+: nested more than 64 levels deep/],
+    ['wrong type', diagnose('type.yaml'), /invalid configuration \(from .*type\.yaml.*\): timeoutMs: .*expected number, received array/],
+    ['a mapping as a key', diagnose('key.yaml'), /key\.yaml.*: unknown key\(s\) "\{/],
+    ['agent config', agent(['--config', f('alias.yaml')]), /config file .*alias\.yaml is not valid YAML\/JSON: line 1, column \d+: Alias ending in : is ambiguous/],
+    ['agent config too deep', agent(['--config', f('deep-flow.yaml')]), /deep-flow\.yaml line 1, column \d+: nested more than 64 levels deep/],
+    ['web config alias', agent(['--web-config', f('web-alias.yml')]), /web config file .*web-alias\.yml is not valid YAML\/JSON: line 1, column \d+: Alias ending in : is ambiguous/],
+    ['web config too deep', agent(['--web-config', f('web-deep.yml')]), /web config file .*web-deep\.yml line 1, column \d+: nested more than 64 levels deep/],
+    ['web config wrong type', agent(['--web-config', f('web-type.yml')]), /invalid web config file .*web-type\.yml: tls_server_config: .*expected object/],
+    ['web config named by the agent config', agent(['--config', f('agent-web.yaml')]), /web config file .*web-alias\.yml is not valid YAML\/JSON: line 1/],
+  ];
+  const runs = await Promise.all(cases.map(([, argv]) => runReal(argv)));
+  cases.forEach(([label, , pattern], i) => {
+    const r = runs[i] as { code: number; stdout: string; stderr: string; ms: number };
+    t.equal(r.code, 2, `${label}: exit 2`);
+    t.match(r.stderr, pattern, `${label}: the line names the problem`);
+    t.equal(r.stderr.trimEnd().split('\n').length, 1, `${label}: one line (${JSON.stringify(r.stderr.slice(0, 300))})`);
+    t.notMatch(r.stderr, /YAMLWarning|\(node:\d+\)|internal error|\n\s+at /, `${label}: no raw warning, no stack, no internal error`);
+    t.equal(r.stdout, '', `${label}: nothing on stdout`);
+  });
+});

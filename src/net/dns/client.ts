@@ -168,6 +168,69 @@ function answersOf(packet: dnsPacket.DecodedPacket): DnsHop[] {
   return out;
 }
 
+/** What an answer says, as queryServer reports it. */
+export interface AnswerView {
+  readonly rcode: number;
+  readonly answers: readonly DnsHop[];
+  readonly authoritative: boolean;
+  readonly truncated: boolean;
+  readonly negativeSoa: boolean;
+}
+
+function viewOf(packet: dnsPacket.DecodedPacket): AnswerView {
+  return { rcode: rcodeOf(packet), answers: answersOf(packet), authoritative: packet.flag_aa, truncated: packet.flag_tc,
+    negativeSoa: (packet.authorities ?? []).some((rr) => rr.type === 'SOA') };
+}
+
+/**
+ * Reads one DNS message received for the question (name, type): its view, or why it is not an
+ * answer to it ('malformed': undecodable; 'mismatch': another question). The same steps the UDP
+ * and TCP exchanges take, for tests and the fuzz suite. Never throws.
+ */
+export function readAnswer(msg: Buffer, name: string, type: DnsRecordType):
+  { kind: 'answer'; view: AnswerView } | { kind: 'malformed' | 'mismatch'; message: string } {
+  const packet = decode(msg);
+  if (typeof packet === 'string') return { kind: 'malformed', message: packet };
+  const why = mismatch(packet, normalizeName(name), type);
+  if (why !== undefined) return { kind: 'mismatch', message: why };
+  return { kind: 'answer', view: viewOf(packet) };
+}
+
+/**
+ * DNS over TCP framing (RFC 1035 4.2.2): a 2-byte length, then the message. Feed it the bytes as
+ * they arrive; it holds at most one message (2 + 65535 bytes) plus one chunk.
+ */
+export class DnsTcpFramer {
+  private chunks: Buffer[] = [];
+  private received = 0;
+  private expected = -1;
+
+  /** The message once whole, an error for a length below a DNS header, undefined while incomplete. */
+  push(chunk: Buffer): { message: Buffer } | { error: string } | undefined {
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    if (this.expected < 0 && this.received >= 2) {
+      const head = this.chunks.length === 1 ? this.chunks[0] ?? chunk : Buffer.concat(this.chunks);
+      this.expected = head.readUInt16BE(0);
+      if (this.expected < 12) return { error: `framed a ${this.expected}-byte message` };
+    }
+    // At most 2 + 65535 bytes are ever needed; `received` can exceed that by one chunk at most.
+    if (this.expected >= 0 && this.received >= this.expected + 2) {
+      return { message: Buffer.concat(this.chunks, this.received).subarray(2, this.expected + 2) };
+    }
+    return undefined;
+  }
+
+  get bytes(): number {
+    return this.received;
+  }
+
+  /** The whole length the frame announced, or -1 before the length arrived. */
+  get frameLength(): number {
+    return this.expected < 0 ? -1 : this.expected + 2;
+  }
+}
+
 function decode(buf: Buffer): dnsPacket.DecodedPacket | string {
   try {
     return dnsPacket.decode(buf);
@@ -471,9 +534,7 @@ function udpExchange(q: Omit<Question, 'id'>, recursionDesired: boolean, server:
 function tcpExchange(query: Buffer, q: Question, server: Endpoint, deadline: Deadline, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
     const socket = new Socket();
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let expected = -1;
+    const framer = new DnsTcpFramer();
     let done = false;
     const finish = (outcome: Outcome): void => {
       if (done) return;
@@ -491,40 +552,32 @@ function tcpExchange(query: Buffer, q: Question, server: Endpoint, deadline: Dea
     socket.on('error', (err: NodeJS.ErrnoException) =>
       finish({ kind: 'error', code: 'DNS_NETWORK', message: netMessage(err, 'tcp', server), sent: 1 }));
     socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      received += chunk.length;
-      if (expected < 0 && received >= 2) {
-        const head = chunks.length === 1 ? chunks[0] ?? chunk : Buffer.concat(chunks);
-        expected = head.readUInt16BE(0);
-        if (expected < 12) {
-          finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `${where} framed a ${expected}-byte message` });
-          return;
-        }
+      const framed = framer.push(chunk);
+      if (framed === undefined) return;
+      if ('error' in framed) {
+        finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `${where} ${framed.error}` });
+        return;
       }
-      // At most 2 + 65535 bytes are ever needed; `received` can exceed that by one chunk at most.
-      if (expected >= 0 && received >= expected + 2) {
-        const all = Buffer.concat(chunks, received).subarray(2, expected + 2);
-        const packet = decode(all);
-        if (typeof packet === 'string') {
-          finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `undecodable answer from ${where}: ${packet}` });
-          return;
-        }
-        if (packet.id !== q.id) {
-          finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `${where} answered with id ${packet.id}, expected ${q.id}` });
-          return;
-        }
-        const why = mismatch(packet, q.name, q.type);
-        if (why !== undefined) {
-          finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `${where} answered another question: ${why}` });
-          return;
-        }
-        finish({ kind: 'packet', packet, sent: 1 });
+      const packet = decode(framed.message);
+      if (typeof packet === 'string') {
+        finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `undecodable answer from ${where}: ${packet}` });
+        return;
       }
+      if (packet.id !== q.id) {
+        finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `${where} answered with id ${packet.id}, expected ${q.id}` });
+        return;
+      }
+      const why = mismatch(packet, q.name, q.type);
+      if (why !== undefined) {
+        finish({ kind: 'error', code: 'DNS_MALFORMED', sent: 1, message: `${where} answered another question: ${why}` });
+        return;
+      }
+      finish({ kind: 'packet', packet, sent: 1 });
     });
-    socket.on('end', () => finish(received === 0
+    socket.on('end', () => finish(framer.bytes === 0
       ? { kind: 'error', code: 'DNS_NETWORK', sent: 1, message: `${where} closed the connection without answering` }
       : { kind: 'error', code: 'DNS_MALFORMED', sent: 1,
-        message: `${where} closed the connection after ${received} of ${expected < 0 ? '?' : expected + 2} bytes` }));
+        message: `${where} closed the connection after ${framer.bytes} of ${framer.frameLength < 0 ? '?' : framer.frameLength} bytes` }));
     deadline.subscribe(onAbort);
     if (done) return;
     socket.connect({ host: server.host, port: server.port }, () => {
@@ -664,10 +717,7 @@ export async function queryServer(name: string, type: DnsRecordType, server: End
     if (transport === 'tcp' && packet.flag_tc) {
       return fail('DNS_MALFORMED', `${serverText} set TC on a TCP answer`, queries, transport, { truncated });
     }
-    const rcode = rcodeOf(packet);
-    const answers = answersOf(packet);
-    const authoritative = packet.flag_aa;
-    const negativeSoa = (packet.authorities ?? []).some((rr) => rr.type === 'SOA');
+    const { rcode, answers, authoritative, negativeSoa } = viewOf(packet);
     const code = rcodeToError(rcode);
     if (code !== undefined) {
       return fail(code, `${serverText} answered ${rcodeName(rcode)} for ${qname} ${type}`, queries, transport,

@@ -5,7 +5,7 @@ import {
   AuthorityInfoAccessSyntax, CRLDistributionPoints, id_ad_caIssuers, id_ad_ocsp, id_ce_cRLDistributionPoints,
   id_pe_authorityInfoAccess, type Extension, type GeneralName,
 } from '@peculiar/asn1-x509';
-import { certParts, ParsedCertificate, type x509 } from './crypto.js';
+import { CERT_PARSE_OPTIONS, certParts, ParsedCertificate, type x509 } from './crypto.js';
 
 export interface RevocationInfo {
   readonly crlUrls: readonly string[];
@@ -18,7 +18,7 @@ function decode<T>(extensions: readonly Extension[], id: string, schema: new () 
   const ext = extensions.find((e) => e.extnID === id);
   if (!ext) return undefined;
   try {
-    return AsnConvert.parse(ext.extnValue.buffer, schema);
+    return AsnConvert.parse(ext.extnValue.buffer, schema, CERT_PARSE_OPTIONS);
   } catch {
     return undefined;
   }

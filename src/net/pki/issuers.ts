@@ -1,6 +1,6 @@
 // CA-issuer certificates (AIA caIssuers): DER, PEM or a PKCS#7 certs-only
 // bundle (.p7c), fetched with the same bounds and cached.
-import { x509 } from './crypto.js';
+import { CERT_PARSE_OPTIONS, derItem, derProblem, errorLine, MAX_BUNDLE_NODES, ParsedCertificate, x509 } from './crypto.js';
 import { boundedFetch, type FetchOptions } from './http.js';
 import type { RevocationCache } from './cache.js';
 import type { CheckError } from './types.js';
@@ -17,21 +17,34 @@ export interface IssuerFetch {
   readonly error?: CheckError;
 }
 
+/**
+ * The certificates in a CA-issuer answer: PEM, one DER certificate, or a PKCS#7 certs-only bundle.
+ * Every certificate returned has its fields decoded (a ParsedCertificate); a message instead when
+ * the body is none of these. Never throws.
+ */
 export function parseCertificates(body: Buffer): x509.X509Certificate[] | string {
   const text = body.subarray(0, 64).toString('latin1');
   try {
     if (text.includes('-----BEGIN CERTIFICATE-----')) {
-      return x509.PemConverter.decode(body.toString('latin1')).map((der) => new x509.X509Certificate(der));
+      return x509.PemConverter.decode(body.toString('latin1')).map((der) => new ParsedCertificate(der));
     }
     if (body[0] !== 0x30) return 'neither DER nor PEM';
-    try {
-      return [new x509.X509Certificate(body)];
-    } catch {
-      return [...new x509.X509Certificates(body)];
-    }
+    if (!isSignedData(body)) return [new ParsedCertificate(body)];
+    // A bundle holds a few certificates.
+    const problem = derProblem(body, MAX_BUNDLE_NODES);
+    if (problem) return problem;
+    return [...new x509.X509Certificates(body, CERT_PARSE_OPTIONS)].map((c) => new ParsedCertificate(c.rawData));
   } catch (err) {
-    return (err as Error).message.slice(0, 200);
+    return errorLine(err);
   }
+}
+
+/** PKCS#7 signedData (1.2.840.113549.1.7.2), DER: a ContentInfo SEQUENCE whose first item is that OID. */
+const SIGNED_DATA_OID = Buffer.from('06092a864886f70d010702', 'hex');
+
+function isSignedData(body: Buffer): boolean {
+  const outer = derItem(body, 0, body.length);
+  return outer !== undefined && body.subarray(outer.contentAt, outer.contentAt + SIGNED_DATA_OID.length).equals(SIGNED_DATA_OID);
 }
 
 export interface IssuerFetchOptions extends Omit<FetchOptions, 'maxBytes' | 'method' | 'body'> {

@@ -8,7 +8,7 @@ import {
   BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest,
   id_kp_OCSPSigning, id_pkix_ocsp_basic, id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
-import { certParts, issuedBy, keyHash, nativeCert, OID_SHA1, sha1, toBuffer, verifySignature, x509 } from './crypto.js';
+import { CERT_PARSE_OPTIONS, certParts, derProblem, issuedBy, MAX_OCSP_NODES, keyHash, nativeCert, OID_SHA1, sha1, toBuffer, verifySignature, x509 } from './crypto.js';
 import { boundedFetch, type FetchOptions } from './http.js';
 import type { RevocationCache } from './cache.js';
 import { freshness, reasonName } from './crl.js';
@@ -89,8 +89,10 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
 }): Promise<Evaluation & { nextUpdateDate?: Date }> {
   let response: OCSPResponse;
   let basic: BasicOCSPResponse;
+  const problem = derProblem(der, MAX_OCSP_NODES);
+  if (problem) return { ok: false, error: { code: 'PARSE_ERROR', message: `not an OCSP response (${problem})` } };
   try {
-    response = AsnConvert.parse(der, OCSPResponse);
+    response = AsnConvert.parse(der, OCSPResponse, CERT_PARSE_OPTIONS);
   } catch (err) {
     return { ok: false, error: { code: 'PARSE_ERROR', message: `not an OCSP response (${(err as Error).message.slice(0, 160)})` } };
   }
@@ -102,7 +104,7 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
     return { ok: false, responseStatus, error: { code: 'PARSE_ERROR', message: `unsupported response type ${response.responseBytes.responseType}` } };
   }
   try {
-    basic = AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse);
+    basic = AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse, CERT_PARSE_OPTIONS);
   } catch (err) {
     return { ok: false, responseStatus, error: { code: 'PARSE_ERROR', message: `undecodable BasicOCSPResponse (${(err as Error).message.slice(0, 160)})` } };
   }
@@ -111,13 +113,23 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
   if (!single) {
     return { ok: false, responseStatus, error: { code: 'OCSP_NO_MATCH', message: 'the response does not answer for the certificate asked about' } };
   }
+  const dates: Array<[string, Date | undefined]> = [['thisUpdate', single.thisUpdate], ['nextUpdate', single.nextUpdate], ['producedAt', data.producedAt],
+    ['revocationTime', single.certStatus.revoked?.revocationTime]];
+  const badDate = dates.find(([name, d]) => (d !== undefined || name === 'thisUpdate' || name === 'producedAt') && !(d instanceof Date && Number.isFinite(d.getTime())));
+  if (badDate) return { ok: false, responseStatus, error: { code: 'PARSE_ERROR', message: `the response's ${badDate[0]} is not a valid time` } };
 
   // Who signed it: the issuer, or a certificate in `certs` the issuer made an OCSP signer.
   const issuerParts = certParts(expect.issuer.rawData);
   const rid = data.responderID;
-  const matchesRid = (subjectDer: () => Buffer, spki: SubjectPublicKeyInfo | Buffer): boolean =>
-    rid.byKey ? keyHash(spki).equals(toBuffer(rid.byKey.buffer))
-      : rid.byName ? Buffer.from(AsnConvert.serialize(rid.byName)).equals(subjectDer()) : false;
+  // Re-encoding what the library parsed can fail (it reads values it cannot write): no match then.
+  const matchesRid = (subjectDer: () => Buffer, spki: SubjectPublicKeyInfo | Buffer): boolean => {
+    try {
+      return rid.byKey ? keyHash(spki).equals(toBuffer(rid.byKey.buffer))
+        : rid.byName ? Buffer.from(AsnConvert.serialize(rid.byName)).equals(subjectDer()) : false;
+    } catch {
+      return false;
+    }
+  };
   let signerSpki: Buffer | undefined;
   let signer: OcspCheck['signer'] = 'unauthorised';
   let signatureDetail: string | undefined;
@@ -129,10 +141,18 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
     for (const asnCert of basic.certs ?? []) {
       const tbs = asnCert.tbsCertificate;
       if (!matchesRid(() => Buffer.from(AsnConvert.serialize(tbs.subject)), tbs.subjectPublicKeyInfo)) continue;
-      const der = Buffer.from(AsnConvert.serialize(asnCert));
+      let der: Buffer;
+      let spkiDer: Buffer;
+      try {
+        der = Buffer.from(AsnConvert.serialize(asnCert));
+        spkiDer = Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
+      } catch {
+        signatureDetail = 'the responder certificate in the answer cannot be read';
+        break;
+      }
       const auth = delegation(der, expect.issuer, expect.now);
       if (auth.ok) {
-        signerSpki = Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
+        signerSpki = spkiDer;
         signer = 'delegated';
       } else {
         signatureDetail = auth.detail;
@@ -140,8 +160,15 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
       break;
     }
   }
-  const rawTbs = basic.tbsResponseDataRaw ?? AsnConvert.serialize(data);
-  const valid = signerSpki !== undefined && verifySignature(basic.signatureAlgorithm.algorithm, rawTbs, basic.signature, signerSpki);
+  let rawTbs: ArrayBuffer | undefined = basic.tbsResponseDataRaw;
+  if (!rawTbs) {
+    try {
+      rawTbs = AsnConvert.serialize(data);
+    } catch {
+      rawTbs = undefined;
+    }
+  }
+  const valid = signerSpki !== undefined && rawTbs !== undefined && verifySignature(basic.signatureAlgorithm.algorithm, rawTbs, basic.signature, signerSpki);
   if (signerSpki === undefined) signatureDetail ??= 'no certificate matching the responder id is the issuer or one of its delegated OCSP signers';
   else if (!valid) signatureDetail = `the signature does not verify with the ${signer} key (${basic.signatureAlgorithm.algorithm})`;
 
@@ -153,7 +180,7 @@ export async function evaluateOcspResponse(der: Buffer, expect: {
       const raw = toBuffer(ext.extnValue.buffer);
       let inner: Buffer | undefined;
       try {
-        inner = toBuffer(AsnConvert.parse(raw, OctetString).buffer);
+        inner = toBuffer(AsnConvert.parse(raw, OctetString, CERT_PARSE_OPTIONS).buffer);
       } catch {
         inner = undefined;
       }

@@ -8,6 +8,7 @@ import { FILE_FLAGS, MAX_INPUT_BYTES, parseExportText, type FileFlag } from '../
 import { UsageError } from '../../../src/cli/io.js';
 import { evaluateNetwork } from '../../../src/network/check.js';
 import { renderNetworkText } from '../../../src/report/network-text.js';
+import { makeStyle } from '../../../src/report/style.js';
 import type { Subnet } from '../../../src/network/arm.js';
 import { ConfigError } from '../../../src/config/errors.js';
 import { MAX_CONFIG_BYTES, mergeLayers, parseConfigText, validateConfig } from '../../../src/config/load.js';
@@ -64,7 +65,7 @@ export const azExports: FuzzTarget<ExportInput> = {
           ...(x.flag === 'nsg-file' ? { nsg: model as never } : {}), ...(x.flag === 'route-table-file' ? { routeTable: model as never } : {}),
           ...(x.flag === 'vnet-file' ? { vnet: model as never } : {}),
         });
-        renderNetworkText(report);
+        renderNetworkText(report, makeStyle(false));
         JSON.stringify(report);
         return 'ok';
       },

@@ -10,7 +10,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
+
+// undici parses HTTP with llhttp compiled to WebAssembly. V8 tiers hot wasm functions up to TurboFan on a
+// background thread, and a process exits only once that compile is done: 200-300 ms after a diagnosis that
+// fetched a few CRLs, for code that has already run. The baseline compiler alone is plenty for our volumes.
+// Set before the bundle (and its code cache, made under the same flag) is loaded.
+setFlagsFromString('--liftoff-only');
 
 const bundle = join(__dirname, '..', 'miprobe.cjs');
 const cacheFile = `${bundle}.cache`;

@@ -11,6 +11,7 @@ import { parseResolvConf } from '../../../src/net/dns/resolv-conf.js';
 import { AddressGuard } from '../../../src/net/guard.js';
 import type { FuzzTarget, Verdict } from '../harness.js';
 import { bytesFrom, textMutations } from '../mutate.js';
+import { chunksOf, showCutStream, type CutStream } from '../stream.js';
 
 const NAME = 'mi1.0a1b2c3d4e5f.database.windows.net';
 const CNAME = 'tr18202.eastus1-a.worker.vnet.database.windows.net';
@@ -48,10 +49,7 @@ export const dnsAnswer: FuzzTarget<Buffer> = {
   },
 };
 
-interface Framed {
-  readonly bytes: Buffer;
-  readonly cuts: readonly number[];
-}
+type Framed = CutStream;
 
 /** A length-prefixed answer (the prefix true or a lie), cut into chunks at random places. */
 function framedInput(): fc.Arbitrary<Framed> {
@@ -63,17 +61,6 @@ function framedInput(): fc.Arbitrary<Framed> {
     });
 }
 
-function chunks(x: Framed): Buffer[] {
-  const points = [...new Set(x.cuts.map((c) => c % (x.bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const p of [...points, x.bytes.length]) {
-    if (p > at) out.push(x.bytes.subarray(at, p));
-    at = p;
-  }
-  return out;
-}
-
 export const dnsTcpFraming: FuzzTarget<Framed> = {
   name: 'dns: TCP framing',
   contract: 'DnsTcpFramer.push(chunk) gives a message, an error, or waits; holds at most one message; never throws',
@@ -81,10 +68,10 @@ export const dnsTcpFraming: FuzzTarget<Framed> = {
   async prepare() {
     return {
       input: framedInput(), size: (x) => x.bytes.length,
-      show: (x) => `${x.bytes.length} bytes cut at ${x.cuts.join(',')}: ${x.bytes.subarray(0, 48).toString('hex')}`,
+      show: showCutStream,
       run(x): Verdict {
         const framer = new DnsTcpFramer();
-        for (const c of chunks(x)) {
+        for (const c of chunksOf(x)) {
           const r = framer.push(c);
           if (framer.bytes > MAX_DNS_MESSAGE + 2 + c.length) throw new Error(`framer holds ${framer.bytes} bytes`);
           if (r && 'error' in r) return 'typed';
@@ -158,7 +145,7 @@ export const dnsWire: FuzzTarget<WireInput> = {
       socket.once('data', () => {
         const x = current;
         if (!x) return socket.destroy();
-        for (const c of chunks(x.framed)) socket.write(c);
+        for (const c of chunksOf(x.framed)) socket.write(c);
         socket.end();
       });
     });

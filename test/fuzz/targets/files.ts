@@ -114,6 +114,21 @@ async function noWarning(): Promise<void> {
   if (w.length > 0) throw new Error(`raw process warning: ${w[0]}`);
 }
 
+/** 'ok' when the file parses, 'typed' for a one-line ConfigError; anything else (or a raw warning) is a failure. */
+async function configVerdict(parse: () => unknown): Promise<Verdict> {
+  watchWarnings();
+  let verdict: Verdict;
+  try {
+    parse();
+    verdict = 'ok';
+  } catch (err) {
+    if (!(err instanceof ConfigError) || err.message.includes('\n')) throw err;
+    verdict = 'typed';
+  }
+  await noWarning();
+  return verdict;
+}
+
 export const configFile: FuzzTarget<string> = {
   name: 'files: config file',
   contract: 'parseConfigText(text) then validateConfig() return a Config or throw ConfigError (one line)',
@@ -123,19 +138,7 @@ export const configFile: FuzzTarget<string> = {
       input: fc.oneof({ weight: 6, arbitrary: textMutations(CONFIG_SEEDS, YAML_TOKENS) }, { weight: 1, arbitrary: hostileYaml },
         { weight: 1, arbitrary: fc.string({ maxLength: 200, unit: 'binary' }) }),
       size: (t) => t.length,
-      async run(text): Promise<Verdict> {
-        watchWarnings();
-        let verdict: Verdict;
-        try {
-          validateConfig(mergeLayers(parseConfigText(text, 'fuzz.yaml')), ' (from fuzz.yaml)');
-          verdict = 'ok';
-        } catch (err) {
-          if (!(err instanceof ConfigError) || err.message.includes('\n')) throw err;
-          verdict = 'typed';
-        }
-        await noWarning();
-        return verdict;
-      },
+      run: (text) => configVerdict(() => validateConfig(mergeLayers(parseConfigText(text, 'fuzz.yaml')), ' (from fuzz.yaml)')),
     };
   },
 };
@@ -153,19 +156,7 @@ export const webConfigFile: FuzzTarget<string> = {
     return {
       input: fc.oneof({ weight: 6, arbitrary: textMutations(WEB_SEEDS, YAML_TOKENS) }, { weight: 1, arbitrary: hostileYaml }),
       size: (t) => t.length,
-      async run(text): Promise<Verdict> {
-        watchWarnings();
-        let verdict: Verdict;
-        try {
-          parseWebConfigText(text, 'web.yml');
-          verdict = 'ok';
-        } catch (err) {
-          if (!(err instanceof ConfigError) || err.message.includes('\n')) throw err;
-          verdict = 'typed';
-        }
-        await noWarning();
-        return verdict;
-      },
+      run: (text) => configVerdict(() => parseWebConfigText(text, 'web.yml')),
     };
   },
 };

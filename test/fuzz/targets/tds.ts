@@ -14,6 +14,7 @@ import { TdsTlsShim } from '../../../src/net/tds/tls-shim.js';
 import { done, envChangeRouting, errorToken, loginAck } from '../../../src/sim/tds-tokens.js';
 import type { FuzzTarget, Verdict } from '../harness.js';
 import { bytesFrom } from '../mutate.js';
+import { chunksOf, showCutStream, type CutStream } from '../stream.js';
 
 /** A PRELOGIN payload from (token, data) options, offsets computed as MS-TDS 2.2.6.5 lays them out. */
 function prelogin(options: readonly (readonly [number, readonly number[]])[]): Buffer {
@@ -63,27 +64,11 @@ export const preloginTarget: FuzzTarget<Buffer> = {
   },
 };
 
-interface Stream {
-  readonly bytes: Buffer;
-  readonly cuts: readonly number[];
-}
-
-function cut(x: Stream): Buffer[] {
-  const points = [...new Set(x.cuts.map((c) => c % (x.bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const p of [...points, x.bytes.length]) {
-    if (p > at) out.push(x.bytes.subarray(at, p));
-    at = p;
-  }
-  return out;
-}
+type Stream = CutStream;
 
 function streamOf(seeds: readonly Buffer[], randomMax: number): fc.Arbitrary<Stream> {
   return fc.record({ bytes: bytesFrom(seeds, randomMax), cuts: fc.array(fc.nat(), { maxLength: 8 }) });
 }
-
-const showStream = (x: Stream): string => `${x.bytes.length} bytes cut at ${x.cuts.join(',')}: ${x.bytes.subarray(0, 48).toString('hex')}`;
 
 function packetSeeds(): Buffer[] {
   const tokens = Buffer.concat([loginAck('Microsoft SQL Server'), envChangeRouting('b35a36c6735e.tr32.westus1-a.worker.database.windows.net', 11143),
@@ -102,12 +87,12 @@ export const packetTarget: FuzzTarget<Stream> = {
   sizeCap: 1024 * 1024,
   async prepare() {
     return {
-      input: streamOf(packetSeeds(), 1200), size: (x) => x.bytes.length, show: showStream,
+      input: streamOf(packetSeeds(), 1200), size: (x) => x.bytes.length, show: showCutStream,
       run(x): Verdict {
         const decoder = new TdsMessageDecoder({ maxMessageBytes: 64 * 1024 });
         let messages = 0;
         try {
-          for (const chunk of cut(x)) {
+          for (const chunk of chunksOf(x)) {
             for (const m of decoder.push(chunk)) {
               messages++;
               if (m.payload.length > 64 * 1024) throw new Error(`message of ${m.payload.length} bytes past the cap`);
@@ -187,7 +172,7 @@ export const tlsShimTarget: FuzzTarget<Stream> = {
   sizeCap: 1024 * 1024,
   async prepare() {
     return {
-      input: streamOf(tlsSeeds(), 1200), size: (x) => x.bytes.length, show: showStream,
+      input: streamOf(tlsSeeds(), 1200), size: (x) => x.bytes.length, show: showCutStream,
       async run(x): Promise<Verdict> {
         const socket = new FakeSocket();
         const shim = new TdsTlsShim(socket as unknown as Socket, 'server');
@@ -195,7 +180,7 @@ export const tlsShimTarget: FuzzTarget<Stream> = {
         let passed = 0;
         shim.on('error', (err) => { failure = err; });
         shim.on('data', (d: Buffer) => { passed += d.length; });
-        for (const chunk of cut(x)) {
+        for (const chunk of chunksOf(x)) {
           socket.emit('data', chunk);
           if (shim.destroyed) break;
         }

@@ -1,6 +1,5 @@
 // The long-running agent: the watched instances, their schedules, the latest
 // result of each check, the HTTP endpoints, reload and shutdown.
-import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { AgentCheck, Config } from '../config/schema.js';
@@ -87,7 +86,6 @@ export class Agent {
   private stopping = false;
 
   private constructor(private readonly opts: AgentOptions, loaded: Loaded) {
-    setMaxListeners(0, this.stopController.signal);
     this.metrics = createAgentMetrics({ defaultMetrics: opts.defaultMetrics !== false });
     this.loaded = loaded;
     this.limiter = new Limiter(loaded.config.agent.concurrency);

@@ -1,12 +1,20 @@
 // The latest result per instance and check, and the samples they render to.
 // Samples are computed when a result arrives, not on every scrape, so a
-// scrape costs a walk over cached arrays.
+// scrape costs a walk over cached arrays. Each result also keeps its state
+// (check-state.ts) and its hops of the path (path.ts) for the status page,
+// and each instance its last state changes.
 import type { AgentCheck } from '../config/schema.js';
 import type { Finding, Verdict } from '../diagnosis/finding.js';
 import { verdictOf } from '../diagnosis/finding.js';
 import { linesByFamily } from '../metrics/exposition.js';
 import type { InstanceFamily } from '../metrics/families.js';
 import { activeFindings, instanceSamples, storeOutcome, type CheckOutcome, type InstanceView, type Sample, type StoredOutcome } from '../metrics/report.js';
+import { checkStatus, stateKey, type CheckState, type CheckStatus } from './check-state.js';
+import { HOPS_OF_CHECK, hopsOfRun, type Hop } from './path.js';
+
+/** State changes kept per instance for the status page. */
+export const MAX_STATE_CHANGES = 8;
+const CHECK_ORDER: readonly AgentCheck[] = ['nameResolution', 'dataPath', 'management', 'revocation'];
 
 export interface WatchedInstance {
   readonly fqdn: string;
@@ -16,8 +24,30 @@ export interface WatchedInstance {
   readonly checks?: ReadonlySet<AgentCheck>;
 }
 
+/** What the status page shows of one run of one check. */
+export interface CheckView {
+  readonly check: AgentCheck;
+  /** Unix time in seconds. */
+  readonly completedAt: number;
+  readonly durationSeconds: number;
+  readonly status: CheckStatus;
+  readonly hops: readonly Hop[];
+}
+
+export interface StateChange {
+  /** Unix time in seconds. */
+  readonly at: number;
+  readonly check: AgentCheck;
+  readonly from: string;
+  readonly to: string;
+}
+
 interface Entry extends InstanceView {
   readonly outcomes: Map<AgentCheck, StoredOutcome>;
+  readonly views: Map<AgentCheck, CheckView>;
+  /** Newest first, at most MAX_STATE_CHANGES. */
+  changes: StateChange[];
+  readonly checks?: ReadonlySet<AgentCheck> | undefined;
   samples: Sample[];
   /** The samples as exposition lines, per family. */
   lines: Map<InstanceFamily, Buffer>;
@@ -29,9 +59,25 @@ export interface InstanceStatus {
   readonly labels: Readonly<Record<string, string>>;
   /** undefined until a check has completed. */
   readonly verdict: Verdict | 'unknown';
+  /** When the latest check completed (ISO 8601), if any has. */
+  readonly checkedAt?: string;
   readonly checks: ReadonlyArray<{ readonly check: AgentCheck; readonly completedAt: string; readonly durationSeconds: number;
+    /** healthy, degraded, failing (from the check's own findings), not-reached or error; `reason` says why. */
+    readonly state: CheckState; readonly reason?: string;
     readonly verdict: Verdict | 'error'; readonly error?: string }>;
+  /** The path hop by hop: resolvers, address, gateway, node, (public endpoint,) management endpoint, revocation. */
+  readonly path: readonly Hop[];
   readonly findings: readonly Finding[];
+  /** Newest first. */
+  readonly changes: ReadonlyArray<{ readonly at: string; readonly check: AgentCheck; readonly from: string; readonly to: string }>;
+}
+
+/** What record() returns: the run's view and the one it replaced (for state-change logging). */
+export interface Recorded {
+  readonly previous?: CheckView | undefined;
+  readonly current: CheckView;
+  /** Whether the state (or its findings, or why it did not run) changed. */
+  readonly changed: boolean;
 }
 
 export class ResultStore {
@@ -42,9 +88,10 @@ export class ResultStore {
     const next = new Map<string, Entry>();
     for (const inst of instances) {
       const old = this.entries.get(inst.fqdn);
-      const outcomes = new Map([...(old?.outcomes ?? [])].filter(([check]) => inst.checks === undefined || inst.checks.has(check)));
-      const { checks: _checks, ...view } = inst;
-      const entry: Entry = { ...view, outcomes, samples: [], lines: new Map() };
+      const keep = ([check]: [AgentCheck, unknown]): boolean => inst.checks === undefined || inst.checks.has(check);
+      const outcomes = new Map([...(old?.outcomes ?? [])].filter(keep));
+      const views = new Map([...(old?.views ?? [])].filter(keep));
+      const entry: Entry = { ...inst, outcomes, views, changes: old?.changes ?? [], samples: [], lines: new Map() };
       this.refresh(entry);
       next.set(inst.fqdn, entry);
     }
@@ -65,14 +112,21 @@ export class ResultStore {
     entry.lines = linesByFamily(entry.samples);
   }
 
-  /** Records an outcome; returns the previous one of the same check (for state-change logging). */
-  record(fqdn: string, outcome: CheckOutcome): StoredOutcome | undefined {
+  /** Records an outcome; returns its view and the previous one of the same check. */
+  record(fqdn: string, outcome: CheckOutcome): Recorded | undefined {
     const entry = this.entries.get(fqdn);
     if (!entry) return undefined; // removed by a reload while the check ran
-    const previous = entry.outcomes.get(outcome.check);
+    const status = checkStatus(outcome.check, outcome);
+    const current: CheckView = { check: outcome.check, completedAt: outcome.completedAt, durationSeconds: outcome.durationSeconds,
+      status, hops: hopsOfRun(outcome.check, status, outcome.report) };
+    const previous = entry.views.get(outcome.check);
+    const from = stateKey(previous?.status);
+    const to = stateKey(status);
     entry.outcomes.set(outcome.check, storeOutcome(outcome, fqdn));
+    entry.views.set(outcome.check, current);
+    if (from !== to) entry.changes = [{ at: outcome.completedAt, check: outcome.check, from, to }, ...entry.changes].slice(0, MAX_STATE_CHANGES);
     this.refresh(entry);
-    return previous;
+    return { previous, current, changed: from !== to };
   }
 
   /** Every cached sample, instance by instance. */
@@ -88,13 +142,34 @@ export class ResultStore {
   status(): InstanceStatus[] {
     return [...this.entries.values()].map((e) => {
       const findings = activeFindings(e);
-      const checks = [...e.outcomes.values()].map((o) => ({
-        check: o.check, completedAt: new Date(o.completedAt * 1000).toISOString(), durationSeconds: o.durationSeconds,
-        verdict: o.verdict ?? 'error' as const, ...(o.error ? { error: o.error } : {}),
-      }));
+      const views = CHECK_ORDER.flatMap((c) => { const v = e.views.get(c); return v ? [v] : []; });
+      const checks = views.map((v) => {
+        const o = e.outcomes.get(v.check);
+        return {
+          check: v.check, completedAt: new Date(v.completedAt * 1000).toISOString(), durationSeconds: v.durationSeconds,
+          state: v.status.state, ...(v.status.reason ? { reason: v.status.reason } : {}),
+          verdict: o?.verdict ?? 'error' as const, ...(o?.error ? { error: o.error } : {}),
+        };
+      });
       const verdict = checks.length === 0 ? 'unknown' as const
         : checks.some((c) => c.verdict === 'error') && verdictOf(findings) !== 'failing' ? 'degraded' as const : verdictOf(findings);
-      return { fqdn: e.fqdn, kind: e.kind, labels: e.labels, verdict, checks, findings };
+      const latest = Math.max(0, ...views.map((v) => v.completedAt));
+      return {
+        fqdn: e.fqdn, kind: e.kind, labels: e.labels, verdict, ...(latest > 0 ? { checkedAt: new Date(latest * 1000).toISOString() } : {}),
+        checks, path: pathOf(e), findings,
+        changes: e.changes.map((c) => ({ at: new Date(c.at * 1000).toISOString(), check: c.check, from: c.from, to: c.to })),
+      };
     });
   }
+}
+
+/** The instance's path: each scheduled check's hops, in path order; a check without a result yet says so. */
+function pathOf(e: Entry): Hop[] {
+  const scheduled = CHECK_ORDER.filter((c) => e.checks === undefined || e.checks.has(c));
+  return scheduled.flatMap((check) => {
+    const view = e.views.get(check);
+    if (view) return [...view.hops];
+    const kind = HOPS_OF_CHECK[check][0] ?? 'resolver';
+    return [{ kind, label: '', state: 'skip' as const, lines: ['not checked yet'], findings: [] }];
+  });
 }

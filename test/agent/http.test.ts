@@ -65,7 +65,7 @@ t.test('agent HTTP', async (t) => {
   const base = {
     allowCidrs: ['127.0.0.0/8'], timeoutMs: 3000, dns: { servers: [`${BLOCK}.53:${dns.endpoint.port}`], requiredNames: [], retries: 0 }, probe: { subnet: `${BLOCK}.0/26` },
     instances: [{ fqdn: FQDN, labels: { owner: '<script>alert("x")</script>' } }],
-    agent: { listen: `${BLOCK}.1:0`, probeConcurrency: 1, jitterSeconds: 0, schedules: { dataPath: { enabled: false }, management: { enabled: false }, revocation: { enabled: false } } },
+    agent: { listen: `${BLOCK}.1:0`, probeConcurrency: 1, jitterSeconds: 0, probeTargets: [SILENT], schedules: { dataPath: { enabled: false }, management: { enabled: false }, revocation: { enabled: false } } },
   };
   const start = async (extra: object = {}): Promise<Agent> => {
     await writeFile(configPath, YAML.stringify({ ...base, agent: { ...base.agent, ...extra } }));

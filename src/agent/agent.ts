@@ -12,6 +12,7 @@ import { findingSamples, reportToMetrics, type CheckOutcome } from '../metrics/r
 import type { ProbeContext } from '../probes/context.js';
 import { UsageError } from '../cli/io.js';
 import { diagnoseInput, probeContext } from '../cli/runtime.js';
+import { readCaFile } from '../config/secrets.js';
 import { AddressGuard } from '../net/guard.js';
 import { VERSION } from '../version.js';
 import { refreshSeconds, renderStatusPage, STATUS_PAGE_CSP } from './html.js';
@@ -53,6 +54,8 @@ interface Loaded {
   readonly webConfig: WebConfig;
   /** Which names /probe may diagnose. */
   readonly fence: ProbeFence;
+  /** The extra trusted roots of each caFile, read once (a run used to read the file into a fresh 4 MiB buffer). */
+  readonly caFiles: ReadonlyMap<string, string>;
 }
 
 export interface AgentOptions {
@@ -91,6 +94,13 @@ export class Agent {
       limiter: this.limiter, metrics: this.metrics, stopSignal: this.stopController.signal,
       runCheck: async ({ instance, check, signal, deadlineMs }) => { await this.runScheduled(instance, check, signal, deadlineMs); },
       onError: (err) => opts.logger.error({ err: (err as Error).message }, 'scheduled check failed'),
+      onMissed: (check, at) => opts.logger.warn({ check, tick: at.toISOString() }, 'a scheduled tick came more than half a period late and was skipped (the process was blocked)'),
+      cronLogger: {
+        info: (message) => opts.logger.debug({ from: 'node-cron' }, message),
+        debug: (message) => opts.logger.debug({ from: 'node-cron' }, String(message)),
+        warn: (message) => opts.logger.warn({ from: 'node-cron' }, message),
+        error: (message, err) => opts.logger.error({ from: 'node-cron', err: err?.message }, String(message)),
+      },
     });
   }
 
@@ -98,11 +108,12 @@ export class Agent {
   private static async prepare(opts: Pick<AgentOptions, 'loadConfig' | 'extraInstances' | 'env'>): Promise<Loaded> {
     const config = await opts.loadConfig();
     const instances = planInstances(config, opts.extraInstances);
-    // Secrets, CA files and port lists are read once here, so a missing password file or a bad
-    // --scan-ports stops the start (or the reload) with its message instead of failing every run.
+    // Secrets and port lists are checked here, so a missing password file or a bad --scan-ports
+    // stops the start (or the reload) with its message instead of failing every run. CA files are
+    // read once below, not once per instance (nor per run).
     await Promise.all(instances.map(async (i) => {
       try {
-        await diagnoseInput(i.target, i.config, opts.env ?? process.env);
+        await diagnoseInput(i.target, { ...i.config, probe: { ...i.config.probe, caFile: undefined } }, opts.env ?? process.env);
       } catch (err) {
         if (!(err instanceof UsageError || err instanceof ConfigError)) throw err;
         // Name the entry at fault, as the schema's messages do.
@@ -110,6 +121,15 @@ export class Agent {
         throw new ConfigError(`${index >= 0 ? `instances[${index}]` : `--instance ${i.fqdn}`} (${i.fqdn}): ${err.message}`);
       }
     }));
+    const paths = new Set([config.probe.caFile, ...instances.map((i) => i.config.probe.caFile)].filter((p): p is string => p !== undefined));
+    const caFiles = new Map(await Promise.all([...paths].map(async (p) => {
+      try {
+        return [p, await readCaFile(p) ?? ''] as const;
+      } catch (err) {
+        const at = config.probe.caFile === p ? 'probe.caFile' : `instances[${config.instances.findIndex((c) => c.caFile === p)}].caFile`;
+        throw new ConfigError(`${at}: ${(err as Error).message}`);
+      }
+    })));
     const context = await probeContext(config);
     // With no ranges configured, diagnose may go anywhere; the agent, a service others can reach, keeps to a VNet's.
     const baseContext = config.allowCidrs.length > 0 ? context : { ...context, guard: AddressGuard.fromList(VNET_RANGES) };
@@ -117,7 +137,7 @@ export class Agent {
     // Every configured name passes the fence, whichever shard watches it.
     const configured = planInstances({ ...config, agent: { ...config.agent, shard: undefined } }, opts.extraInstances).map((i) => i.fqdn);
     const fence = new ProbeFence(configured, config.agent.probeTargets, config.agent.probeAnyTarget);
-    return { config, instances, byFqdn: new Map(instances.map((i) => [i.fqdn, i])), baseContext, webConfig, fence };
+    return { config, instances, byFqdn: new Map(instances.map((i) => [i.fqdn, i])), baseContext, webConfig, fence, caFiles };
   }
 
   /**
@@ -239,9 +259,12 @@ export class Agent {
     try {
       const ctx: ProbeContext = { ...this.loaded.baseContext, timeoutMs: Math.min(config.timeoutMs, deadlineMs), signal };
       // The same input `diagnose` builds: probe options, secrets (read from files/env on each run, never kept), CA file.
-      const input = await diagnoseInput(instance.target, config, this.opts.env ?? process.env, DIAGNOSE_CHECKS[check]);
+      // The CA file was read when the config was loaded (SIGHUP reads it again); secrets are read now.
+      const caFile = config.probe.caFile;
+      const input = await diagnoseInput(instance.target, { ...config, probe: { ...config.probe, caFile: undefined } }, this.opts.env ?? process.env, DIAGNOSE_CHECKS[check]);
       const run = diagnose({
         ...input,
+        ...(caFile !== undefined && input.dataPath ? { dataPath: { ...input.dataPath, ca: this.loaded.caFiles.get(caFile) } } : {}),
         // Coverage of the required names is a property of the resolvers: the name resolution check covers it.
         requiredNames: check === 'nameResolution' || check === 'all' ? config.dns.requiredNames : [],
       }, ctx);

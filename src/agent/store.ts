@@ -1,14 +1,16 @@
-// The latest result per instance and check, and the samples they render to.
-// Samples are computed when a result arrives, not on every scrape, so a
-// scrape costs a walk over cached arrays. Each result also keeps its state
-// (check-state.ts) and its hops of the path (path.ts) for the status page,
-// and each instance its last state changes.
+// The latest result per instance and check, and the exposition lines they render to.
+// Lines are rendered when a result arrives, not on every scrape, so a scrape
+// copies cached bytes. A check's samples are kept only as those bytes: as
+// objects they cost a few KiB per instance (each label set even got a hidden
+// class of its own). Each result also keeps its state (check-state.ts) and its
+// hops of the path (path.ts) for the status page, and each instance its last
+// state changes.
 import type { AgentCheck } from '../config/schema.js';
 import type { Finding, Verdict } from '../diagnosis/finding.js';
 import { verdictOf } from '../diagnosis/finding.js';
 import { linesByFamily } from '../metrics/exposition.js';
 import type { InstanceFamily } from '../metrics/families.js';
-import { activeFindings, instanceSamples, storeOutcome, type CheckOutcome, type InstanceView, type Sample, type StoredOutcome } from '../metrics/report.js';
+import { activeFindings, instanceSamples, storeOutcome, type CheckOutcome, type InstanceView, type StoredOutcome } from '../metrics/report.js';
 import { checkStatus, stateKey, type CheckState, type CheckStatus } from './check-state.js';
 import { HOPS_OF_CHECK, hopsOfRun, type Hop } from './path.js';
 
@@ -48,9 +50,10 @@ interface Entry extends InstanceView {
   /** Newest first, at most MAX_STATE_CHANGES. */
   changes: StateChange[];
   readonly checks?: ReadonlySet<AgentCheck> | undefined;
-  samples: Sample[];
-  /** The samples as exposition lines, per family. */
+  /** All the instance's lines, per family: views into one buffer of its own (see layOut()). */
   lines: Map<InstanceFamily, Buffer>;
+  /** Each check's section lines (ports, TLS, DNS ...), per family: views into the same buffer. */
+  checkLines: Map<AgentCheck, Map<InstanceFamily, Buffer>>;
 }
 
 export interface InstanceStatus {
@@ -91,7 +94,8 @@ export class ResultStore {
       const keep = ([check]: [AgentCheck, unknown]): boolean => inst.checks === undefined || inst.checks.has(check);
       const outcomes = new Map([...(old?.outcomes ?? [])].filter(keep));
       const views = new Map([...(old?.views ?? [])].filter(keep));
-      const entry: Entry = { ...inst, outcomes, views, changes: old?.changes ?? [], samples: [], lines: new Map() };
+      const checkLines = new Map([...(old?.checkLines ?? [])].filter(keep));
+      const entry: Entry = { ...inst, outcomes, views, checkLines, changes: old?.changes ?? [], lines: new Map() };
       this.refresh(entry);
       next.set(inst.fqdn, entry);
     }
@@ -108,8 +112,10 @@ export class ResultStore {
   }
 
   private refresh(entry: Entry): void {
-    entry.samples = instanceSamples(entry);
-    entry.lines = linesByFamily(entry.samples);
+    // The outcomes hold no section samples (see record()): instanceSamples gives the instance's own lines only.
+    const laid = layOut(linesByFamily(instanceSamples(entry)), entry.checkLines);
+    entry.lines = laid.lines;
+    entry.checkLines = laid.checkLines;
   }
 
   /** Records an outcome; returns its view and the previous one of the same check. */
@@ -122,16 +128,13 @@ export class ResultStore {
     const previous = entry.views.get(outcome.check);
     const from = stateKey(previous?.status);
     const to = stateKey(status);
-    entry.outcomes.set(outcome.check, storeOutcome(outcome, fqdn));
+    const stored = storeOutcome(outcome, fqdn);
+    entry.checkLines.set(outcome.check, linesByFamily(stored.samples));
+    entry.outcomes.set(outcome.check, { ...stored, samples: [] });
     entry.views.set(outcome.check, current);
     if (from !== to) entry.changes = [{ at: outcome.completedAt, check: outcome.check, from, to }, ...entry.changes].slice(0, MAX_STATE_CHANGES);
     this.refresh(entry);
     return { previous, current, changed: from !== to };
-  }
-
-  /** Every cached sample, instance by instance. */
-  *samples(): Iterable<Sample> {
-    for (const entry of this.entries.values()) yield* entry.samples;
   }
 
   /** Each instance's exposition lines per family (what /metrics concatenates). */
@@ -161,6 +164,43 @@ export class ResultStore {
       };
     });
   }
+}
+
+/**
+ * Copies an instance's lines into one buffer of its own, family by family: its own lines, then each
+ * check's. Returns views of each family (what a scrape copies) and of each check's part (copied again
+ * when another check's result arrives). Small Buffers are slices of Node's shared 8 KiB pool, and
+ * one long-lived slice keeps its whole slab alive: thousands of instances, each refreshed at its own
+ * time, pinned several times the bytes they hold.
+ */
+function layOut(own: ReadonlyMap<InstanceFamily, Buffer>, checks: ReadonlyMap<AgentCheck, ReadonlyMap<InstanceFamily, Buffer>>)
+  : { lines: Map<InstanceFamily, Buffer>; checkLines: Map<AgentCheck, Map<InstanceFamily, Buffer>> } {
+  const families = new Set<InstanceFamily>(own.keys());
+  let total = 0;
+  for (const b of own.values()) total += b.length;
+  for (const part of checks.values()) {
+    for (const [family, b] of part) {
+      families.add(family);
+      total += b.length;
+    }
+  }
+  const block = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  const lines = new Map<InstanceFamily, Buffer>();
+  const checkLines = new Map<AgentCheck, Map<InstanceFamily, Buffer>>([...checks.keys()].map((c) => [c, new Map()]));
+  for (const family of families) {
+    const start = at;
+    at += own.get(family)?.copy(block, at) ?? 0;
+    for (const [check, part] of checks) {
+      const b = part.get(family);
+      if (!b) continue;
+      const from = at;
+      at += b.copy(block, at);
+      checkLines.get(check)?.set(family, block.subarray(from, at));
+    }
+    lines.set(family, block.subarray(start, at));
+  }
+  return { lines, checkLines };
 }
 
 /** The instance's path: each scheduled check's hops, in path order; a check without a result yet says so. */

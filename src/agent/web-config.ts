@@ -17,7 +17,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
-import bcrypt from 'bcryptjs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError, describeIssues } from '../config/load.js';
@@ -139,6 +138,8 @@ export class BasicAuth {
     this.comparing++;
     let ok: boolean;
     try {
+      // bcryptjs loads on the first check: an agent without basic auth never needs it.
+      const { default: bcrypt } = await import('bcryptjs');
       ok = (await bcrypt.compare(password, hash ?? DUMMY_HASH)) && hash !== undefined;
     } finally {
       this.comparing--;

@@ -173,6 +173,9 @@ t.test('agent HTTP', async (t) => {
     t.equal(ok.headers['x-frame-options'], 'deny');
     t.equal((await get(`${agent.url}/probe?target=${FQDN}`)).status, 401, '/probe is protected too');
     t.equal((await get(`${agent.url}/healthz`)).status, 200, '/healthz stays open for health checks');
+    t.equal((await get(`${agent.url}/readyz`)).status, 200, '/readyz too (the kubelet has no password)');
+    t.equal((await get(`${agent.url}/`)).status, 401, 'the status page is protected');
+    t.equal((await get(`${agent.url}/api/v1/status`)).status, 401, 'and the status JSON');
   });
 
   await t.test('TLS, minimum version, and client certificates', async (t) => {

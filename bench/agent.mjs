@@ -21,8 +21,9 @@
 // window of whole rounds.
 // Memory is the agent process' VmRSS (/proc/<pid>/status), sampled every second
 // over the same window of whole rounds; the peak is printed. The agent runs as
-// the image runs it: with the node flags of the Dockerfile's NODE_OPTIONS
-// (--node-options overrides them). Three figures, each from its own agent:
+// the image runs it: with the node flags of the Dockerfile's NODE_OPTIONS and its
+// MALLOC_* variables (--node-options replaces both: the MALLOC_* variables then
+// come from this process' environment). Three figures, each from its own agent:
 //   1 instance, the same check and schedule as the 1,000 (like for like);
 //   1 instance with every check (name resolution, data path with TLS, management,
 //     revocation) against the simulated network of `miprobe demo` (healthy);
@@ -103,13 +104,15 @@ const agentConfig = (instances, port) => YAML.stringify({
 });
 await writeFile(join(dir, 'agent.yaml'), agentConfig(names, agentPort));
 
-// The agent runs as the container runs it: with the node flags of the Dockerfile's NODE_OPTIONS.
+// The agent runs as the container runs it: with the node flags of the Dockerfile's NODE_OPTIONS
+// and its MALLOC_* variables (glibc's allocator settings).
 const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
-const shippedFlags = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile)?.[1]?.replace(/^"|"$/g, '') ?? '';
+const shippedFlags = /^ENV NODE_OPTIONS="?([^"\n]*)"?$/m.exec(dockerfile)?.[1] ?? '';
+const mallocEnv = Object.fromEntries([...dockerfile.matchAll(/^ENV (.*MALLOC_.*)$/gm)].flatMap((m) => [...m[1].matchAll(/\b(MALLOC_[A-Z_]+)=(\d+)/g)].map((v) => [v[1], v[2]])));
 const nodeFlags = (values['node-options'] ?? shippedFlags).split(' ').filter(Boolean);
 const startAgent = async (configPath, env = {}) => {
   const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist/cli/launch.cjs'), 'agent', '--config', configPath, '--log-level', 'info'],
-    { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    { env: { ...process.env, ...(values['node-options'] === undefined ? mallocEnv : {}), MIPROBE_ALLOW_CIDRS: '127.0.0.0/8', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForLine(child, /"msg":"agent started"/);
   return child;
 };
@@ -242,7 +245,7 @@ if (CHECK === 'management') {
   console.log(`data path check / tcp_connect ${(agentCpuPerProbe / bbCpuPerProbe).toFixed(2)}x   (for scale: not a TCP probe; the 0.5x target is --check management)`);
 }
 const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-console.log(`node flags                    ${nodeFlags.join(' ') || '(none)'}${values['node-options'] === undefined ? ' (the Dockerfile\'s NODE_OPTIONS)' : ''}`);
+console.log(`node flags                    ${nodeFlags.join(' ') || '(none)'}${values['node-options'] === undefined ? ` and ${Object.entries(mallocEnv).map(([k, v]) => `${k}=${v}`).join(' ') || 'no MALLOC_* variable'} (the Dockerfile's)` : ''}`);
 console.log(`agent RSS, 1 instance         ${mib(rssOne)} peak, ${CHECK} checks as below   (target < 80 MiB)`);
 console.log(`agent RSS, 1 instance, all    ${mib(rssFull)} peak, every check on the simulated network   (target < 80 MiB)`);
 console.log(`agent RSS, ${N} instances     ${mib(rss)} peak   (target < 150 MiB)`);

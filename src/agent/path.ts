@@ -83,9 +83,11 @@ function clip(text: string): string {
   return text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS - 1)}…` : text;
 }
 
-/** Worst lines first, bounded; what is left over is counted. */
+const URGENCY: Readonly<Record<LineStatus, number>> = { fail: 0, warn: 1, pass: 2, info: 2, skip: 2 };
+
+/** Failures and warnings first, the rest in the order checked, bounded; what is left over is counted. */
 function describe(lines: readonly CheckLine[]): string[] {
-  const sorted = [...lines].sort((a, b) => RANK[LINE_STATE[b.status]] - RANK[LINE_STATE[a.status]]);
+  const sorted = [...lines].sort((a, b) => URGENCY[a.status] - URGENCY[b.status]);
   const shown = sorted.slice(0, MAX_LINES).map((l) => clip(`${l.name}: ${l.detail}`));
   const rest = sorted.length - shown.length;
   if (rest > 0) shown.push(`${rest} more line${rest > 1 ? 's' : ''}, ${sorted.slice(MAX_LINES).every((l) => l.status === 'pass' || l.status === 'info') ? 'all passing' : 'see the findings'}`);

@@ -74,7 +74,8 @@ t.test('the status page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${
   page.on('request', (r) => { requests.push(r.url()); });
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(m.text()); });
 
-  const response = await page.goto(`${agent.url}/?refresh=2`);
+  // A long period while the page is read and clicked (a refresh folds the healthy instance again).
+  const response = await page.goto(`${agent.url}/?refresh=3600`);
   t.equal(response?.status(), 200);
   t.match(await page.title(), /1 failing, 1 healthy/);
 
@@ -115,11 +116,20 @@ t.test('the status page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${
   t.comment(`screenshot: ${shot}`);
 
   // It refreshes itself (meta refresh, JavaScript off): the document is fetched again and shows newer results.
+  await page.goto(`${agent.url}/?refresh=2`);
   const before = requests.filter((u) => u.startsWith(`${agent.url}/?refresh=2`)).length;
-  await page.waitForRequest((r) => r.url() === `${agent.url}/?refresh=2` && r.isNavigationRequest(), { timeout: 15_000 });
+  const startedBefore = await page.locator('p.meta time').first().getAttribute('datetime');
+  const uptimeBefore = await page.locator('p.meta time').first().innerText();
+  const reloaded = await page.waitForResponse((r) => r.url() === `${agent.url}/?refresh=2` && r.request().isNavigationRequest(), { timeout: 15_000 });
+  t.equal(reloaded.status(), 200);
   await page.waitForLoadState('load');
+  await page.locator('p.meta time').first().filter({ hasNotText: uptimeBefore }).waitFor({ timeout: 10_000 });
   t.ok(requests.filter((u) => u.startsWith(`${agent.url}/?refresh=2`)).length > before, 'the page reloaded itself');
-  t.ok(await page.locator('details[data-verdict="failing"] .finding .fix').first().isVisible(), 'and still shows the fix');
+  t.equal(await page.locator('p.meta time').first().getAttribute('datetime'), startedBefore, 'the same agent');
+  t.not(await page.locator('p.meta time').first().innerText(), uptimeBefore, `with newer content ("started ${uptimeBefore}" before)`);
+  const fixAfter = page.locator('details[data-verdict="failing"] .finding .fix').first();
+  await fixAfter.waitFor({ state: 'visible', timeout: 10_000 });
+  t.ok(await fixAfter.isVisible(), 'and still shows the fix');
 
   t.same(requests.filter((u) => !u.startsWith(agent.url)), [], 'nothing requested from anywhere else');
   t.same(consoleErrors, [], 'no console error (a CSP refusal of the style sheet would be one)');

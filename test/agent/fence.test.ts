@@ -48,7 +48,7 @@ t.test('/probe over HTTP: 200 inside the fence, 403 with one line outside; probe
   t.teardown(() => dns.close());
   const base = {
     allowCidrs: ['127.0.0.0/8'], timeoutMs: 2000, dns: { servers: [`${BLOCK}.53:${dns.endpoint.port}`], requiredNames: [], retries: 0 },
-    instances: [{ fqdn: KNOWN }],
+    probe: { subnet: `${BLOCK}.0/24` }, instances: [{ fqdn: KNOWN }],
     agent: { listen: `${BLOCK}.1:0`, schedules: { nameResolution: { enabled: false }, dataPath: { enabled: false }, management: { enabled: false }, revocation: { enabled: false } } },
   };
   const fenced = await startAgent(['--config', await writeConfig({ ...base, agent: { ...base.agent, probeTargets: [`*.${ZONE}.database.windows.net`] } })]);

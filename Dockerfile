@@ -16,7 +16,7 @@ COPY src ./src
 COPY scripts ./scripts
 # The build bundles the CLI and makes V8's code cache by one diagnosis of the simulated network
 # on loopback; V8 only accepts the cache under the same flags, so it is made with the run-time ones.
-RUN MIPROBE_RUNTIME_NODE_OPTIONS=--max-old-space-size=128 npm run build
+RUN MIPROBE_RUNTIME_NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=1" npm run build
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -45,8 +45,13 @@ USER 1000:1000
 EXPOSE 9433
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "dist/agent/healthcheck.js"]
-# The live heap at 1,000 instances is about 30 MiB; without a cap V8 lets garbage grow the
-# resident size to 200-290 MiB before collecting. With it: about 150 MiB (docs/benchmarks.md).
-ENV NODE_OPTIONS=--max-old-space-size=128
+# Memory (docs/agent.md, "Memory"; bench/agent.mjs runs the agent with these two lines):
+# - a heap cap (without it V8 lets garbage grow the resident size to 200-290 MiB at 1,000
+#   instances) and a 1 MiB young generation (grown to its 16 MiB default, it holds some 30 MiB
+#   of garbage at 1,000 instances; the cost is about a fifth more CPU per check);
+# - glibc's allocator kept from hoarding freed memory in per-thread arenas and from serving
+#   large buffers (a 4 MiB /metrics answer) out of its heaps, where they fragment it.
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=1"
+ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=65536 MALLOC_MMAP_THRESHOLD_=65536
 ENTRYPOINT ["node", "dist/cli/launch.cjs"]
 CMD ["agent"]

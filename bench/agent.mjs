@@ -2,9 +2,10 @@
 // bench/agent: the agent watching 1,000 simulated instances, and Debian's
 // prometheus-blackbox-exporter (module tcp_connect) probing the same TCP
 // endpoints, in the same run. Prints CPU seconds per TCP probe for both and
-// their ratio, the agent's resident memory, and /metrics render time.
+// their ratio, the agent's resident memory with 1 instance and with 1,000, and
+// /metrics render time.
 //
-//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3] [--check management|dataPath] [--heap-cap MiB]
+//   npm run build && node bench/agent.mjs [--instances 1000] [--rounds 3] [--check management|dataPath] [--node-options "..."]
 //
 // Everything stays on 127.70.0.0/16; one DNS server serves all 1,000 names.
 // --check management (default), the like-for-like comparison: each check
@@ -18,6 +19,15 @@
 //   tcp_connect probe of port 1433, for scale.
 // CPU is read from /proc/<pid>/stat of each process (user + system), over a
 // window of whole rounds.
+// Memory is the agent process' VmRSS (/proc/<pid>/status), sampled every second
+// over the same window of whole rounds; the peak is printed. The agent runs as
+// the image runs it: with the node flags of the Dockerfile's NODE_OPTIONS and its
+// MALLOC_* variables (--node-options replaces both: the MALLOC_* variables then
+// come from this process' environment). Three figures, each from its own agent:
+//   1 instance, the same check and schedule as the 1,000 (like for like);
+//   1 instance with every check (name resolution, data path with TLS, management,
+//     revocation) against the simulated network of `miprobe demo` (healthy);
+//   1,000 instances.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -31,7 +41,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { startDnsServer } = await import(join(ROOT, 'dist/sim/dns-server.js'));
 const { buildMiZone } = await import(join(ROOT, 'dist/sim/mi-zone.js'));
 
-const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' }, check: { type: 'string', default: 'management' }, 'heap-cap': { type: 'string', default: '128' } } });
+const { values } = parseArgs({ options: { instances: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, period: { type: 'string', default: '10' }, check: { type: 'string', default: 'management' }, 'node-options': { type: 'string' } } });
 // --check dataPath (default): each check resolves the name, connects to 1433 and sends PRELOGIN: one TCP probe per check.
 // --check management: each check resolves two names and connects to the five management ports: five TCP probes per check.
 const CHECK = values.check === 'dataPath' ? 'dataPath' : 'management';
@@ -82,21 +92,67 @@ const dns = await startDnsServer({ host: '127.70.99.53', port: 0, records });
 const dir = await mkdtemp(join(tmpdir(), 'miprobe-bench-'));
 const agentHost = '127.70.99.1';
 const agentPort = await freePort(agentHost);
-await writeFile(join(dir, 'agent.yaml'), YAML.stringify({
+const agentConfig = (instances, port) => YAML.stringify({
   allowCidrs: ['127.0.0.0/8'], timeoutMs: 2000,
   dns: { servers: [`127.70.99.53:${dns.endpoint.port}`], requiredNames: [], retries: 0 },
   probe: { subnet: '127.70.96.0/19', revocation: false, managementPorts: CHECK === 'management' },
-  instances: names.map((fqdn) => ({ fqdn })),
-  agent: { listen: `${agentHost}:${agentPort}`, concurrency: 64, jitterSeconds: PERIOD * 0.8, logLevel: 'warn',
+  instances: instances.map((fqdn) => ({ fqdn })),
+  agent: { listen: `${agentHost}:${port}`, concurrency: 64, jitterSeconds: PERIOD * 0.8, logLevel: 'warn',
     schedules: { nameResolution: { enabled: false }, revocation: { enabled: false },
       dataPath: CHECK === 'dataPath' ? { cron: `*/${PERIOD} * * * * *`, deadlineMs: 5000 } : { enabled: false },
       management: CHECK === 'management' ? { cron: `*/${PERIOD} * * * * *`, deadlineMs: 5000 } : { enabled: false } } },
-}));
-// The agent runs as the container runs it: with the Dockerfile's heap cap (0 = none).
-const heapCap = Number(values['heap-cap']);
-const agent = spawn(process.execPath, [...(heapCap > 0 ? [`--max-old-space-size=${heapCap}`] : []), join(ROOT, 'dist/cli/launch.cjs'), 'agent', '--config', join(dir, 'agent.yaml'), '--log-level', 'info'],
-  { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' }, stdio: ['ignore', 'pipe', 'pipe'] });
-await waitForLine(agent, /"msg":"agent started"/);
+});
+await writeFile(join(dir, 'agent.yaml'), agentConfig(names, agentPort));
+
+// The agent runs as the container runs it: with the node flags of the Dockerfile's NODE_OPTIONS
+// and its MALLOC_* variables (glibc's allocator settings).
+const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+const shippedFlags = /^ENV NODE_OPTIONS="?([^"\n]*)"?$/m.exec(dockerfile)?.[1] ?? '';
+const mallocEnv = Object.fromEntries([...dockerfile.matchAll(/^ENV (.*MALLOC_.*)$/gm)].flatMap((m) => [...m[1].matchAll(/\b(MALLOC_[A-Z_]+)=(\d+)/g)].map((v) => [v[1], v[2]])));
+const nodeFlags = (values['node-options'] ?? shippedFlags).split(' ').filter(Boolean);
+const startAgent = async (configPath, env = {}) => {
+  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist/cli/launch.cjs'), 'agent', '--config', configPath, '--log-level', 'info'],
+    { env: { ...process.env, ...(values['node-options'] === undefined ? mallocEnv : {}), MIPROBE_ALLOW_CIDRS: '127.0.0.0/8', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForLine(child, /"msg":"agent started"/);
+  return child;
+};
+const stopAgent = async (child) => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); };
+/** Peak VmRSS, sampled every second for `ms`. */
+async function peakRss(pid, ms) {
+  let peak = 0;
+  for (const until = Date.now() + ms; Date.now() < until;) {
+    peak = Math.max(peak, await rssBytes(pid));
+    await sleep(1000);
+  }
+  return peak;
+}
+
+// One instance, the same check and schedule: a warm-up period, then the measuring window.
+const oneConfig = join(dir, 'one.yaml');
+await writeFile(oneConfig, agentConfig(names.slice(0, 1), await freePort(agentHost)));
+const one = await startAgent(oneConfig);
+await sleep(PERIOD * 1000 + 2000);
+const rssOne = await peakRss(one.pid, ROUNDS * PERIOD * 1000);
+await stopAgent(one);
+
+// One instance with every check, against the simulated network `miprobe demo` uses.
+const { startSimNetwork } = await import(join(ROOT, 'dist/sim/network.js'));
+const { findScenario } = await import(join(ROOT, 'dist/sim/scenarios.js'));
+const sim = await startSimNetwork({ scenario: findScenario('healthy'), block: '127.70.98' });
+const simLayer = sim.configLayer();
+const fullConfig = join(dir, 'full.yaml');
+const every = { cron: `*/${PERIOD} * * * * *` };
+await writeFile(fullConfig, YAML.stringify({ ...simLayer, timeoutMs: sim.suggestedTimeoutMs, probe: { ...simLayer.probe, login: 'none' },
+  instances: [{ fqdn: sim.fqdn }],
+  agent: { listen: `${agentHost}:${await freePort(agentHost)}`, jitterSeconds: 0, logLevel: 'warn',
+    schedules: { nameResolution: every, dataPath: every, management: every, revocation: every } } }));
+const full = await startAgent(fullConfig, sim.secretsEnv());
+await sleep(PERIOD * 1000 + 2000);
+const rssFull = await peakRss(full.pid, ROUNDS * PERIOD * 1000);
+await stopAgent(full);
+await sim.close();
+
+const agent = await startAgent(join(dir, 'agent.yaml'));
 const agentUrl = `http://${agentHost}:${agentPort}`;
 
 const bbHost = '127.70.99.2';
@@ -139,12 +195,11 @@ await sleep(1000);
 // Measure the agent over ROUNDS whole periods (no /metrics scrapes inside the window but the counter reads at its ends).
 const a0 = await cpuSeconds(agent.pid);
 const c0 = await checksDone();
-await sleep(ROUNDS * PERIOD * 1000);
+const rss = await peakRss(agent.pid, ROUNDS * PERIOD * 1000);
 const c1 = await checksDone();
 const a1 = await cpuSeconds(agent.pid);
 const agentProbes = (c1 - c0) * TCP_PER_CHECK;
 const agentCpuPerProbe = (a1 - a0) / agentProbes;
-const rss = await rssBytes(agent.pid);
 
 // Measure blackbox over the same number of rounds (it runs while the agent keeps its schedule).
 const b0 = await cpuSeconds(blackbox.pid);
@@ -189,7 +244,11 @@ if (CHECK === 'management') {
   console.log(`CPU per tcp_connect probe     ${ms(bbCpuPerProbe)} ms (blackbox)`);
   console.log(`data path check / tcp_connect ${(agentCpuPerProbe / bbCpuPerProbe).toFixed(2)}x   (for scale: not a TCP probe; the 0.5x target is --check management)`);
 }
-console.log(`agent resident memory         ${(rss / 2 ** 20).toFixed(1)} MiB   (target < 200 MiB)`);
+const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+console.log(`node flags                    ${nodeFlags.join(' ') || '(none)'}${values['node-options'] === undefined ? ` and ${Object.entries(mallocEnv).map(([k, v]) => `${k}=${v}`).join(' ') || 'no MALLOC_* variable'} (the Dockerfile's)` : ''}`);
+console.log(`agent RSS, 1 instance         ${mib(rssOne)} peak, ${CHECK} checks as below   (target < 80 MiB)`);
+console.log(`agent RSS, 1 instance, all    ${mib(rssFull)} peak, every check on the simulated network   (target < 80 MiB)`);
+console.log(`agent RSS, ${N} instances     ${mib(rss)} peak   (target < 150 MiB)`);
 console.log(`/metrics at ${N} instances     median ${times[7].toFixed(1)} ms, max ${times[14].toFixed(1)} ms (${hasCurl ? 'curl' : 'fetch; curl not installed'}), ${series} series, ${(bytes / 1024).toFixed(0)} KiB   (target < 100 ms)`);
 if (hasCurl) console.log(`/metrics with this process' fetch median ${fetchTimes[7].toFixed(1)} ms, max ${fetchTimes[14].toFixed(1)} ms`);
 console.log(`endpoint accepts              ${accepted}`);

@@ -1,27 +1,29 @@
 // The long-running agent: the watched instances, their schedules, the latest
 // result of each check, the HTTP endpoints, reload and shutdown.
-import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { AgentCheck, Config } from '../config/schema.js';
 import { diagnose } from '../checks/diagnose.js';
 import { ALL_GROUPS, type CheckGroup } from '../checks/groups.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
-import type { Finding } from '../diagnosis/finding.js';
 import { HostNameError, parseTarget } from '../diagnosis/target.js';
 import { INSTANCE_FAMILIES } from '../metrics/families.js';
 import { createAgentMetrics, renderProbe, type AgentMetrics } from '../metrics/registry.js';
-import { findingSamples, ownedFindings, reportToMetrics, type CheckOutcome } from '../metrics/report.js';
+import { findingSamples, reportToMetrics, type CheckOutcome } from '../metrics/report.js';
 import type { ProbeContext } from '../probes/context.js';
 import { UsageError } from '../errors.js';
 import { diagnoseInput, probeContext } from '../compose.js';
+import { readCaFile } from '../config/secrets.js';
+import { AddressGuard } from '../net/guard.js';
 import { VERSION } from '../version.js';
-import { renderStatusPage } from './html.js';
+import { refreshSeconds, renderStatusPage, STATUS_PAGE_CSP } from './html.js';
 import { planInstances, type PlannedInstance } from './instances.js';
 import { Limiter } from './limiter.js';
+import { ProbeFence } from './probe-fence.js';
 import { Scheduler } from './scheduler.js';
 import { startServer, type AgentServer, type Reply, type ServerLimits } from './server.js';
 import { ResultStore } from './store.js';
+import { VNET_RANGES } from './vnet-ranges.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 
 export const AGENT_CHECKS: readonly AgentCheck[] = ['nameResolution', 'dataPath', 'management', 'revocation'];
@@ -51,6 +53,10 @@ interface Loaded {
   /** Resolvers and guard, computed once (reading /etc/resolv.conf is not free). */
   readonly baseContext: ProbeContext;
   readonly webConfig: WebConfig;
+  /** Which names /probe may diagnose. */
+  readonly fence: ProbeFence;
+  /** The extra trusted roots of each caFile, read once (a run used to read the file into a fresh 4 MiB buffer). */
+  readonly caFiles: ReadonlyMap<string, string>;
 }
 
 export interface AgentOptions {
@@ -68,13 +74,6 @@ export interface AgentOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-function stateOf(outcome: { check: AgentCheck; findings?: readonly Finding[] | undefined; verdict?: string | undefined; error?: string | undefined } | undefined): string {
-  if (!outcome) return 'none';
-  if (!outcome.findings) return `error:${outcome.error ?? 'unknown'}`;
-  const ids = [...new Set(ownedFindings({ findings: outcome.findings }, outcome.check).map((f) => f.id))].sort();
-  return `${outcome.verdict ?? 'unknown'}${ids.length ? `:${ids.join(',')}` : ''}`;
-}
-
 export class Agent {
   readonly metrics: AgentMetrics;
   readonly store = new ResultStore();
@@ -88,7 +87,6 @@ export class Agent {
   private stopping = false;
 
   private constructor(private readonly opts: AgentOptions, loaded: Loaded) {
-    setMaxListeners(0, this.stopController.signal);
     this.metrics = createAgentMetrics({ defaultMetrics: opts.defaultMetrics !== false });
     this.loaded = loaded;
     this.limiter = new Limiter(loaded.config.agent.concurrency);
@@ -97,24 +95,66 @@ export class Agent {
       limiter: this.limiter, metrics: this.metrics, stopSignal: this.stopController.signal,
       runCheck: async ({ instance, check, signal, deadlineMs }) => { await this.runScheduled(instance, check, signal, deadlineMs); },
       onError: (err) => opts.logger.error({ err: (err as Error).message }, 'scheduled check failed'),
+      onMissed: (check, at) => opts.logger.warn({ check, tick: at.toISOString() }, 'a scheduled tick came more than half a period late and was skipped (the process was blocked)'),
+      cronLogger: {
+        info: (message) => opts.logger.debug({ from: 'node-cron' }, message),
+        debug: (message) => opts.logger.debug({ from: 'node-cron' }, String(message)),
+        warn: (message) => opts.logger.warn({ from: 'node-cron' }, message),
+        error: (message, err) => opts.logger.error({ from: 'node-cron', err: err?.message }, String(message)),
+      },
     });
   }
 
   /** Loads everything a configuration needs; throws ConfigError (or another error) without side effects. */
-  private static async prepare(opts: AgentOptions): Promise<Loaded> {
+  private static async prepare(opts: Pick<AgentOptions, 'loadConfig' | 'extraInstances' | 'env'>): Promise<Loaded> {
     const config = await opts.loadConfig();
     const instances = planInstances(config, opts.extraInstances);
-    // Secrets, CA files and port lists are read once here, so a missing password file or a bad
-    // --scan-ports stops the start (or the reload) with its message instead of failing every run.
-    try {
-      await Promise.all(instances.map((i) => diagnoseInput(i.target, i.config, opts.env ?? process.env)));
-    } catch (err) {
-      if (err instanceof UsageError) throw new ConfigError(err.message);
-      throw err;
-    }
-    const baseContext = await probeContext(config);
+    // Secrets and port lists are checked here, so a missing password file or a bad --scan-ports
+    // stops the start (or the reload) with its message instead of failing every run. CA files are
+    // read once below, not once per instance (nor per run).
+    await Promise.all(instances.map(async (i) => {
+      try {
+        await diagnoseInput(i.target, { ...i.config, probe: { ...i.config.probe, caFile: undefined } }, opts.env ?? process.env);
+      } catch (err) {
+        if (!(err instanceof UsageError || err instanceof ConfigError)) throw err;
+        // Name the entry at fault, as the schema's messages do.
+        const index = config.instances.findIndex((c) => c.fqdn.toLowerCase().replace(/\.$/, '') === i.fqdn);
+        throw new ConfigError(`${index >= 0 ? `instances[${index}]` : `--instance ${i.fqdn}`} (${i.fqdn}): ${err.message}`);
+      }
+    }));
+    const paths = new Set([config.probe.caFile, ...instances.map((i) => i.config.probe.caFile)].filter((p): p is string => p !== undefined));
+    const caFiles = new Map(await Promise.all([...paths].map(async (p) => {
+      try {
+        return [p, await readCaFile(p) ?? ''] as const;
+      } catch (err) {
+        const at = config.probe.caFile === p ? 'probe.caFile' : `instances[${config.instances.findIndex((c) => c.caFile === p)}].caFile`;
+        throw new ConfigError(`${at}: ${(err as Error).message}`);
+      }
+    })));
+    const context = await probeContext(config);
+    // With no ranges configured, diagnose may go anywhere; the agent, a service others can reach, keeps to a VNet's.
+    const baseContext = config.allowCidrs.length > 0 ? context : { ...context, guard: AddressGuard.fromList(VNET_RANGES) };
     const webConfig = await loadWebConfig(config.agent.webConfigFile);
-    return { config, instances, byFqdn: new Map(instances.map((i) => [i.fqdn, i])), baseContext, webConfig };
+    // Every configured name passes the fence, whichever shard watches it.
+    const configured = planInstances({ ...config, agent: { ...config.agent, shard: undefined } }, opts.extraInstances).map((i) => i.fqdn);
+    const fence = new ProbeFence(configured, config.agent.probeTargets, config.agent.probeAnyTarget);
+    return { config, instances, byFqdn: new Map(instances.map((i) => [i.fqdn, i])), baseContext, webConfig, fence, caFiles };
+  }
+
+  /**
+   * `--check-config`: everything a start reads and validates (config, instances, secret and CA files,
+   * resolvers, web config), nothing started. Throws ConfigError naming the key at fault.
+   */
+  static async checkConfig(opts: Pick<AgentOptions, 'loadConfig' | 'extraInstances' | 'env'>): Promise<string> {
+    const { config, instances, webConfig, baseContext } = await Agent.prepare(opts);
+    if (config.instances.length === 0 && (opts.extraInstances ?? []).length === 0) {
+      throw new ConfigError('instances: the agent has no instance to watch: list them under "instances:" (or give --instance <fqdn>)');
+    }
+    const a = config.agent;
+    return [`${config.instances.length + (opts.extraInstances?.length ?? 0)} instance(s)${a.shard ? ` (${instances.length} in shard ${a.shard})` : ''}`,
+      `listen ${a.listen}${webConfig.tls ? ' (TLS)' : ''}${webConfig.users.size > 0 ? ' (basic auth)' : ''}`,
+      `/probe: ${a.probeAnyTarget ? 'any target' : `configured instances${a.probeTargets.length ? ` and ${a.probeTargets.join(', ')}` : ''}`}`,
+      `allowCidrs: ${baseContext.guard.describe().join(', ')}`].join('; ');
   }
 
   /** Loads the config, starts the server and the schedules. */
@@ -154,8 +194,9 @@ export class Agent {
           ? { status: 503, body: 'shutting down\n', contentType: 'text/plain; charset=utf-8' }
           : { status: 200, body: 'ready\n', contentType: 'text/plain; charset=utf-8' }),
         '/api/v1/status': () => ({ status: 200, body: `${JSON.stringify(this.status(), null, 2)}\n`, contentType: 'application/json; charset=utf-8' }),
-        '/': () => ({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
-          body: renderStatusPage({ version: VERSION, startedAt: this.startedAt.toISOString(), shard: this.loaded.config.agent.shard, instances: this.store.status() }) }),
+        '/': ({ query }) => ({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'Content-Security-Policy': STATUS_PAGE_CSP, 'Cache-Control': 'no-store' },
+          body: renderStatusPage({ version: VERSION, startedAt: this.startedAt.toISOString(), shard: this.loaded.config.agent.shard,
+            instances: this.store.status(), refreshSeconds: refreshSeconds(query) }) }),
       },
     }).catch((err: NodeJS.ErrnoException) => {
       throw new ConfigError(`cannot listen on ${listen}: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (the port is taken: pick another with --listen)' : ''}`);
@@ -169,7 +210,10 @@ export class Agent {
     this.probeLimiter = new Limiter(loaded.config.agent.probeConcurrency);
     const hasResult = new Set(this.store.status().flatMap((s) => s.checks.map((c) => `${c.check}\0${s.fqdn}`)));
     this.scheduler.start(loaded.config, loaded.instances, (i, check) => first || !hasResult.has(`${check}\0${i.fqdn}`));
-    this.opts.logger.info({ instances: loaded.instances.length, shard: loaded.config.agent.shard ?? null, url: this.url,
+    const a = loaded.config.agent;
+    if (a.probeAnyTarget) this.opts.logger.warn('/probe accepts any target name (agent.probeAnyTarget: true): whoever reaches the port chooses what this agent probes, inside allowCidrs');
+    this.opts.logger.info({ instances: loaded.instances.length, shard: a.shard ?? null, url: this.url,
+      allowCidrs: loaded.baseContext.guard.describe(), probeTargets: a.probeAnyTarget ? 'any' : ['configured instances', ...a.probeTargets],
       schedules: Object.fromEntries(Object.entries(loaded.config.agent.schedules).map(([k, v]) => [k, v.enabled ? v.cron : 'off'])) },
     first ? 'agent started' : 'configuration reloaded');
   }
@@ -216,9 +260,12 @@ export class Agent {
     try {
       const ctx: ProbeContext = { ...this.loaded.baseContext, timeoutMs: Math.min(config.timeoutMs, deadlineMs), signal };
       // The same input `diagnose` builds: probe options, secrets (read from files/env on each run, never kept), CA file.
-      const input = await diagnoseInput(instance.target, config, this.opts.env ?? process.env, DIAGNOSE_CHECKS[check]);
+      // The CA file was read when the config was loaded (SIGHUP reads it again); secrets are read now.
+      const caFile = config.probe.caFile;
+      const input = await diagnoseInput(instance.target, { ...config, probe: { ...config.probe, caFile: undefined } }, this.opts.env ?? process.env, DIAGNOSE_CHECKS[check]);
       const run = diagnose({
         ...input,
+        ...(caFile !== undefined && input.dataPath ? { dataPath: { ...input.dataPath, ca: this.loaded.caFiles.get(caFile) } } : {}),
         // Coverage of the required names is a property of the resolvers: the name resolution check covers it.
         requiredNames: check === 'nameResolution' || check === 'all' ? config.dns.requiredNames : [],
       }, ctx);
@@ -248,16 +295,16 @@ export class Agent {
     if (result.error) this.metrics.checkErrors.inc({ check });
     const outcome: CheckOutcome = { check, completedAt: Date.now() / 1000, durationSeconds: Math.round(result.seconds * 1e6) / 1e6,
       ...(result.report ? { report: result.report } : {}), ...(result.error ? { error: result.error } : {}) };
-    const previous = this.store.record(instance.fqdn, outcome);
-    const before = stateOf(previous);
-    const after = stateOf({ check, findings: outcome.report?.findings, verdict: outcome.report?.verdict, error: outcome.error });
-    if (before !== after) {
-      const failing = outcome.report?.verdict === 'failing' || outcome.error !== undefined;
-      this.opts.logger[failing ? 'warn' : 'info']({
-        instance: instance.fqdn, check, state: after, previous: before, durationSeconds: outcome.durationSeconds,
-        findings: outcome.report ? ownedFindings(outcome.report, check).map((f) => ({ id: f.id, severity: f.severity, title: f.title })) : [],
-      }, 'check state changed');
-    }
+    const recorded = this.store.record(instance.fqdn, outcome);
+    if (!recorded?.changed) return;
+    const { current, previous } = recorded;
+    const { state, reason, findings } = current.status;
+    // The line carries the state and the findings that make it, or why the check did not run: they always agree.
+    this.opts.logger[state === 'failing' || state === 'error' ? 'warn' : 'info']({
+      instance: instance.fqdn, check, state, ...(reason ? { reason } : {}), previous: previous?.status.state ?? 'none',
+      durationSeconds: outcome.durationSeconds,
+      findings: findings.map((f) => ({ id: f.id, severity: f.severity, title: f.title })),
+    }, 'check state changed');
   }
 
   async renderMetrics(): Promise<Buffer> {
@@ -279,6 +326,8 @@ export class Agent {
       if (err instanceof HostNameError) return bad(`target: ${err.message}`);
       throw err;
     }
+    const fenced = this.loaded.fence.check(fqdn);
+    if (!fenced.allowed) return { status: 403, body: `${fenced.reason}\n`, contentType: 'text/plain; charset=utf-8' };
     const header = Array.isArray(timeoutHeader) ? timeoutHeader[0] : timeoutHeader;
     let timeoutSeconds = PROBE_DEFAULT_TIMEOUT_SECONDS;
     if (header !== undefined) {

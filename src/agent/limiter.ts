@@ -1,6 +1,7 @@
 // A counting semaphore: the global limit on checks running at once, and the
 // limit on concurrent /probe requests. Waiters leave the queue when their
 // signal aborts, so a shutdown never leaves runs queued.
+import { onAbort } from '../net/deadline.js';
 
 export class Limiter {
   private active = 0;
@@ -30,16 +31,16 @@ export class Limiter {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
+        stopWaiting();
         this.active += 1;
         resolve(this.releaser());
       };
-      const onAbort = (): void => {
+      // One listener on the signal however many runs queue behind it (1,000 instances, 32 slots).
+      const stopWaiting = signal ? onAbort(signal, () => {
         const i = this.queue.indexOf(grant);
         if (i >= 0) this.queue.splice(i, 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+        reject(signal.reason);
+      }) : () => undefined;
       this.queue.push(grant);
     });
   }

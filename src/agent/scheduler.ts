@@ -1,14 +1,16 @@
-// The schedules: one node-cron task per check kind; each tick dispatches that
+// The schedules: one cron schedule per check kind (node-cron's expressions,
+// timed by cron-clock.ts, or by node-cron itself for L, W and #); each tick dispatches that
 // check for every instance after a stable per-instance jitter. A run that is
 // still going (or still queued) when the next tick comes is skipped, never
 // doubled; all runs share one concurrency limit; each has a deadline.
 import { createHash } from 'node:crypto';
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { AgentCheck, Config } from '../config/schema.js';
 import type { AgentMetrics } from '../metrics/registry.js';
 import type { PlannedInstance } from './instances.js';
 import type { Limiter } from './limiter.js';
 import { startDeadline } from '../net/deadline.js';
+import { ClockTask, cronClock } from './cron-clock.js';
 
 export interface RunContext {
   readonly instance: PlannedInstance;
@@ -27,6 +29,10 @@ export interface SchedulerDeps {
   /** Aborted at shutdown: queued runs leave, running ones are cancelled. */
   readonly stopSignal: AbortSignal;
   readonly onError?: (err: unknown) => void;
+  /** A tick that came more than half a period late (the event loop was blocked) and was dropped. */
+  readonly onMissed?: (check: AgentCheck, at: Date) => void;
+  /** Where node-cron's own messages go (instead of the console). */
+  readonly cronLogger?: CronLogger;
 }
 
 /** Fraction in [0, 1) from a stable hash, so an instance's offset stays the same across ticks and restarts. */
@@ -35,13 +41,13 @@ export function jitterFraction(fqdn: string, check: string): number {
 }
 
 /** Seconds between two consecutive runs of a cron expression (the jitter must stay well below it). */
-export function cronPeriodSeconds(task: ScheduledTask): number {
+export function cronPeriodSeconds(task: Pick<ScheduledTask, 'getNextRuns'>): number {
   const [a, b] = task.getNextRuns(2);
   return a && b ? Math.max(1, (b.getTime() - a.getTime()) / 1000) : 60;
 }
 
 /** The longest gap between the next few runs: what "three periods late" is measured against for irregular schedules. */
-export function longestGapSeconds(task: ScheduledTask, runs = 8): number {
+export function longestGapSeconds(task: Pick<ScheduledTask, 'getNextRuns'>, runs = 8): number {
   const next = task.getNextRuns(runs);
   let gap = 0;
   for (let i = 1; i < next.length; i++) gap = Math.max(gap, ((next[i]?.getTime() ?? 0) - (next[i - 1]?.getTime() ?? 0)) / 1000);
@@ -49,7 +55,8 @@ export function longestGapSeconds(task: ScheduledTask, runs = 8): number {
 }
 
 export class Scheduler {
-  private tasks: ScheduledTask[] = [];
+  /** The running schedules: a clock of ours, or node-cron's task for what only it knows (L, W, #). */
+  private tasks: Array<{ stop(): void }> = [];
   /** Runs waiting for their jitter offset, and their busy keys. */
   private readonly timers = new Map<NodeJS.Timeout, string>();
   /** instance/check keys dispatched and not finished (queued or running). */
@@ -77,14 +84,29 @@ export class Scheduler {
       if (!schedule.enabled) continue;
       const targets = instances.filter((i) => i.checks.has(check));
       if (targets.length === 0) continue;
-      const task = cron.createTask(schedule.cron, () => {
+      const onTick = (): void => {
         if (generation !== this.generation) return;
         this.tick(check, targets, schedule.deadlineMs, Math.min(config.agent.jitterSeconds, period / 2));
-      }, { name: `miprobe-${check}`, noOverlap: false });
-      const period = cronPeriodSeconds(task);
-      this.deps.metrics.checkInterval.set({ check }, longestGapSeconds(task));
-      this.tasks.push(task);
-      void task.start();
+      };
+      const clock = cronClock(schedule.cron);
+      const timing = clock ?? cron.createTask(schedule.cron, () => undefined);
+      const period = cronPeriodSeconds(timing);
+      this.deps.metrics.checkInterval.set({ check }, longestGapSeconds(timing));
+      // A tick late by less than half a period (a busy event loop, a long GC) still runs; node-cron's default drops it after 1 s.
+      const missedToleranceMs = Math.max(1000, (period * 1000) / 2);
+      if (clock) {
+        const task = new ClockTask(clock, onTick, { missedToleranceMs, onMissed: (at) => this.deps.onMissed?.(check, at) });
+        task.start();
+        this.tasks.push(task);
+      } else {
+        const task = timing as ScheduledTask;
+        void task.destroy();
+        const cronTask = cron.createTask(schedule.cron, onTick, { name: `miprobe-${check}`, noOverlap: false,
+          missedExecutionTolerance: missedToleranceMs, ...(this.deps.cronLogger ? { logger: this.deps.cronLogger } : {}) });
+        cronTask.on('execution:missed', (ctx) => { this.deps.onMissed?.(check, ctx.date); });
+        void cronTask.start();
+        this.tasks.push({ stop: () => { void cronTask.destroy(); } });
+      }
       if (firstRun) {
         const now = targets.filter((i) => firstRun(i, check));
         if (now.length > 0) this.tick(check, now, schedule.deadlineMs, Math.min(config.agent.jitterSeconds, period / 2));
@@ -142,7 +164,7 @@ export class Scheduler {
   }
 
   private stopSchedules(): void {
-    for (const task of this.tasks) void task.destroy();
+    for (const task of this.tasks) task.stop();
     this.tasks = [];
     // Runs waiting for their jitter offset are dropped: free their keys.
     for (const [timer, key] of this.timers) {

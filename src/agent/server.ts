@@ -32,8 +32,11 @@ export interface ServerLimits {
 
 export const DEFAULT_LIMITS: ServerLimits = { headersTimeoutMs: 5000, requestTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5000, maxHeaderBytes: 16 * 1024 };
 
-/** Paths served without basic auth or a required (unverified) client certificate: liveness must work for a container health check. */
-const OPEN_PATHS = new Set(['/healthz']);
+/**
+ * Paths served without basic auth or a required (unverified) client certificate: liveness and
+ * readiness must work for a container health check or the kubelet, and say nothing but ok/ready.
+ */
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
 export interface AgentServer {
   readonly host: string;

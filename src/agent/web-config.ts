@@ -17,7 +17,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
-import bcrypt from 'bcryptjs';
 import { z } from 'zod';
 import { ConfigError, describeIssues, readUserFile } from '../config/load.js';
 import { parseYamlText } from '../config/yaml.js';
@@ -137,6 +136,8 @@ export class BasicAuth {
     this.comparing++;
     let ok: boolean;
     try {
+      // bcryptjs loads on the first check: an agent without basic auth never needs it.
+      const { default: bcrypt } = await import('bcryptjs');
       ok = (await bcrypt.compare(password, hash ?? DUMMY_HASH)) && hash !== undefined;
     } finally {
       this.comparing--;

@@ -20,6 +20,8 @@ one stays if the new one is invalid); SIGTERM stops it.
 Options:
   --config file            YAML or JSON config with instances, schedules and agent settings
                            (env MIPROBE_CONFIG; example: config/agent.example.yaml)
+  --check-config file      validate the file (with MIPROBE_* variables and the other flags, and the
+                           files it names) and exit: 0 and one line when valid, 2 naming the key at fault
   --instance fqdn          an instance to watch (repeatable; added to the config's)
   --dns-server ip[:port]   resolver to query (repeatable; default: /etc/resolv.conf)
   --azure-dns ip[:port]    Azure's resolver, queried too and compared
@@ -36,6 +38,7 @@ Docs: docs/agent.md (running, sharding, container) and docs/metrics.md (every me
 
 const OPTIONS = {
   config: { type: 'string' },
+  'check-config': { type: 'string' },
   instance: { type: 'string', multiple: true },
   'dns-server': { type: 'string', multiple: true },
   'azure-dns': { type: 'string' },
@@ -65,13 +68,24 @@ export const agentCommand: Command = async (argv, io) => {
     return EXIT_OK;
   }
   if (positionals.length > 0) throw new UsageError(`agent takes no positional arguments (got "${positionals[0]}")`, 'give instances with --instance <fqdn> or in the config file');
-  const { instance: _i, listen: _l, 'web-config': _w, shard: _s, 'log-level': _ll, config: _c, help: _h, ...common } = values;
+  if (values['check-config'] !== undefined && values.config !== undefined) {
+    throw new UsageError('give the file to check with --check-config alone', 'miprobe agent --check-config <file>');
+  }
+  const { instance: _i, listen: _l, 'web-config': _w, shard: _s, 'log-level': _ll, config: _c, 'check-config': _cc, help: _h, ...common } = values;
   const flags: ConfigLayer = flagLayer({ ...common, json: undefined, 'no-color': undefined });
   if (values.listen !== undefined) setPath(flags, ['agent', 'listen'], values.listen);
   if (values['web-config'] !== undefined) setPath(flags, ['agent', 'webConfigFile'], values['web-config']);
   if (values.shard !== undefined) setPath(flags, ['agent', 'shard'], values.shard);
   if (values['log-level'] !== undefined) setPath(flags, ['agent', 'logLevel'], values['log-level']);
-  const load = () => loadConfig({ file: values.config, env: io.env, flags });
+  const checkFile = values['check-config'];
+  const load = () => loadConfig({ file: checkFile ?? values.config, env: io.env, flags });
+
+  // As `promtool check config` does: validate, say so in one line, start nothing.
+  if (checkFile !== undefined) {
+    const summary = await Agent.checkConfig({ loadConfig: load, extraInstances: values.instance ?? [], env: io.env });
+    io.stdout.write(`OK: ${checkFile} is a valid agent configuration: ${summary}\n`);
+    return EXIT_OK;
+  }
 
   // Validate once up front so that a bad start is a one-line usage error (exit 2).
   const first = await load();

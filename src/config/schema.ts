@@ -89,6 +89,14 @@ export const agentSchema = z.object({
   /** "i/n": watch only the instances whose stable hash falls in shard i of n (0-based). */
   shard: z.string().regex(/^\d+\/\d+$/, 'expected i/n, e.g. 0/3').refine((s) => { const [i, n] = s.split('/').map(Number); return (n ?? 0) >= 1 && (i ?? 0) < (n ?? 0); }, { message: 'expected i/n with 0 <= i < n' }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Names /probe accepts besides the configured instances: exact names, or "*.<rest>" where "*" is
+   * one DNS label (e.g. "*.0a1b2c3d4e5f.database.windows.net"). Anything else gets 403.
+   */
+  probeTargets: z.array(z.string().max(253).regex(/^(\*\.)?[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$/,
+    'expected a host name or "*.<domain>" (the "*" stands for one label), e.g. "*.0a1b2c3d4e5f.database.windows.net"')).max(1000).default([]),
+  /** /probe accepts any host name: whoever reaches the port chooses what the agent probes (docs/agent.md, "Running it safely"). */
+  probeAnyTarget: z.boolean().default(false),
   schedules: schedulesSchema.default(() => schedulesSchema.parse({})),
 }).strict();
 

@@ -22,6 +22,43 @@ export interface Deadline {
   done(): void;
 }
 
+/** What waits on each signal through onAbort(), behind the one listener that signal holds. */
+const waiting = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `fn` when `signal` aborts (not when it already has: check `aborted` first, as with
+ * addEventListener); returns the function that stops waiting. However many operations wait on
+ * one signal, it holds one listener: a diagnosis fans out to dozens of lookups, connections and
+ * fetches under its run's signal, and a listener each made Node warn of a leak
+ * (MaxListenersExceededWarning) where there was none.
+ */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) return () => undefined;
+  let set = waiting.get(signal);
+  if (!set) {
+    const callbacks = new Set<() => void>();
+    set = callbacks;
+    waiting.set(signal, callbacks);
+    signal.addEventListener('abort', () => {
+      const due = [...callbacks];
+      callbacks.clear();
+      for (const cb of due) {
+        // As EventTarget does: one failing callback neither stops the others nor is lost.
+        try {
+          cb();
+        } catch (err) {
+          queueMicrotask(() => { throw err; });
+        }
+      }
+    }, { once: true });
+  }
+  // A wrapper per call, so the same function can wait twice and each release removes its own.
+  const entry = (): void => fn();
+  set.add(entry);
+  const callbacks = set;
+  return () => { callbacks.delete(entry); };
+}
+
 /**
  * Starts a deadline. Unlike AbortSignal.timeout() combined with AbortSignal.any(), its timer is
  * cleared when the operation ends: the agent runs thousands of short probes, and timers left to
@@ -31,19 +68,19 @@ export function startDeadline(opts: NetOptions): Deadline {
   const timeoutMs = Math.max(1, Math.ceil(opts.timeoutMs));
   const controller = new AbortController();
   const parent = opts.signal;
-  const onParent = (): void => controller.abort(parent?.reason);
+  let detach = (): void => undefined;
   const timer = setTimeout(() => {
-    parent?.removeEventListener('abort', onParent);
+    detach();
     controller.abort(new TimeoutError(timeoutMs));
   }, timeoutMs);
   timer.unref();
   if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener('abort', onParent, { once: true });
+  else if (parent) detach = onAbort(parent, () => controller.abort(parent.reason));
   return {
     signal: controller.signal,
     done(): void {
       clearTimeout(timer);
-      parent?.removeEventListener('abort', onParent);
+      detach();
     },
   };
 }

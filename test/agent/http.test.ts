@@ -65,7 +65,7 @@ t.test('agent HTTP', async (t) => {
   const base = {
     allowCidrs: ['127.0.0.0/8'], timeoutMs: 3000, dns: { servers: [`${BLOCK}.53:${dns.endpoint.port}`], requiredNames: [], retries: 0 }, probe: { subnet: `${BLOCK}.0/26` },
     instances: [{ fqdn: FQDN, labels: { owner: '<script>alert("x")</script>' } }],
-    agent: { listen: `${BLOCK}.1:0`, probeConcurrency: 1, jitterSeconds: 0, schedules: { dataPath: { enabled: false }, management: { enabled: false }, revocation: { enabled: false } } },
+    agent: { listen: `${BLOCK}.1:0`, probeConcurrency: 1, jitterSeconds: 0, probeTargets: [SILENT], schedules: { dataPath: { enabled: false }, management: { enabled: false }, revocation: { enabled: false } } },
   };
   const start = async (extra: object = {}): Promise<Agent> => {
     await writeFile(configPath, YAML.stringify({ ...base, agent: { ...base.agent, ...extra } }));
@@ -173,6 +173,9 @@ t.test('agent HTTP', async (t) => {
     t.equal(ok.headers['x-frame-options'], 'deny');
     t.equal((await get(`${agent.url}/probe?target=${FQDN}`)).status, 401, '/probe is protected too');
     t.equal((await get(`${agent.url}/healthz`)).status, 200, '/healthz stays open for health checks');
+    t.equal((await get(`${agent.url}/readyz`)).status, 200, '/readyz too (the kubelet has no password)');
+    t.equal((await get(`${agent.url}/`)).status, 401, 'the status page is protected');
+    t.equal((await get(`${agent.url}/api/v1/status`)).status, 401, 'and the status JSON');
   });
 
   await t.test('TLS, minimum version, and client certificates', async (t) => {

@@ -28,7 +28,8 @@ t.test('credentials go only to configured instances', async (t) => {
     allowCidrs: ['127.0.0.0/8'], timeoutMs: 3000, dns: { servers: [`${BLOCK}.53:${dns.endpoint.port}`], requiredNames: [] },
     probe: { login: 'sql', user: SIM_SQL_LOGIN.user, caFile: join(dir, 'ca.pem'), revocation: false, managementPorts: false },
     instances: [{ fqdn: KNOWN }],
-    agent: { listen: `${BLOCK}.1:0`, schedules: { nameResolution: { enabled: false }, dataPath: { enabled: false } } },
+    // The stranger passes the /probe fence by a pattern: the fence decides where /probe may go, not who gets credentials.
+    agent: { listen: `${BLOCK}.1:0`, probeTargets: ['*.0a1b2c3d4e5f.database.windows.net'], schedules: { nameResolution: { enabled: false }, dataPath: { enabled: false } } },
   }, dir);
   const agent = await startAgent(['--config', config], { MIPROBE_PASSWORD: SIM_SQL_LOGIN.password });
   t.teardown(() => agent.stop());

@@ -191,7 +191,11 @@ t.test('Dockerfile and Kubernetes manifests (static: no container engine here)',
   t.match(df, /^EXPOSE 9433$/m);
   for (const label of ['title', 'version', 'source', 'licenses', 'revision']) t.match(df, `org.opencontainers.image.${label}`);
   t.notMatch(df, /^VOLUME/m, 'nothing written at run time');
-  t.match(df, /^ENV NODE_OPTIONS=--max-old-space-size=128$/m, 'the heap cap bench/agent measures with');
+  const nodeOptions = /^ENV NODE_OPTIONS="([^"]+)"$/m.exec(df)?.[1] ?? '';
+  t.match(nodeOptions, /--max-old-space-size=128/, 'the heap cap bench/agent measures with');
+  t.match(nodeOptions, /--max-semi-space-size=1/, 'and the small young generation');
+  t.match(df, `RUN MIPROBE_RUNTIME_NODE_OPTIONS="${nodeOptions}" npm run build`, 'the code cache is made under the same flags (V8 rejects it otherwise)');
+  t.match(df, /^ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=65536 MALLOC_MMAP_THRESHOLD_=65536$/m, 'glibc allocator settings');
   const docs = YAML.parseAllDocuments(await readFile(join(ROOT, 'config/kubernetes/deployment.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
   const pod = docs[0]?.spec.template.spec;
   t.equal(pod.securityContext.runAsNonRoot, true);

@@ -30,7 +30,7 @@ import { randomFillSync } from 'node:crypto';
 import { isIP, Socket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { ipToBigInt } from '../address.js';
-import { secondsSince, type NetOptions } from '../deadline.js';
+import { onAbort, secondsSince, type NetOptions } from '../deadline.js';
 import { formatEndpoint, type Endpoint } from '../endpoint.js';
 import type { AddressGuard } from '../guard.js';
 import type { DnsError, DnsErrorCode, DnsHop, DnsRecordType } from './types.js';
@@ -249,11 +249,11 @@ class Deadline {
   readonly at: number;
   private listener: (() => void) | undefined;
   private expired = false;
-  private readonly onParent = (): void => this.fire();
+  private readonly stopWaiting: () => void;
 
   constructor(timeoutMs: number, private readonly parent: AbortSignal | undefined) {
     this.at = performance.now() + Math.max(1, timeoutMs);
-    parent?.addEventListener('abort', this.onParent, { once: true });
+    this.stopWaiting = parent ? onAbort(parent, () => this.fire()) : () => undefined;
   }
 
   /** Milliseconds left. */
@@ -291,7 +291,7 @@ class Deadline {
 
   dispose(): void {
     this.listener = undefined;
-    this.parent?.removeEventListener('abort', this.onParent);
+    this.stopWaiting();
   }
 }
 

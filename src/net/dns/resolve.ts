@@ -26,7 +26,7 @@
 //   - the whole resolution keeps to opts.timeoutMs and stops when opts.signal aborts
 //     (DNS_ABORTED). The time left is shared evenly over the servers not yet tried.
 import { isIP } from 'node:net';
-import { secondsSince } from '../deadline.js';
+import { onAbort, secondsSince } from '../deadline.js';
 import { formatEndpoint, type Endpoint } from '../endpoint.js';
 import { normalizeName, queryServer } from './client.js';
 import type { DnsError, DnsErrorCode, DnsHop, DnsServerAttempt, ResolveOptions, ResolveResult } from './types.js';
@@ -148,8 +148,7 @@ async function resolveWith(name: string, server: Endpoint, opts: ResolveOptions,
   const base = { server, opts, deadlineAt, maxHops: Math.max(0, Math.floor(opts.maxHops ?? 16)),
     attemptMs: opts.attemptTimeoutMs ?? budgetMs / (retries + 1) };
   const v6Controller = new AbortController();
-  const onOuter = (): void => v6Controller.abort(outer.reason);
-  outer.addEventListener('abort', onOuter, { once: true });
+  const stopWaiting = onAbort(outer, () => v6Controller.abort(outer.reason));
   try {
     const started = performance.now();
     const aPromise = followChain(name, 'A', { ...base, signal: outer });
@@ -182,7 +181,7 @@ async function resolveWith(name: string, server: Endpoint, opts: ResolveOptions,
     return { ok: false, chain: [...a.cnames], addresses: [], canonicalName: a.canonicalName, queries, tcp,
       ...(a.error ? { error: a.error } : {}) };
   } finally {
-    outer.removeEventListener('abort', onOuter);
+    stopWaiting();
     v6Controller.abort();
   }
 }
@@ -210,8 +209,8 @@ export async function resolve(name: string, opts: ResolveOptions): Promise<Resol
     const timeoutMs = Math.max(1, opts.timeoutMs);
     const deadlineAt = started + timeoutMs;
     const timer = setTimeout(() => controller.abort(new Error('deadline')), timeoutMs);
-    const onCaller = (): void => controller.abort(opts.signal?.reason);
-    opts.signal?.addEventListener('abort', onCaller, { once: true });
+    const caller = opts.signal;
+    const stopWaiting = caller ? onAbort(caller, () => controller.abort(caller.reason)) : () => undefined;
     try {
       let last: ServerOutcome | undefined;
       for (let i = 0; i < opts.servers.length; i += 1) {
@@ -252,7 +251,7 @@ export async function resolve(name: string, opts: ResolveOptions): Promise<Resol
       return result({ ok: false, chain: last.chain, canonicalName: last.canonicalName, error });
     } finally {
       clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onCaller);
+      stopWaiting();
     }
   } catch (err) {
     // Defensive: nothing above should throw, but resolve() must not.

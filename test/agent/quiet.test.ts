@@ -1,0 +1,187 @@
+// A quiet and coherent agent: one abort listener per signal however many
+// operations wait on it (no MaxListenersExceededWarning, nothing on stderr),
+// and every logged state agrees with its findings; a check that could not run
+// says why ("not reached because ...").
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkStatus, stateKey } from '../../src/agent/check-state.js';
+import { Limiter } from '../../src/agent/limiter.js';
+import { verdictOf, type Finding } from '../../src/diagnosis/finding.js';
+import type { DiagnosisReport } from '../../src/diagnosis/report.js';
+import { onAbort, startDeadline } from '../../src/net/deadline.js';
+import { resolve } from '../../src/net/dns/resolve.js';
+import { AddressGuard } from '../../src/net/guard.js';
+import { startDnsServer } from '../../src/sim/dns-server.js';
+import { buildMiZone } from '../../src/sim/mi-zone.js';
+import { startSimNetwork } from '../../src/sim/network.js';
+import { findScenario, type Scenario } from '../../src/sim/scenarios.js';
+import { startAgent, waitFor, writeConfig } from '../helpers/agent.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BLOCK = '127.73.20';
+const abortListeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
+
+t.test('one listener on a signal however many operations wait on it', async (t) => {
+  const parent = new AbortController();
+  const deadlines = Array.from({ length: 200 }, () => startDeadline({ timeoutMs: 60_000, signal: parent.signal }));
+  t.equal(abortListeners(parent.signal), 1, '200 deadlines under one signal: one listener');
+  for (const d of deadlines.slice(0, 100)) d.done();
+  parent.abort(new Error('stop'));
+  t.equal(deadlines.slice(100).filter((d) => d.signal.aborted).length, 100, 'the deadlines still waiting abort with it');
+  t.equal(deadlines.slice(0, 100).filter((d) => d.signal.aborted).length, 0, 'released ones do not');
+  t.equal((deadlines[150]?.signal.reason as Error).message, 'stop', 'with the parent\'s reason');
+
+  const signal = new AbortController();
+  const limiter = new Limiter(1);
+  const release = await limiter.acquire(signal.signal);
+  const waiters = Array.from({ length: 500 }, () => limiter.acquire(signal.signal).then(() => 'granted', () => 'aborted'));
+  t.equal(abortListeners(signal.signal), 1, '500 queued runs: one listener');
+  release();
+  signal.abort();
+  const outcomes = await Promise.all(waiters);
+  t.equal(outcomes.filter((o) => o === 'granted').length, 1, 'the first waiter got the slot');
+  t.equal(outcomes.filter((o) => o === 'aborted').length, 499, 'the others left at shutdown');
+
+  // A callback that throws does not stop the others (as with EventTarget); the error is not lost.
+  const c = new AbortController();
+  let after = 0;
+  onAbort(c.signal, () => { throw new Error('boom'); });
+  onAbort(c.signal, () => { after += 1; });
+  const thrown = new Promise<Error>((r) => { process.once('uncaughtException', r); });
+  c.abort();
+  t.equal(after, 1);
+  t.equal((await thrown).message, 'boom');
+});
+
+t.test('a diagnosis-sized fan-out of lookups under one run signal: no warning', async (t) => {
+  const dns = await startDnsServer({ host: `${BLOCK}.53`, port: 0, records: buildMiZone({ miName: 'mi1', zoneId: '0a1b2c3d4e5f', region: 'r', ilbAddress: `${BLOCK}.4` }) });
+  t.teardown(() => dns.close());
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => { warnings.push(w); };
+  process.on('warning', onWarning);
+  t.teardown(() => { process.off('warning', onWarning); });
+  const run = new AbortController();
+  const lookups = Array.from({ length: 40 }, (_, i) => resolve(i % 2 ? 'mi1.0a1b2c3d4e5f.database.windows.net' : `n${i}.example.com`,
+    { servers: [dns.endpoint], guard: AddressGuard.fromList('127.0.0.0/8'), timeoutMs: 3000, signal: run.signal, retries: 0 }));
+  t.ok(abortListeners(run.signal) <= 1, `40 concurrent lookups: ${abortListeners(run.signal)} listener on the run's signal`);
+  const results = await Promise.all(lookups);
+  t.equal(results.filter((r) => r.ok).length, 20);
+  await new Promise((r) => setImmediate(r));
+  t.same(warnings.map((w) => w.name), [], 'no process warning');
+});
+
+const finding = (id: string, severity: Finding['severity']): Finding => ({ id, severity, title: id, fix: 'do this', ref: 'https://learn.microsoft.com/', evidence: 'seen' });
+
+function report(over: Partial<Record<string, unknown>>): DiagnosisReport {
+  return {
+    schemaVersion: 1, tool: { name: 'miprobe', version: 't' }, target: { fqdn: 'mi1.z.database.windows.net', kind: 'vnet-local', port: 1433 },
+    startedAt: '2030-01-01T00:00:00.000Z', durationSeconds: 0.1, verdict: 'healthy',
+    dns: [{ server: '10.0.0.2:53', role: 'custom', ok: true, chain: [], addresses: ['10.1.0.4'], canonicalName: 'x', transport: 'udp', seconds: 0.01 }],
+    managementEndpoint: { present: true, host: 'trx.w.worker.database.windows.net', cnameTarget: 'x', addresses: ['20.1.1.1'], seconds: 0.01 },
+    dnsCoverage: [], checks: [], findings: [], ...over,
+  } as unknown as DiagnosisReport;
+}
+
+t.test('states agree with findings; unmet needs say "not reached because ..."', async (t) => {
+  const nameFailed = report({ verdict: 'failing', findings: [finding('DNS-001', 'critical')], dns: [{ server: '10.0.0.2:53', role: 'custom', ok: false, chain: [], addresses: [], canonicalName: 'x', transport: 'udp', seconds: 0.01 }],
+    managementEndpoint: { present: false, reason: 'the instance name did not resolve, so no CNAME target was seen' } });
+  const management = checkStatus('management', { report: nameFailed });
+  t.equal(management.state, 'not-reached', 'the log line of the issue ("failing" with no findings) cannot happen');
+  t.equal(management.reason, 'not reached because name resolution failed (DNS-001)');
+  t.same(management.findings, []);
+  t.equal(checkStatus('dataPath', { report: nameFailed }).reason, 'not reached because name resolution failed (DNS-001)');
+  t.equal(checkStatus('nameResolution', { report: nameFailed }).state, 'failing');
+  t.equal(checkStatus('revocation', { report: nameFailed }).state, 'healthy', 'the platform endpoints need nothing from the name');
+
+  // One resolver failed, the other answered: the management check ran, and its ports were fine.
+  const oneResolverDown = report({ verdict: 'failing', findings: [finding('DNS-002', 'critical')],
+    managementFirewall: { ok: true, applicable: true, address: '20.1.1.1', ports: [{ port: 9000, state: 'filtered', seconds: 1 }], seconds: 1 } });
+  const m2 = checkStatus('management', { report: oneResolverDown });
+  t.equal(m2.state, 'healthy', 'its own findings decide its state, not the name resolution\'s');
+  t.equal(stateKey(m2), 'healthy');
+
+  const denied = report({ managementFirewall: { ok: false, applicable: true, address: '20.1.1.1', code: 'GUARD_DENIED', message: 'outside', seconds: 0 },
+    findings: [finding('MGMT-004', 'info')] });
+  t.match(checkStatus('management', { report: denied }).reason, /^not reached because the address guard refused 20\.1\.1\.1/);
+  const unresolved = report({ managementEndpoint: { present: true, host: 'trx.w.worker.database.windows.net', cnameTarget: 'x', addresses: [], seconds: 0.01 },
+    findings: [finding('DNS-007', 'warning')] });
+  t.equal(checkStatus('management', { report: unresolved }).reason, 'not reached because the management endpoint name trx.w.worker.database.windows.net did not resolve (DNS-007)');
+  const newer = report({ managementEndpoint: { present: false, reason: 'no ".vnet" label' }, findings: [finding('DNS-006', 'info')] });
+  t.same([checkStatus('management', { report: newer }).state, checkStatus('management', { report: newer }).reason], ['healthy', 'not applicable: no ".vnet" label']);
+  t.same([checkStatus('dataPath', { error: 'DEADLINE_EXCEEDED' }).state, checkStatus('dataPath', { error: 'DEADLINE_EXCEEDED' }).reason], ['error', 'did not complete: DEADLINE_EXCEEDED']);
+  t.equal(stateKey({ state: 'healthy', findings: [finding('LOGIN-013', 'info')] }), 'healthy', 'info findings that come and go are no state change');
+  t.equal(stateKey({ state: 'failing', findings: [finding('TLS-001', 'critical'), finding('TCP-001', 'critical')] }), 'failing: TCP-001, TLS-001');
+});
+
+t.test('an agent watching a healthy and a broken instance: coherent log lines, no warning', async (t) => {
+  const sim = await startSimNetwork({ scenario: findScenario('healthy') as Scenario, block: `${BLOCK.slice(0, -3)}.21` });
+  t.teardown(() => sim.close());
+  const layer = sim.configLayer() as { dns: { servers: string[] }; probe: Record<string, unknown> };
+  const missing = sim.fqdn.replace(/^[^.]+/, 'missing');
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => { warnings.push(w); };
+  process.on('warning', onWarning);
+  t.teardown(() => { process.off('warning', onWarning); });
+  const every = { cron: '* * * * * *' };
+  const config = await writeConfig({
+    ...layer, timeoutMs: sim.suggestedTimeoutMs,
+    // A second resolver that is not there: DNS-002 for both instances, yet the healthy one's other checks run and pass.
+    dns: { ...layer.dns, servers: [...layer.dns.servers, `${BLOCK}.99:53`], requiredNames: [] },
+    probe: { ...layer.probe, login: 'none' },
+    instances: [{ fqdn: sim.fqdn }, { fqdn: missing }],
+    agent: { listen: `${BLOCK}.1:0`, jitterSeconds: 0, schedules: { nameResolution: every, dataPath: every, management: every, revocation: every } },
+  });
+  const agent = await startAgent(['--config', config], sim.secretsEnv());
+  t.teardown(() => agent.stop());
+  // Many concurrent runs and /probe requests over a few seconds: the fan-out that used to warn.
+  const probes = Array.from({ length: 6 }, () => fetch(`${agent.url}/probe?target=${sim.fqdn}&module=all`).then((r) => r.text()));
+  await Promise.all(probes);
+  await waitFor(() => (agent.logs().filter((l) => l.msg === 'check state changed').length >= 8 ? true : undefined), 30_000, 'a first run of every check');
+  await new Promise((r) => setTimeout(r, 3000));
+
+  const lines = agent.logs().filter((l) => l.msg === 'check state changed') as Array<{ instance: string; check: string; state: string; reason?: string; findings: Finding[] }>;
+  for (const l of lines) {
+    if (['healthy', 'degraded', 'failing'].includes(l.state)) {
+      t.equal(verdictOf(l.findings), l.state, `${l.instance.split('.')[0]} ${l.check}: the state is what its findings say`);
+    } else {
+      t.match(l.reason, /^(not reached because|did not complete)/, `${l.instance.split('.')[0]} ${l.check}: ${l.state} says why`);
+    }
+  }
+  const of = (fqdn: string, check: string) => lines.filter((l) => l.instance === fqdn && l.check === check).at(-1);
+  t.equal(of(missing, 'management')?.state, 'not-reached');
+  t.equal(of(missing, 'management')?.reason, 'not reached because name resolution failed (DNS-001, DNS-002)');
+  t.equal(of(missing, 'dataPath')?.state, 'not-reached');
+  t.equal(of(sim.fqdn, 'nameResolution')?.state, 'failing', 'one resolver is down');
+  t.equal(of(sim.fqdn, 'management')?.state, 'healthy', 'the management ports were fine: not "failing" with no findings');
+  t.same(of(sim.fqdn, 'management')?.findings, []);
+  t.equal(of(sim.fqdn, 'dataPath')?.state, 'healthy');
+  t.same(warnings.map((w) => `${w.name}: ${w.message}`), [], 'no process warning');
+  t.equal(agent.stderr(), '', 'nothing on stderr');
+});
+
+t.test('the real executable: a start and seconds of checks print nothing on stderr', { skip: existsSync(join(ROOT, 'dist/miprobe.cjs')) ? false : 'run npm run build first' }, async (t) => {
+  const sim = await startSimNetwork({ scenario: findScenario('healthy') as Scenario, block: `${BLOCK.slice(0, -3)}.22` });
+  t.teardown(() => sim.close());
+  const layer = sim.configLayer() as { dns: Record<string, unknown> };
+  const every = { cron: '* * * * * *' };
+  const config = await writeConfig({ ...layer, timeoutMs: sim.suggestedTimeoutMs, dns: { ...layer.dns, requiredNames: [] }, instances: [{ fqdn: sim.fqdn }],
+    agent: { listen: `${BLOCK}.2:0`, jitterSeconds: 0, schedules: { nameResolution: every, dataPath: every, management: every, revocation: every } } });
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/launch.cjs'), 'agent', '--config', config],
+    { env: { ...process.env, ...sim.secretsEnv(), MIPROBE_ALLOW_CIDRS: '127.0.0.0/8' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitFor(() => (out.includes('"msg":"agent started"') ? true : undefined), 20_000, 'agent start');
+  await new Promise((r) => setTimeout(r, 8000));
+  child.kill('SIGTERM');
+  t.equal(await exited, 0);
+  t.ok((out.match(/"msg":"check state changed"/g) ?? []).length >= 4, 'every check ran');
+  t.equal(err, '', 'stderr stays empty (no MaxListenersExceededWarning, no node-cron message)');
+  t.notMatch(out, /"level":"(warn|error)"/, 'and no warning in the log of a healthy instance');
+});

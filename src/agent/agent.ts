@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { AgentCheck, Config } from '../config/schema.js';
 import { diagnose } from '../checks/diagnose.js';
-import { ALL_GROUPS, type CheckGroup } from '../checks/groups.js';
+import { ALL_GROUPS, CHECK_GROUPS, type CheckGroup } from '../checks/groups.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
 import { HostNameError, parseTarget } from '../diagnosis/target.js';
 import { INSTANCE_FAMILIES } from '../metrics/families.js';
@@ -26,18 +26,13 @@ import { ResultStore } from './store.js';
 import { VNET_RANGES } from './vnet-ranges.js';
 import { loadWebConfig, type WebConfig } from './web-config.js';
 
-export const AGENT_CHECKS: readonly AgentCheck[] = ['nameResolution', 'dataPath', 'management', 'revocation'];
+/** The agent's checks: the check table's groups (src/checks/groups.ts). */
+export const AGENT_CHECKS: readonly AgentCheck[] = CHECK_GROUPS;
 /** /probe modules: one check, or all of them. */
 export const PROBE_MODULES: readonly string[] = [...AGENT_CHECKS, 'all'];
 
-/** The checks `diagnose` runs beyond name resolution, per agent check. */
-const DIAGNOSE_CHECKS: Record<AgentCheck | 'all', ReadonlySet<CheckGroup>> = {
-  nameResolution: new Set(['nameResolution']),
-  dataPath: new Set(['dataPath']),
-  management: new Set(['management']),
-  revocation: new Set(['revocation']),
-  all: ALL_GROUPS,
-};
+/** The groups a run asks the plan for: one check (the plan adds the rows it needs), or all. */
+const groupsOf = (check: AgentCheck | 'all'): ReadonlySet<CheckGroup> => (check === 'all' ? ALL_GROUPS : new Set([check]));
 
 /** Offset subtracted from Prometheus' scrape timeout (as blackbox_exporter does). */
 export const PROBE_TIMEOUT_OFFSET_SECONDS = 0.5;
@@ -262,7 +257,7 @@ export class Agent {
       // The same input `diagnose` builds: probe options, secrets (read from files/env on each run, never kept), CA file.
       // The CA file was read when the config was loaded (SIGHUP reads it again); secrets are read now.
       const caFile = config.probe.caFile;
-      const input = await diagnoseInput(instance.target, { ...config, probe: { ...config.probe, caFile: undefined } }, this.opts.env ?? process.env, DIAGNOSE_CHECKS[check]);
+      const input = await diagnoseInput(instance.target, { ...config, probe: { ...config.probe, caFile: undefined } }, this.opts.env ?? process.env, groupsOf(check));
       const run = diagnose({
         ...input,
         ...(caFile !== undefined && input.dataPath ? { dataPath: { ...input.dataPath, ca: this.loaded.caFiles.get(caFile) } } : {}),

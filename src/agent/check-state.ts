@@ -1,12 +1,13 @@
 // The state of one run of one agent check: its own findings decide it, and a
 // check that could not run because what it needs was missing says so ("not
-// reached because ...") instead of failing with no finding of its own. Every
-// run resolves the name first, as diagnose does; what each check needs from
-// that is written once, in NEEDS, so the central check table can take it over.
+// reached because ...") instead of failing with no finding of its own. What a
+// check needs, and why it was not reached, is the check table's: the report's
+// lines of the check's rows say it (src/checks/table.ts, `reach`).
 import type { AgentCheck } from '../config/schema.js';
+import { ownedFindings, ownedLines } from '../checks/by-group.js';
+import { NOT_REACHED } from '../checks/report.js';
 import { verdictOf, type Finding, type Verdict } from '../diagnosis/finding.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
-import { ownedFindings } from '../metrics/report.js';
 
 export type CheckState = Verdict | 'not-reached' | 'error';
 
@@ -18,51 +19,22 @@ export interface CheckStatus {
   readonly findings: readonly Finding[];
 }
 
-type NeedResult = { readonly met: true; readonly note?: string } | { readonly met: false; readonly because: string };
-
-const MET: NeedResult = { met: true };
-
-function ids(findings: readonly Finding[]): string {
-  return [...new Set(findings.map((f) => f.id))].join(', ');
-}
-
-/** Why name resolution gave nothing to go on, with the findings that say so. */
-function nameFailure(report: DiagnosisReport): string {
-  const critical = report.findings.filter((f) => /^(DNS|NAME)-/.test(f.id) && f.severity === 'critical');
-  return critical.length > 0 ? `name resolution failed (${ids(critical)})` : 'name resolution gave no address';
-}
-
-/** What each check needs from the run's name resolution (and the guard) before it can probe anything. */
-export const NEEDS: Readonly<Record<AgentCheck, (report: DiagnosisReport) => NeedResult>> = {
-  nameResolution: () => MET,
-  // TCP, PRELOGIN and TLS go to the address the name resolves to.
-  dataPath: (r) => (r.dataPath ? MET : { met: false, because: nameFailure(r) }),
-  // The ports are on the management endpoint: the CNAME target without ".vnet", resolved in turn.
-  management: (r) => {
-    const m = r.managementEndpoint;
-    if (!m.present) return r.dns.some((d) => d.ok) ? { met: true, note: `not applicable: ${m.reason}` } : { met: false, because: nameFailure(r) };
-    if (m.addresses.length === 0) {
-      const own = r.findings.filter((f) => f.id === 'DNS-007');
-      return { met: false, because: `the management endpoint name ${m.host} did not resolve${own.length ? ` (${ids(own)})` : ''}` };
-    }
-    const fw = r.managementFirewall;
-    if (fw && fw.applicable && !fw.ok && fw.code === 'GUARD_DENIED') {
-      return { met: false, because: `the address guard refused ${fw.address} (outside allowCidrs; see docs/agent.md, "Running it safely")` };
-    }
-    return MET;
-  },
-  // The platform's revocation endpoints are checked whatever the instance name gives.
-  revocation: () => MET,
-};
-
 /** The state of a run: from its report, or the reason it did not complete. */
 export function checkStatus(check: AgentCheck, outcome: { readonly report?: DiagnosisReport | undefined; readonly error?: string | undefined }): CheckStatus {
   const { report } = outcome;
   if (!report) return { state: 'error', reason: `did not complete: ${outcome.error ?? 'unknown error'}`, findings: [] };
-  const findings = ownedFindings(report, check);
-  const need = NEEDS[check](report);
-  if (!need.met) return { state: 'not-reached', reason: `not reached because ${need.because}`, findings };
-  return { state: verdictOf(findings), ...(need.note ? { reason: need.note } : {}), findings };
+  const findings = ownedFindings(report.findings, check);
+  const lines = ownedLines(report.checks, check);
+  // Only when none of its rows ran is the check as a whole not reached (or not applicable).
+  if (lines.length > 0 && lines.every((l) => l.skipped !== undefined)) {
+    const notReached = lines.find((l) => l.skipped === 'not-reached');
+    if (notReached) return { state: 'not-reached', reason: `not reached because ${notReached.detail.slice(NOT_REACHED.length)}`, findings };
+    return { state: verdictOf(findings), reason: `not applicable: ${lines[0]?.detail ?? ''}`, findings };
+  }
+  // A row that ran but whose every line is skipped (the address guard refused all it would probe).
+  const refused = lines.length > 0 && lines.every((l) => l.status === 'skip') ? lines[0] : undefined;
+  if (refused) return { state: 'not-reached', reason: `not reached because ${refused.detail}`, findings };
+  return { state: verdictOf(findings), findings };
 }
 
 /**

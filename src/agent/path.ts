@@ -1,9 +1,11 @@
 // The path from this agent to an instance, hop by hop, as the status page
 // draws it: resolvers, the address they give, the gateway, the redirect node,
 // the management endpoint, revocation. Each check draws its own hops from its
-// report's check lines and findings (pure; the report's sections are read
-// through the lines, which every renderer shares), so a hop's state always
-// agrees with the lines and findings shown with it.
+// report's check lines (by the check of the table each line belongs to) and
+// findings (pure; the report's sections are read through the lines, which
+// every renderer shares), so a hop's state always agrees with the lines and
+// findings shown with it.
+import type { CheckId } from '../checks/types.js';
 import type { AgentCheck } from '../config/schema.js';
 import type { CheckLine, CheckStatus as LineStatus } from '../diagnosis/check.js';
 import type { Finding } from '../diagnosis/finding.js';
@@ -37,15 +39,12 @@ export const HOP_TITLES: Readonly<Record<HopKind, string>> = {
   management: 'Management endpoint', revocation: 'Revocation',
 };
 
-/** The hop a report line is about, by its name (src/diagnosis/*-rules.ts name them). */
-const LINE_HOPS: ReadonlyArray<readonly [RegExp, HopKind]> = [
-  [/^DNS /, 'resolver'],
-  [/^Management |^Port scan$/, 'management'],
-  [/^Redirect\b/, 'node'],
-  [/^Public /, 'public'],
-  [/^(TCP \d|PRELOGIN|TLS|Login\b|Data path$)/, 'gateway'],
-  [/^(CRL|OCSP|Revocation|HTTPS)\b/, 'revocation'],
-];
+/** The hop each check of the table draws its lines on: a new check must say where it goes. */
+const HOP_OF_CHECK: Readonly<Record<CheckId, HopKind>> = {
+  names: 'resolver', coverage: 'resolver', managementName: 'management', managementPorts: 'management',
+  gateway: 'gateway', login: 'gateway', redirect: 'node', redirectRange: 'node', publicEndpoint: 'public',
+  revocationEndpoints: 'revocation', chainRevocation: 'revocation', httpsChains: 'revocation',
+};
 
 /** The hop a finding is about, by its id (first match wins). */
 const FINDING_HOPS: ReadonlyArray<readonly [RegExp, HopKind]> = [
@@ -72,7 +71,7 @@ function findingState(findings: readonly Finding[]): HopState {
 }
 
 function hopOfLine(line: CheckLine): HopKind | undefined {
-  return LINE_HOPS.find(([re]) => re.test(line.name))?.[1];
+  return line.check !== undefined && line.check in HOP_OF_CHECK ? HOP_OF_CHECK[line.check as CheckId] : undefined;
 }
 
 export function hopOfFinding(id: string): HopKind | undefined {
@@ -109,10 +108,6 @@ function hop(kind: HopKind, label: string, lines: readonly CheckLine[], findings
   };
 }
 
-type Loose = Readonly<Record<string, unknown>>;
-const obj = (v: unknown): Loose | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Loose) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** The management port lines in one: "9000 closed · 9003 filtered ...". */
 function portSummary(lines: readonly CheckLine[]): CheckLine[] {
@@ -155,13 +150,13 @@ function addressHop(report: DiagnosisReport, findings: readonly Finding[]): Hop 
 }
 
 function nodeHop(report: DiagnosisReport, lines: readonly CheckLine[], gatewayLines: readonly CheckLine[], findings: readonly Finding[]): Hop {
-  const redirect = obj(obj(report.dataPath)?.redirect);
+  const redirect = report.dataPath?.redirect;
   if (lines.length > 0 || redirect) {
-    const server = str(redirect?.server);
-    const port = num(redirect?.port);
+    const server = redirect?.server;
+    const port = redirect?.port;
     return hop('node', server ? `${server}${port !== undefined ? `:${port}` : ''}` : 'redirect node', lines, findings);
   }
-  const login = gatewayLines.find((l) => l.name.startsWith('Login'));
+  const login = gatewayLines.find((l) => l.check === 'login');
   const why = !login ? 'not checked: the gateway names the node only after a login (set probe.login to dummy, sql or token)'
     : login.status === 'skip' ? `not checked this run: the login was skipped (${login.detail})`
       : login.status === 'fail' ? 'not reached: the login failed' : 'the gateway proxied the session (no redirect to a node)';
@@ -179,9 +174,9 @@ export function hopsOfReport(check: AgentCheck, report: DiagnosisReport, finding
     if (kind === 'resolver') out.push(...resolverHops(report, linesOf('resolver'), findingsOf('resolver')));
     else if (kind === 'address') out.push(addressHop(report, findingsOf('address')));
     else if (kind === 'gateway') {
-      const d = obj(report.dataPath);
-      const address = str(d?.address);
-      const port = num(d?.port) ?? report.target.port;
+      const d = report.dataPath;
+      const address = d?.address;
+      const port = d?.port ?? report.target.port;
       out.push(hop('gateway', address ? `${address}:${port}` : `port ${port}`, linesOf('gateway'), findingsOf('gateway')));
     } else if (kind === 'node') out.push(nodeHop(report, linesOf('node'), linesOf('gateway'), findingsOf('node')));
     else if (kind === 'public') {

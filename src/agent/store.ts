@@ -5,6 +5,7 @@
 // class of its own). Each result also keeps its state (check-state.ts) and its
 // hops of the path (path.ts) for the status page, and each instance its last
 // state changes.
+import { CHECK_GROUPS } from '../checks/groups.js';
 import type { AgentCheck } from '../config/schema.js';
 import type { Finding, Verdict } from '../diagnosis/finding.js';
 import { verdictOf } from '../diagnosis/finding.js';
@@ -16,7 +17,7 @@ import { HOPS_OF_CHECK, hopsOfRun, type Hop } from './path.js';
 
 /** State changes kept per instance for the status page. */
 export const MAX_STATE_CHANGES = 8;
-const CHECK_ORDER: readonly AgentCheck[] = ['nameResolution', 'dataPath', 'management', 'revocation'];
+const CHECK_ORDER: readonly AgentCheck[] = CHECK_GROUPS;
 
 export interface WatchedInstance {
   readonly fqdn: string;

@@ -59,15 +59,20 @@ function revocationSection(outcomes: Outcomes): RevocationReport {
 /** Every row's lines in table order; a row that did not run says why (off rows only when that is news). */
 function checkLines(run: PlanRun): CheckLine[] {
   return run.rows.flatMap((row): CheckLine[] => {
+    const check = row.id;
     const o = run.outcomes[row.id];
-    if (o?.state === 'ran') return [...(run.lines.get(row.id) ?? [])];
+    if (o?.state === 'ran') return (run.lines.get(row.id) ?? []).map((l) => ({ ...l, check }));
     if (o?.state === 'not-reached') {
-      return [{ name: row.title, status: 'skip', detail: `not reached: ${o.because}${o.cause ? ` (${o.cause})` : ''}`, ...(o.cause ? { causedBy: o.cause } : {}) }];
+      return [{ name: row.title, status: 'skip', detail: `${NOT_REACHED}${o.because}${o.cause ? ` (${o.cause})` : ''}`, check, skipped: 'not-reached',
+        ...(o.cause ? { causedBy: o.cause } : {}) }];
     }
-    if (o?.state === 'off' && !row.quietWhenOff) return [{ name: row.title, status: 'skip', detail: o.because }];
+    if (o?.state === 'off' && !row.quietWhenOff) return [{ name: row.title, status: 'skip', detail: o.because, check, skipped: 'off' }];
     return [];
   });
 }
+
+/** How the line of a check that was not reached begins; what follows is why. */
+export const NOT_REACHED = 'not reached: ';
 
 export interface ReportTiming {
   readonly startedAt: Date;

@@ -71,10 +71,13 @@ export function causeFrom(state: Pick<PlanState, 'findings' | 'done'>, ...ids: C
   return undefined;
 }
 
-/** Not reached, because a check it needs did not run (its reason carried along), or off like it. */
-function inherit<In>(state: PlanState, id: CheckId, what: string): Reach<In> {
+/**
+ * Not reached, because a check it needs did not run (its reason carried along), or off like it:
+ * `whenOff` says so in the row's own words (the reason is already on the line of the check it needs).
+ */
+function inherit<In>(state: PlanState, id: CheckId, what: string, whenOff?: string): Reach<In> {
   const o = state.done[id];
-  if (o?.state === 'off') return { off: o.because };
+  if (o?.state === 'off') return { off: whenOff ?? o.because };
   if (o?.state === 'not-reached') return { notReached: o.because, cause: o.cause };
   return { notReached: what, cause: causeFrom(state, id) };
 }
@@ -172,7 +175,7 @@ export const CHECK_TABLE: readonly PlanRow[] = [
     id: 'managementPorts', title: 'Management endpoint firewall', group: 'management', needs: ['managementName'], after: [], section: 'managementFirewall',
     reach: (s) => {
       const m = resultOf(s, 'managementName');
-      if (!m) return inherit(s, 'managementName', 'the management endpoint name was not looked up');
+      if (!m) return inherit(s, 'managementName', 'the management endpoint name was not looked up', 'no management endpoint to check');
       const address = m.result.addresses[0];
       if (!m.result.ok || address === undefined) return { notReached: `the management endpoint ${m.host} did not resolve`, cause: causeFrom(s, 'managementName') };
       return { run: { address, host: m.host, ...(s.input.scanPorts ? { scanPorts: s.input.scanPorts } : {}) } };

@@ -11,4 +11,8 @@ export interface CheckLine {
   readonly detail: string;
   /** For a check that was not reached: the finding that stopped it (its id). */
   readonly causedBy?: string;
+  /** The check of the table the line is about (src/checks/table.ts). */
+  readonly check?: string;
+  /** Set when the check did not run: something it needs failed ('not-reached'), or it was not asked for or does not apply ('off'). */
+  readonly skipped?: 'not-reached' | 'off';
 }

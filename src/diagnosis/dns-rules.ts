@@ -115,10 +115,6 @@ export function nameLines(answers: readonly ResolverAnswer[], target: TargetName
     return { name: `DNS ${a.server} (${a.role})`, status: bad ? 'fail' : 'pass', seconds: r.seconds,
       detail: `${chainText(r)} = ${r.addresses.join(', ')}${r.transport === 'tcp' ? ' (over TCP)' : ''}` };
   });
-  const first = answers.find((a) => a.result.ok);
-  if (first && target.kind === 'vnet-local' && !managementHostFromChain(cnamesOf(first.result))) {
-    lines.push({ name: 'Management endpoint name', status: 'info', detail: 'not applicable: no ".vnet" label in the CNAME chain' });
-  }
   return lines;
 }
 

@@ -2,7 +2,7 @@
 // (exposition lines cached per instance, concatenated at scrape time), the agent's own counters and
 // histograms, miprobe_build_info and the standard process_* / nodejs_* set.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AgentCheck } from '../config/schema.js';
+import { CHECK_GROUPS } from '../checks/groups.js';
 import { VERSION } from '../version.js';
 import { linesByFamily, renderFamilies } from './exposition.js';
 import type { InstanceFamily } from './families.js';
@@ -51,7 +51,7 @@ export function createAgentMetrics(opts: { defaultMetrics?: boolean } = {}): Age
   const reloadTimestamp = new Gauge({ name: 'miprobe_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful configuration load.', registers: reg });
   const probeRequests = new Counter({ name: 'miprobe_probe_requests_total', help: '/probe requests served, by module.', labelNames: ['module'], registers: reg });
   const probeRejected = new Counter({ name: 'miprobe_probe_rejected_total', help: '/probe requests refused with 503 because the concurrency limit was reached.', registers: reg });
-  for (const check of ['nameResolution', 'dataPath', 'management', 'revocation'] satisfies AgentCheck[]) {
+  for (const check of CHECK_GROUPS) {
     checksTotal.inc({ check }, 0);
     checkErrors.inc({ check }, 0);
     checksSkipped.inc({ check }, 0);

@@ -3,13 +3,16 @@
 // anything the diagnosis did not: success is "no critical finding", states
 // and statuses are copied from the report.
 //
-// The report grows sections as capabilities land (dataPath,
-// managementFirewall, revocation); they are read defensively here, so a
-// section that is absent, or shaped differently than expected, yields no
-// samples rather than an error.
+// Each report section the check table fills has its renderer in
+// SECTION_METRICS; a section without one is a compile error, and a check
+// renders the sections of its rows (src/checks/by-group.ts).
 import type { AgentCheck } from '../config/schema.js';
-import type { DiagnosisReport } from '../diagnosis/report.js';
+import { ownedFindings, sectionsOfGroups } from '../checks/by-group.js';
+import type { ReportSectionKey } from '../checks/types.js';
+import type { DataPathReport, DiagnosisReport } from '../diagnosis/report.js';
 import type { Finding } from '../diagnosis/finding.js';
+import type { DataPathResult } from '../probes/datapath.js';
+import type { RevocationStatus } from '../probes/revocation.js';
 import { PORT_STATES, REVOCATION_STATES, type InstanceFamily } from './families.js';
 
 export interface Sample {
@@ -33,95 +36,42 @@ export interface CheckOutcome {
 /** At most this many ports per instance and endpoint become series (a wide scan is summarised in findings). */
 export const MAX_PORT_SERIES = 64;
 
-/** Findings the name resolution check answers for; every check's report repeats them. */
-const NAME_FINDING = /^(DNS|NAME)-/;
+type Add = (family: InstanceFamily, labels: Record<string, string>, value: number) => void;
 
-/** The findings of a report that belong to the check that produced it. */
-export function ownedFindings(report: Pick<DiagnosisReport, 'findings'>, check: AgentCheck | 'all'): readonly Finding[] {
-  if (check === 'all' || check === 'nameResolution') return report.findings;
-  return report.findings.filter((x) => !NAME_FINDING.test(x.id));
+/** TCP state and connect time, TLS version, expiry and trust of one endpoint of the data path. */
+function endpointSamples(endpoint: string, path: DataPathResult, startedAt: number, add: Add): void {
+  const { tcp } = path;
+  for (const s of PORT_STATES) add('portState', { endpoint, port: String(tcp.port), state: s }, s === tcp.state ? 1 : 0);
+  add('portConnectDuration', { endpoint, port: String(tcp.port) }, tcp.connectSeconds);
+  const tls = path.tls;
+  const info = tls ? (tls.ok ? tls : tls.info) : undefined;
+  if (!info) return;
+  add('tlsInfo', { endpoint, version: info.protocol }, 1);
+  const leafTo = info.chain[0]?.validTo;
+  const expiry = leafTo !== undefined ? Date.parse(leafTo) / 1000 : startedAt + info.expiresInSeconds;
+  if (Number.isFinite(expiry)) add('tlsExpiry', { endpoint }, Math.round(expiry));
+  add('tlsTrusted', { endpoint }, info.trusted && info.hostnameMatch ? 1 : 0);
 }
 
-// ---- defensive readers for sections other capabilities add ----
-type Loose = Readonly<Record<string, unknown>>;
-const obj = (v: unknown): Loose | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Loose) : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
-const section = (report: DiagnosisReport, key: string): unknown => (report as unknown as Loose)[key];
-
-/** Endpoints of the data path section: the gateway (the section itself), and the public endpoint and redirect node within it. */
-function dataPathEndpoints(section: unknown): Array<[string, Loose]> {
-  const s = obj(section);
-  if (!s) return [];
-  const out: Array<[string, Loose]> = [];
-  if (obj(s.tcp)) out.push(['gateway', s]);
-  for (const [key, value] of Object.entries(s)) {
-    const v = obj(value);
-    if (!v || !/^[a-zA-Z]{1,32}$/.test(key)) continue;
-    if (obj(v.tcp)) out.push([key, v]);
-    else if (obj(obj(v.path)?.tcp)) out.push([key, obj(v.path) as Loose]); // redirect: { path: DataPathResult }
-  }
-  return out;
+/** The time of each phase of the gateway's data path (those that ran). */
+function phaseSamples(d: DataPathReport, add: Add): void {
+  const phases: Array<[string, number | undefined]> = [['tcp', d.tcp.connectSeconds], ['prelogin', d.prelogin?.seconds],
+    ['tls', d.tls?.seconds], ['login', d.login?.seconds]];
+  for (const [phase, seconds] of phases) if (seconds !== undefined) add('phaseDuration', { phase }, seconds);
 }
 
-/** Lists of {port, state} anywhere one level down (the management firewall section's port results). */
-function portResults(section: unknown): Loose[] {
-  const s = obj(section);
-  const candidates: unknown[] = Array.isArray(section) ? [section] : s ? [s.ports, s.results, s.probes, ...Object.values(s)] : [];
-  for (const c of candidates) {
-    const items = list(c).map(obj).filter((x): x is Loose => x !== undefined && num(x.port) !== undefined && str(x.state) !== undefined);
-    if (items.length > 0) return items;
-  }
-  return [];
+const REVOCATION_RANK: Record<RevocationStatus, number> = { revoked: 3, unknown: 2, unchecked: 1, good: 0 };
+
+/** The worst status of the chains the data path served (HTTPS endpoints' chains are not the instance's). */
+function servedChainStatus(rev: NonNullable<DiagnosisReport['revocation']>): RevocationStatus | undefined {
+  const https = new Set((rev.https ?? []).map((h) => h.url));
+  const statuses = rev.chains.filter((c) => c.subject === undefined || !https.has(c.subject)).flatMap((c) => c.certificates.map((x) => x.status));
+  return statuses.length === 0 ? undefined : statuses.reduce((a, b) => (REVOCATION_RANK[b] > REVOCATION_RANK[a] ? b : a));
 }
 
-const REVOCATION_RANK: Record<string, number> = { revoked: 3, unknown: 2, unchecked: 1, good: 0 };
-
-function revocationStatus(section: Loose): string | undefined {
-  const direct = str(section.status);
-  if (direct && direct in REVOCATION_RANK) return direct;
-  const chains = [section, obj(section.chain), obj(section.gateway), ...list(section.chains).map(obj)].filter((x): x is Loose => x !== undefined);
-  const statuses = chains.flatMap((c) => list(c.certificates).map((cert) => str(obj(cert)?.status)).filter((x): x is string => x !== undefined && x in REVOCATION_RANK));
-  if (statuses.length === 0) return undefined;
-  // Worst status of the chain; a root (self-signed) is "unchecked" by nature, so only count it when nothing else is known.
-  return statuses.reduce((a, b) => ((REVOCATION_RANK[b] ?? 0) > (REVOCATION_RANK[a] ?? 0) ? b : a));
-}
-
-function revocationEndpoints(section: Loose): Map<string, boolean> {
-  const byHost = new Map<string, boolean>();
-  const candidates = [section.endpoints, section.reachability, obj(section.endpoints)?.results];
-  for (const c of candidates) {
-    for (const item of list(c).map(obj)) {
-      if (!item || typeof item.ok !== 'boolean') continue;
-      let host = str(item.host);
-      if (!host) {
-        try { host = new URL(str(item.url) ?? '').hostname; } catch { host = undefined; }
-      }
-      if (!host) continue;
-      byHost.set(host, (byHost.get(host) ?? true) && item.ok);
-    }
-  }
-  return byHost;
-}
-
-export interface RenderOptions {
-  /** Checks whose sections to render; name resolution metrics come with 'nameResolution'. */
-  readonly checks: ReadonlySet<AgentCheck>;
-  /** The instance label; absent for /probe, where Prometheus sets it by relabelling. */
-  readonly instance?: string | undefined;
-}
-
-/** The samples a diagnosis report yields for the given checks (findings excluded: see findingSamples). */
-export function reportToMetrics(report: DiagnosisReport, opts: RenderOptions): Sample[] {
-  const base: Record<string, string> = opts.instance === undefined ? {} : { instance: opts.instance };
-  const out: Sample[] = [];
-  const add = (family: InstanceFamily, labels: Record<string, string>, value: number): void => {
-    out.push({ family, labels: { ...base, ...labels }, value });
-  };
-  const startedAt = Date.parse(report.startedAt) / 1000;
-
-  if (opts.checks.has('nameResolution')) {
+/** One renderer per report section: a section the table fills and the metrics forget does not compile. */
+const SECTION_METRICS: { readonly [K in ReportSectionKey]: (report: DiagnosisReport, add: Add) => void } = {
+  dns: (report, add) => {
     const seen = new Set<string>();
     for (const r of report.dns) {
       const key = `${r.server}/${r.role}`;
@@ -132,61 +82,56 @@ export function reportToMetrics(report: DiagnosisReport, opts: RenderOptions): S
       add('dnsDuration', labels, r.seconds);
       add('dnsAddresses', labels, r.addresses.length);
     }
+  },
+  managementEndpoint: (report, add) => add('managementPresent', {}, report.managementEndpoint.present ? 1 : 0),
+  dnsCoverage: (report, add) => {
     for (const c of report.dnsCoverage) add('dnsCoverageFailures', { resolver: c.server }, c.failures.length);
-    add('managementPresent', {}, report.managementEndpoint.present ? 1 : 0);
-  }
-
-  if (opts.checks.has('dataPath')) {
-    for (const [endpoint, probe] of dataPathEndpoints(section(report, 'dataPath'))) {
-      const tcp = obj(probe.tcp);
-      const port = num(tcp?.port) ?? num(probe.port);
-      const state = str(tcp?.state);
-      if (tcp && port !== undefined && state) {
-        for (const s of PORT_STATES) add('portState', { endpoint, port: String(port), state: s }, s === state ? 1 : 0);
-        const connect = num(tcp.connectSeconds);
-        if (connect !== undefined) add('portConnectDuration', { endpoint, port: String(port) }, connect);
-      }
-      if (endpoint === 'gateway') {
-        const phases: Array<[string, unknown]> = [['tcp', tcp?.connectSeconds], ['prelogin', obj(probe.prelogin)?.seconds],
-          ['tls', obj(probe.tls)?.seconds], ['login', obj(probe.login)?.seconds]];
-        for (const [phase, v] of phases) {
-          const seconds = num(v);
-          if (seconds !== undefined) add('phaseDuration', { phase }, seconds);
-        }
-      }
-      const tls = obj(probe.tls);
-      const info = tls && (str(tls.protocol) ? tls : obj(tls.info));
-      if (info) {
-        const protocol = str(info.protocol);
-        if (protocol) add('tlsInfo', { endpoint, version: protocol }, 1);
-        const leafTo = str(obj(list(info.chain)[0])?.validTo);
-        const expiresIn = num(info.expiresInSeconds);
-        const expiry = leafTo ? Date.parse(leafTo) / 1000 : expiresIn !== undefined ? startedAt + expiresIn : undefined;
-        if (expiry !== undefined && Number.isFinite(expiry)) add('tlsExpiry', { endpoint }, Math.round(expiry));
-        if (typeof info.trusted === 'boolean') add('tlsTrusted', { endpoint }, info.trusted && info.hostnameMatch !== false ? 1 : 0);
-      }
+  },
+  dataPath: (report, add) => {
+    const d = report.dataPath;
+    if (!d) return;
+    const startedAt = Date.parse(report.startedAt) / 1000;
+    endpointSamples('gateway', d, startedAt, add);
+    phaseSamples(d, add);
+    if (d.redirect?.path) endpointSamples('redirect', d.redirect.path, startedAt, add);
+    if (d.public) endpointSamples('public', d.public, startedAt, add);
+  },
+  managementFirewall: (report, add) => {
+    const fw = report.managementFirewall;
+    if (!fw || !fw.ok || !fw.applicable) return;
+    for (const p of fw.ports.slice(0, MAX_PORT_SERIES)) {
+      const port = String(p.port);
+      for (const s of PORT_STATES) add('portState', { endpoint: 'management', port, state: s }, s === p.state ? 1 : 0);
+      add('portConnectDuration', { endpoint: 'management', port }, p.seconds);
     }
-  }
+  },
+  revocation: (report, add) => {
+    const rev = report.revocation;
+    if (!rev) return;
+    const status = servedChainStatus(rev);
+    if (status) for (const s of REVOCATION_STATES) add('revocationStatus', { status: s }, s === status ? 1 : 0);
+    // A host is up when every URL of it answered as the CA's service.
+    const byHost = new Map<string, boolean>();
+    for (const e of rev.endpoints) byHost.set(e.host, (byHost.get(e.host) ?? true) && e.ok);
+    for (const [host, up] of byHost) add('revocationEndpointUp', { host }, up ? 1 : 0);
+  },
+};
 
-  if (opts.checks.has('management')) {
-    const ports = portResults(section(report, 'managementFirewall')).slice(0, MAX_PORT_SERIES);
-    for (const p of ports) {
-      const port = String(num(p.port));
-      const state = str(p.state) ?? 'error';
-      for (const s of PORT_STATES) add('portState', { endpoint: 'management', port, state: s }, s === state ? 1 : 0);
-      const connect = num(p.connectSeconds) ?? num(p.seconds);
-      if (connect !== undefined) add('portConnectDuration', { endpoint: 'management', port }, connect);
-    }
-  }
+export interface RenderOptions {
+  /** Checks whose sections to render (the sections of their rows in the check table). */
+  readonly checks: ReadonlySet<AgentCheck>;
+  /** The instance label; absent for /probe, where Prometheus sets it by relabelling. */
+  readonly instance?: string | undefined;
+}
 
-  if (opts.checks.has('revocation')) {
-    const rev = obj(section(report, 'revocation'));
-    if (rev) {
-      const status = revocationStatus(rev);
-      if (status) for (const s of REVOCATION_STATES) add('revocationStatus', { status: s }, s === status ? 1 : 0);
-      for (const [host, up] of revocationEndpoints(rev)) add('revocationEndpointUp', { host }, up ? 1 : 0);
-    }
-  }
+/** The samples a diagnosis report yields for the given checks (findings excluded: see findingSamples). */
+export function reportToMetrics(report: DiagnosisReport, opts: RenderOptions): Sample[] {
+  const base: Record<string, string> = opts.instance === undefined ? {} : { instance: opts.instance };
+  const out: Sample[] = [];
+  const add: Add = (family, labels, value) => {
+    out.push({ family, labels: { ...base, ...labels }, value });
+  };
+  for (const section of sectionsOfGroups(opts.checks)) SECTION_METRICS[section](report, add);
   return out;
 }
 
@@ -248,7 +193,7 @@ export function activeFindings(view: InstanceView): Finding[] {
   for (const [check, outcome] of view.outcomes) {
     if (!outcome.findings) continue;
     // Until name resolution has run on its own, the name findings of the other checks stand in for it.
-    out.push(...(check !== 'nameResolution' && !nameRun && out.length === 0 ? outcome.findings : ownedFindings({ findings: outcome.findings }, check)));
+    out.push(...(check !== 'nameResolution' && !nameRun && out.length === 0 ? outcome.findings : ownedFindings(outcome.findings, check)));
   }
   const seen = new Set<string>();
   return out.filter((x) => (seen.has(x.id) ? false : (seen.add(x.id), true)));

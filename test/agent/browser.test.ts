@@ -94,7 +94,7 @@ t.test('the status page in Chromium', { skip: existsSync(CHROMIUM) ? false : `${
   for (let i = 0; i < await hops.count(); i++) drawn.push(`${await hops.nth(i).getAttribute('data-kind')}:${await hops.nth(i).getAttribute('data-state')}`);
   t.same(drawn, ['resolver:fail', 'resolver:fail', 'address:fail', 'gateway:skip', 'management:skip', 'revocation:ok'], 'resolvers, address, gateway, management endpoint, revocation');
   t.ok(await failing.locator('.hop[data-kind="gateway"]').isVisible());
-  t.match(await failing.locator('.hop[data-kind="gateway"]').innerText(), /not reached because name resolution failed \(DNS-001\)/);
+  t.match(await failing.locator('.hop[data-kind="gateway"]').innerText(), /not reached because the instance name did not resolve to an address \(DNS-001\)/);
 
   // The healthy one starts folded; opened, its path is all there.
   const healthy = page.locator(`details[data-verdict="healthy"]`);

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { checkStatus, stateKey } from '../../src/agent/check-state.js';
 import { Limiter } from '../../src/agent/limiter.js';
 import { verdictOf, type Finding } from '../../src/diagnosis/finding.js';
-import type { DiagnosisReport } from '../../src/diagnosis/report.js';
 import { onAbort, startDeadline } from '../../src/net/deadline.js';
 import { resolve } from '../../src/net/dns/resolve.js';
 import { AddressGuard } from '../../src/net/guard.js';
@@ -20,6 +19,7 @@ import { buildMiZone } from '../../src/sim/mi-zone.js';
 import { startSimNetwork } from '../../src/sim/network.js';
 import { findScenario, type Scenario } from '../../src/sim/scenarios.js';
 import { startAgent, waitFor, writeConfig } from '../helpers/agent.js';
+import { FIXTURE_MANAGEMENT, fixtureFinding, fixtureLine, fixtureReport, nameFailedReport, notReachedLine, offLine } from '../helpers/report-fixture.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BLOCK = '127.73.20';
@@ -74,47 +74,44 @@ t.test('a diagnosis-sized fan-out of lookups under one run signal: no warning', 
   t.same(warnings.map((w) => w.name), [], 'no process warning');
 });
 
-const finding = (id: string, severity: Finding['severity']): Finding => ({ id, severity, title: id, fix: 'do this', ref: 'https://learn.microsoft.com/', evidence: 'seen' });
-
-function report(over: Partial<Record<string, unknown>>): DiagnosisReport {
-  return {
-    schemaVersion: 1, tool: { name: 'miprobe', version: 't' }, target: { fqdn: 'mi1.z.database.windows.net', kind: 'vnet-local', port: 1433 },
-    startedAt: '2030-01-01T00:00:00.000Z', durationSeconds: 0.1, verdict: 'healthy',
-    dns: [{ server: '10.0.0.2:53', role: 'custom', ok: true, chain: [], addresses: ['10.1.0.4'], canonicalName: 'x', transport: 'udp', seconds: 0.01 }],
-    managementEndpoint: { present: true, host: 'trx.w.worker.database.windows.net', cnameTarget: 'x', addresses: ['20.1.1.1'], seconds: 0.01 },
-    dnsCoverage: [], checks: [], findings: [], ...over,
-  } as unknown as DiagnosisReport;
-}
-
-t.test('states agree with findings; unmet needs say "not reached because ..."', async (t) => {
-  const nameFailed = report({ verdict: 'failing', findings: [finding('DNS-001', 'critical')], dns: [{ server: '10.0.0.2:53', role: 'custom', ok: false, chain: [], addresses: [], canonicalName: 'x', transport: 'udp', seconds: 0.01 }],
-    managementEndpoint: { present: false, reason: 'the instance name did not resolve, so no CNAME target was seen' } });
+t.test('states agree with findings; unmet needs say "not reached because ..." in the check table\'s words', async (t) => {
+  const nameFailed = nameFailedReport();
   const management = checkStatus('management', { report: nameFailed });
   t.equal(management.state, 'not-reached', 'the log line of the issue ("failing" with no findings) cannot happen');
-  t.equal(management.reason, 'not reached because name resolution failed (DNS-001)');
+  t.equal(management.reason, 'not reached because the instance name did not resolve, so no CNAME target was seen (DNS-001)');
   t.same(management.findings, []);
-  t.equal(checkStatus('dataPath', { report: nameFailed }).reason, 'not reached because name resolution failed (DNS-001)');
+  t.equal(checkStatus('dataPath', { report: nameFailed }).reason, 'not reached because the instance name did not resolve to an address (DNS-001)');
   t.equal(checkStatus('nameResolution', { report: nameFailed }).state, 'failing');
-  t.equal(checkStatus('revocation', { report: nameFailed }).state, 'healthy', 'the platform endpoints need nothing from the name');
+  t.same(checkStatus('nameResolution', { report: nameFailed }).findings.map((f) => f.id), ['DNS-001']);
+  t.equal(checkStatus('revocation', { report: nameFailed }).state, 'healthy', 'an NXDOMAIN is an answer: the platform endpoints were looked up and checked');
 
   // One resolver failed, the other answered: the management check ran, and its ports were fine.
-  const oneResolverDown = report({ verdict: 'failing', findings: [finding('DNS-002', 'critical')],
-    managementFirewall: { ok: true, applicable: true, address: '20.1.1.1', ports: [{ port: 9000, state: 'filtered', seconds: 1 }], seconds: 1 } });
+  const oneResolverDown = fixtureReport({ verdict: 'failing', findings: [fixtureFinding('DNS-002', 'critical', 'names')] });
   const m2 = checkStatus('management', { report: oneResolverDown });
   t.equal(m2.state, 'healthy', 'its own findings decide its state, not the name resolution\'s');
   t.equal(stateKey(m2), 'healthy');
+  t.same(checkStatus('nameResolution', { report: oneResolverDown }).findings.map((f) => f.id), ['DNS-002']);
 
-  const denied = report({ managementFirewall: { ok: false, applicable: true, address: '20.1.1.1', code: 'GUARD_DENIED', message: 'outside', seconds: 0 },
-    findings: [finding('MGMT-004', 'info')] });
-  t.match(checkStatus('management', { report: denied }).reason, /^not reached because the address guard refused 20\.1\.1\.1/);
-  const unresolved = report({ managementEndpoint: { present: true, host: 'trx.w.worker.database.windows.net', cnameTarget: 'x', addresses: [], seconds: 0.01 },
-    findings: [finding('DNS-007', 'warning')] });
-  t.equal(checkStatus('management', { report: unresolved }).reason, 'not reached because the management endpoint name trx.w.worker.database.windows.net did not resolve (DNS-007)');
-  const newer = report({ managementEndpoint: { present: false, reason: 'no ".vnet" label' }, findings: [finding('DNS-006', 'info')] });
-  t.same([checkStatus('management', { report: newer }).state, checkStatus('management', { report: newer }).reason], ['healthy', 'not applicable: no ".vnet" label']);
+  const host = fixtureFinding('HOST-001', 'warning');
+  t.same(checkStatus('dataPath', { report: fixtureReport({ findings: [host] }) }).findings.map((f) => f.id), ['HOST-001'], 'the host\'s own finding goes with every check');
+
+  const denied = fixtureReport({
+    checks: [fixtureLine('managementPorts', 'Management ports', 'skip', `${FIXTURE_MANAGEMENT} (20.1.1.1): 20.1.1.1 is outside the allowed ranges`)],
+    findings: [fixtureFinding('MGMT-004', 'info', 'managementPorts')] });
+  t.match(checkStatus('management', { report: denied }).reason, /^not reached because trx\.\S+ \(20\.1\.1\.1\): 20\.1\.1\.1 is outside/, 'a run the guard refused entirely');
+  const unresolved = fixtureReport({
+    checks: [notReachedLine('managementPorts', 'Management endpoint firewall', `the management endpoint ${FIXTURE_MANAGEMENT} did not resolve`, 'DNS-007')],
+    findings: [fixtureFinding('DNS-007', 'warning', 'managementName')] });
+  t.equal(checkStatus('management', { report: unresolved }).reason, `not reached because the management endpoint ${FIXTURE_MANAGEMENT} did not resolve (DNS-007)`);
+  const newer = fixtureReport({ checks: [offLine('managementPorts', 'Management endpoint firewall', 'no management endpoint to check')],
+    findings: [fixtureFinding('DNS-006', 'info', 'managementName')] });
+  t.same([checkStatus('management', { report: newer }).state, checkStatus('management', { report: newer }).reason], ['healthy', 'not applicable: no management endpoint to check']);
+  const partly = fixtureReport({ checks: [fixtureLine('gateway', 'TCP 1433', 'fail', 'refused'), notReachedLine('login', 'Login', 'the gateway refused or dropped TCP (TCP_REFUSED)', 'TCP-001')],
+    findings: [fixtureFinding('TCP-001', 'critical', 'gateway')] });
+  t.same([checkStatus('dataPath', { report: partly }).state, checkStatus('dataPath', { report: partly }).reason], ['failing', undefined], 'a check part of which ran is judged by its findings');
   t.same([checkStatus('dataPath', { error: 'DEADLINE_EXCEEDED' }).state, checkStatus('dataPath', { error: 'DEADLINE_EXCEEDED' }).reason], ['error', 'did not complete: DEADLINE_EXCEEDED']);
-  t.equal(stateKey({ state: 'healthy', findings: [finding('LOGIN-013', 'info')] }), 'healthy', 'info findings that come and go are no state change');
-  t.equal(stateKey({ state: 'failing', findings: [finding('TLS-001', 'critical'), finding('TCP-001', 'critical')] }), 'failing: TCP-001, TLS-001');
+  t.equal(stateKey({ state: 'healthy', findings: [fixtureFinding('LOGIN-013', 'info')] }), 'healthy', 'info findings that come and go are no state change');
+  t.equal(stateKey({ state: 'failing', findings: [fixtureFinding('TLS-001', 'critical'), fixtureFinding('TCP-001', 'critical')] }), 'failing: TCP-001, TLS-001');
 });
 
 t.test('an agent watching a healthy and a broken instance: coherent log lines, no warning', async (t) => {
@@ -153,7 +150,7 @@ t.test('an agent watching a healthy and a broken instance: coherent log lines, n
   }
   const of = (fqdn: string, check: string) => lines.filter((l) => l.instance === fqdn && l.check === check).at(-1);
   t.equal(of(missing, 'management')?.state, 'not-reached');
-  t.equal(of(missing, 'management')?.reason, 'not reached because name resolution failed (DNS-001, DNS-002)');
+  t.equal(of(missing, 'management')?.reason, 'not reached because the instance name did not resolve, so no CNAME target was seen (DNS-001)');
   t.equal(of(missing, 'dataPath')?.state, 'not-reached');
   t.equal(of(sim.fqdn, 'nameResolution')?.state, 'failing', 'one resolver is down');
   t.equal(of(sim.fqdn, 'management')?.state, 'healthy', 'the management ports were fine: not "failing" with no findings');

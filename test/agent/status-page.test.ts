@@ -8,34 +8,29 @@ import { ago, refreshSeconds, renderStatusPage, STATUS_PAGE_CSP } from '../../sr
 import { ResultStore } from '../../src/agent/store.js';
 import type { Finding } from '../../src/diagnosis/finding.js';
 import type { DiagnosisReport } from '../../src/diagnosis/report.js';
+import { fixtureFinding, fixtureLine, fixtureReport } from '../helpers/report-fixture.js';
 
 const GOOD = 'mi1.0a1b2c3d4e5f.database.windows.net';
 const BAD = 'mi2.0a1b2c3d4e5f.database.windows.net';
 const HOSTILE = '<img src=x onerror=alert(1)>"\'&';
 
-const finding = (id: string, severity: Finding['severity'], evidence = 'seen'): Finding =>
-  ({ id, severity, title: `${id} title`, fix: `${id}: the fix to apply`, ref: 'https://learn.microsoft.com/azure/azure-sql/managed-instance/connectivity-architecture-overview', evidence });
+const finding = (id: string, severity: Finding['severity'], evidence = 'seen'): Finding => fixtureFinding(id, severity, 'gateway', evidence);
 
-function report(findings: Finding[], over: Partial<Record<string, unknown>> = {}): DiagnosisReport {
+function report(findings: Finding[]): DiagnosisReport {
+  const base = fixtureReport();
+  const tlsFailed = findings.some((f) => f.id === 'TLS-001');
   return {
-    schemaVersion: 1, tool: { name: 'miprobe', version: 't' }, target: { fqdn: GOOD, kind: 'vnet-local', port: 1433 },
-    startedAt: '2030-01-01T00:00:00.000Z', durationSeconds: 0.1, verdict: 'healthy',
-    dns: [{ server: '10.0.0.2:53', role: 'custom', ok: true, chain: [], addresses: ['10.1.0.4'], canonicalName: GOOD, transport: 'udp', seconds: 0.01 }],
-    managementEndpoint: { present: true, host: 'trx.westeurope-a.worker.database.windows.net', cnameTarget: 'x', addresses: ['20.1.1.1'], seconds: 0.01 },
-    dnsCoverage: [],
-    dataPath: { address: '10.1.0.4', port: 1433 },
+    ...base,
+    target: { ...base.target, fqdn: GOOD },
     checks: [
-      { name: 'DNS 10.0.0.2:53 (custom)', status: 'pass', detail: `${GOOD} -> trx = 10.1.0.4` },
-      { name: 'Management endpoint name', status: 'pass', detail: 'trx... = 20.1.1.1' },
-      { name: 'TCP 1433', status: 'pass', detail: '10.1.0.4:1433 open' },
-      { name: 'PRELOGIN', status: 'pass', detail: 'server 12.0.2000.8, ENCRYPT_ON' },
-      { name: 'TLS', status: findings.some((f) => f.id === 'TLS-001') ? 'fail' : 'pass', detail: `TLS ${HOSTILE}` },
-      ...[9000, 9003, 1438, 1440, 1452].map((port) => ({ name: `Management port ${port}`, status: 'pass', detail: `trx (20.1.1.1) filtered: no answer` })),
-      { name: 'Revocation endpoint http://crl.microsoft.com/', status: 'pass', detail: 'HTTP 404' },
-      { name: 'Revocation endpoint http://ocsp.digicert.com/', status: 'fail', detail: 'TCP_TIMEOUT' },
+      ...base.checks.filter((l) => l.name !== 'TLS' && l.check !== 'revocationEndpoints'),
+      fixtureLine('gateway', 'TLS', tlsFailed ? 'fail' : 'pass', `TLS ${HOSTILE}`),
+      fixtureLine('revocationEndpoints', 'Revocation endpoint http://crl.microsoft.com/', 'pass', 'HTTP 404'),
+      fixtureLine('revocationEndpoints', 'Revocation endpoint http://ocsp.digicert.com/', 'fail', 'TCP_TIMEOUT'),
     ],
-    findings, ...over,
-  } as unknown as DiagnosisReport;
+    verdict: tlsFailed ? 'failing' : 'healthy',
+    findings,
+  };
 }
 
 t.test('the page', async (t) => {

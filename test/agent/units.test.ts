@@ -16,52 +16,48 @@ import { escapeHtml } from '../../src/agent/html.js';
 import { loadConfig } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 import type { DiagnosisReport } from '../../src/diagnosis/report.js';
-import type { Finding } from '../../src/diagnosis/finding.js';
 import { linesByFamily, renderFamilies } from '../../src/metrics/exposition.js';
 import { INSTANCE_FAMILIES } from '../../src/metrics/families.js';
 import { activeFindings, findingSamples, reportToMetrics, storeOutcome, instanceSamples, type Sample } from '../../src/metrics/report.js';
 import { hasBinary, PROMTOOL } from '../helpers/prometheus.js';
+import { FIXTURE_FQDN, fixtureChain, fixtureEndpoint, fixtureFinding, fixtureReport } from '../helpers/report-fixture.js';
+import { groupOfCheck, sectionsOfGroups } from '../../src/checks/by-group.js';
+import { CHECK_GROUPS } from '../../src/checks/groups.js';
+import { CHECK_TABLE } from '../../src/checks/table.js';
+import { createAgentMetrics } from '../../src/metrics/registry.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const FQDN = 'mi1.z.database.windows.net';
+const FQDN = FIXTURE_FQDN;
 
-const finding = (id: string, severity: Finding['severity']): Finding => ({ id, severity, title: id, fix: '', ref: '', evidence: '' });
-
-/** A report with every section, shaped like diagnose's (only the fields metrics read are filled in). */
-function report(over: Partial<Record<string, unknown>> = {}): DiagnosisReport {
-  const base = {
-    schemaVersion: 1, tool: { name: 'miprobe', version: 't' }, target: { fqdn: FQDN, kind: 'vnet-local', port: 1433 },
-    startedAt: '2030-01-01T00:00:00.000Z', durationSeconds: 0.2, verdict: 'failing',
-    dns: [{ server: '10.0.0.2:53', role: 'custom', ok: true, chain: [], addresses: ['10.1.0.4'], canonicalName: FQDN, transport: 'udp', seconds: 0.01 },
-      { server: '10.0.0.2:53', role: 'custom', ok: true, chain: [], addresses: ['10.1.0.4'], canonicalName: FQDN, transport: 'udp', seconds: 0.01 }],
-    managementEndpoint: { present: true, host: 'trx.w.worker.database.windows.net', cnameTarget: 'x', addresses: ['20.1.1.1'], seconds: 0.01 },
+/** Every section filled, with what the metrics read varied from the healthy fixture. */
+function report(over: Partial<DiagnosisReport> = {}): DiagnosisReport {
+  const base = fixtureReport();
+  const d = base.dataPath as NonNullable<DiagnosisReport['dataPath']>;
+  return {
+    ...base,
+    // The same resolver twice (two lookups through it): one series.
+    dns: [...base.dns, ...base.dns],
     dnsCoverage: [{ server: '10.0.0.2:53', checked: 16, failures: [{ name: 'live.com', code: 'DNS_NXDOMAIN' }], seconds: 0.1 }],
-    dataPath: {
-      host: FQDN, address: '10.1.0.4', port: 1433, strict: false, ok: true, seconds: 0.05,
-      tcp: { ok: true, state: 'open', host: '10.1.0.4', port: 1433, connectSeconds: 0.002 },
-      prelogin: { ok: true, seconds: 0.003 },
-      tls: { ok: true, seconds: 0.02, mode: 'tds7', protocol: 'TLSv1.2', trusted: true, hostnameMatch: true, expiresInSeconds: 86400,
-        chain: [{ validTo: '2030-03-01T00:00:00.000Z' }] },
-      public: { tcp: { ok: false, state: 'filtered', host: '20.2.2.2', port: 3342, connectSeconds: 5 } },
-    },
+    dataPath: { ...d, public: { ...d, host: 'mi1.public.0a1b2c3d4e5f.database.windows.net', address: '20.2.2.2', port: 3342, ok: false, prelogin: undefined, tls: undefined,
+      tcp: { ok: false, state: 'filtered', host: '20.2.2.2', port: 3342, code: 'TCP_TIMEOUT', message: 'no answer', connectSeconds: 5 } } },
     managementFirewall: { ok: true, applicable: true, address: '20.1.1.1', seconds: 1,
-      ports: [{ port: 9000, state: 'open', seconds: 0.01 }, { port: 9003, state: 'filtered', seconds: 5 }] },
+      ports: [{ port: 9000, state: 'open', seconds: 0.01 }, { port: 9003, state: 'filtered', code: 'TCP_TIMEOUT', seconds: 5 }] },
     revocation: {
-      chains: [{ ok: false, seconds: 0.1, certificates: [{ status: 'good' }, { status: 'revoked' }], issuerFetches: [] }],
-      endpoints: [{ url: 'http://crl.microsoft.com/a.crl', host: 'crl.microsoft.com', ok: true }, { url: 'http://ocsp.digicert.com/', host: 'ocsp.digicert.com', ok: false },
-        { url: 'http://crl.microsoft.com/b.crl', host: 'crl.microsoft.com', ok: false }],
+      chains: [fixtureChain('gateway', ['good', 'revoked']), fixtureChain('https://portal.example/', ['good', 'unknown'])],
+      endpoints: [fixtureEndpoint('http://crl.microsoft.com/a.crl', true), fixtureEndpoint('http://ocsp.digicert.com/', false), fixtureEndpoint('http://crl.microsoft.com/b.crl', false)],
+      https: [{ ok: true, url: 'https://portal.example/', host: 'portal.example', address: '10.9.9.9', port: 443, seconds: 0.1, chainPem: [] }],
     },
-    checks: [], findings: [finding('DNS-009', 'critical'), finding('REV-001', 'critical'), finding('MGMT-001', 'critical')],
+    verdict: 'failing',
+    findings: [fixtureFinding('DNS-009', 'critical', 'names'), fixtureFinding('REV-001', 'critical', 'chainRevocation'), fixtureFinding('MGMT-001', 'critical', 'managementPorts')],
     ...over,
   };
-  return base as unknown as DiagnosisReport;
 }
 
 const pick = (samples: Sample[], family: string, labels: Record<string, string> = {}): number[] =>
   samples.filter((s) => s.family === family && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).map((s) => s.value);
 
 t.test('reportToMetrics renders each section the checks ask for', async (t) => {
-  const all = reportToMetrics(report(), { checks: new Set(['nameResolution', 'dataPath', 'management', 'revocation']), instance: FQDN });
+  const all = reportToMetrics(report(), { checks: new Set(CHECK_GROUPS), instance: FQDN });
   t.ok(all.every((s) => s.labels.instance === FQDN), 'every sample names the instance');
   t.same(pick(all, 'dnsSuccess'), [1], 'duplicate resolver answers give one series');
   t.same(pick(all, 'dnsCoverageFailures'), [1]);
@@ -73,26 +69,30 @@ t.test('reportToMetrics renders each section the checks ask for', async (t) => {
   t.same(pick(all, 'portState', { endpoint: 'management', port: '9003', state: 'filtered' }), [1]);
   t.equal(pick(all, 'portState', { endpoint: 'management' }).length, 10, 'five states per port');
   t.same(pick(all, 'phaseDuration', { phase: 'tls' }), [0.02]);
+  t.same(pick(all, 'phaseDuration', { phase: 'login' }), [], 'no login, no login phase');
   t.same(pick(all, 'tlsExpiry', { endpoint: 'gateway' }), [Date.parse('2030-03-01T00:00:00.000Z') / 1000], 'leaf validTo wins');
   t.same(pick(all, 'tlsInfo', { version: 'TLSv1.2' }), [1]);
   t.same(pick(all, 'tlsTrusted'), [1]);
-  t.same(pick(all, 'revocationStatus', { status: 'revoked' }), [1], 'the worst status of the chain');
+  t.same(pick(all, 'revocationStatus', { status: 'revoked' }), [1], 'the worst status of the served chain');
+  t.same(pick(all, 'revocationStatus', { status: 'unknown' }), [0], 'an HTTPS endpoint\'s chain is not the instance\'s');
   t.same(pick(all, 'revocationStatus', { status: 'good' }), [0]);
   t.same(pick(all, 'revocationEndpointUp', { host: 'crl.microsoft.com' }), [0], 'a host is up only when all its URLs answered');
   t.same(pick(all, 'revocationEndpointUp', { host: 'ocsp.digicert.com' }), [0]);
 
   const dnsOnly = reportToMetrics(report(), { checks: new Set(['nameResolution']) });
-  t.same([...new Set(dnsOnly.map((s) => s.family))].sort(), ['dnsAddresses', 'dnsCoverageFailures', 'dnsDuration', 'dnsSuccess', 'managementPresent']);
+  t.same([...new Set(dnsOnly.map((s) => s.family))].sort(), ['dnsAddresses', 'dnsCoverageFailures', 'dnsDuration', 'dnsSuccess', 'managementPresent'],
+    'the sections of the name resolution rows (dns, managementEndpoint, dnsCoverage)');
   t.notOk(dnsOnly.some((s) => 'instance' in s.labels), '/probe samples carry no instance label');
   const bare = reportToMetrics(report({ dataPath: undefined, managementFirewall: undefined, revocation: undefined }), { checks: new Set(['dataPath', 'management', 'revocation']) });
   t.same(bare, [], 'absent sections give no samples and no error');
-  const odd = reportToMetrics(report({ dataPath: 'nonsense', managementFirewall: { ports: 'x' }, revocation: { chains: [null] } }), { checks: new Set(['dataPath', 'management', 'revocation']) });
-  t.same(odd, [], 'unexpected shapes are tolerated');
+  const notApplicable = reportToMetrics(report({ managementFirewall: { ok: true, applicable: false, reason: 'no management endpoint' } }), { checks: new Set(['management']) });
+  t.same(notApplicable, [], 'no management endpoint, no port series');
 });
 
 t.test('outcomes, ownership of findings, and the instance view', async (t) => {
-  const dataPath = storeOutcome({ check: 'dataPath', completedAt: 100, durationSeconds: 0.5, report: report({ findings: [finding('DNS-003', 'critical'), finding('TCP-001', 'critical')] }) }, FQDN);
-  const names = storeOutcome({ check: 'nameResolution', completedAt: 101, durationSeconds: 0.1, report: report({ findings: [finding('DNS-005', 'warning')] }) }, FQDN);
+  const dataPath = storeOutcome({ check: 'dataPath', completedAt: 100, durationSeconds: 0.5,
+    report: report({ findings: [fixtureFinding('DNS-003', 'critical', 'names'), fixtureFinding('TCP-001', 'critical', 'gateway')] }) }, FQDN);
+  const names = storeOutcome({ check: 'nameResolution', completedAt: 101, durationSeconds: 0.1, report: report({ findings: [fixtureFinding('DNS-005', 'warning', 'names')] }) }, FQDN);
   const failed = storeOutcome({ check: 'revocation', completedAt: 102, durationSeconds: 60, error: 'DEADLINE_EXCEEDED' }, FQDN);
   const view = { fqdn: FQDN, kind: 'vnet-local', labels: { team: 'a' }, outcomes: new Map([['dataPath', dataPath], ['nameResolution', names], ['revocation', failed]] as const) };
   t.same(activeFindings(view).map((f) => f.id).sort(), ['DNS-005', 'TCP-001'], 'name findings come from the name resolution run only');
@@ -103,7 +103,18 @@ t.test('outcomes, ownership of findings, and the instance view', async (t) => {
   t.same(pick(samples, 'checkLastError', { check: 'revocation' }), [1]);
   t.same(pick(samples, 'checkLastCompleted', { check: 'nameResolution' }), [101]);
   t.same(pick(samples, 'instanceInfo', { team: 'a', kind: 'vnet-local' }), [1]);
-  t.same(findingSamples([finding('X-1', 'info'), finding('X-1', 'info')], FQDN).length, 1, 'findings de-duplicated by id');
+  t.same(findingSamples([fixtureFinding('X-001', 'info'), fixtureFinding('X-001', 'info')], FQDN).length, 1, 'findings de-duplicated by id');
+});
+
+t.test('every check of the table is owned by a group that renders, schedules and draws it', async (t) => {
+  for (const row of CHECK_TABLE) {
+    t.equal(groupOfCheck(row.id), row.group, `${row.id} belongs to ${row.group}`);
+    t.ok(sectionsOfGroups(new Set([row.group])).includes(row.section), `${row.group} renders ${row.section}`);
+  }
+  t.same([...new Set(CHECK_TABLE.map((r) => r.group))].sort(), [...CHECK_GROUPS].sort(), 'every group has rows; every row has a known group');
+  const metrics = createAgentMetrics({ defaultMetrics: false });
+  const text = await metrics.registry.metrics();
+  for (const group of CHECK_GROUPS) t.match(text, `miprobe_checks_total{check="${group}"} 0`, `${group} counted from the start`);
 });
 
 t.test('exposition lines escape label values; every family is documented', async (t) => {

@@ -47,3 +47,23 @@ t.test('docs/findings.md is generated from the catalog and up to date', async (t
   const file = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'findings.md'), 'utf8');
   t.equal(file, renderCatalogMarkdown(CATALOG), 'run `npm run docs:findings` after changing the catalog');
 });
+
+t.test('the check table and the schema agree: every check id, every section', async (t) => {
+  const { CHECK_TABLE } = await import('../../src/checks/table.js');
+  const s = schema as { properties: Record<string, unknown>; $defs: { checkId: { enum: string[] } } };
+  t.same(s.$defs.checkId.enum, CHECK_TABLE.map((r) => r.id), 'config/report.schema.json lists the table\'s checks, in order');
+  for (const row of CHECK_TABLE) t.ok(row.section in s.properties, `${row.id} writes to "${row.section}", a property of the schema`);
+  const r = await runCli(['demo', '--scenario', 'dns-nxdomain', '--json', '--timeout', '800']);
+  const doc = JSON.parse(r.stdout) as { checks: Array<{ check?: string; skipped?: string; causedBy?: string; detail: string }>; findings: Array<{ check?: string }> };
+  t.ok(doc.checks.every((l) => l.check !== undefined && s.$defs.checkId.enum.includes(l.check)), 'every line names its check');
+  t.ok(doc.findings.every((f) => f.check !== undefined), 'every finding names its check');
+  const gateway = doc.checks.find((l) => l.check === 'gateway');
+  t.match(gateway, { skipped: 'not-reached', causedBy: 'DNS-001', detail: /^not reached: / }, 'a check whose needs failed says so, structured');
+});
+
+t.test('docs/checks.md is generated from the check table and up to date', async (t) => {
+  const { CHECK_TABLE } = await import('../../src/checks/table.js');
+  const { renderChecksMarkdown } = await import('../../src/report/checks-doc.js');
+  const file = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'checks.md'), 'utf8');
+  t.equal(file, renderChecksMarkdown(CHECK_TABLE), 'run `npm run docs:findings` after changing the table');
+});

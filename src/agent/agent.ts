@@ -253,7 +253,8 @@ export class Agent {
     this.metrics.inFlight.inc();
     let timer: NodeJS.Timeout | undefined;
     try {
-      const ctx: ProbeContext = { ...this.loaded.baseContext, timeoutMs: Math.min(config.timeoutMs, deadlineMs), signal };
+      const ctx: ProbeContext = { ...this.loaded.baseContext, timeoutMs: Math.min(config.timeoutMs, deadlineMs), signal,
+        log: this.opts.logger.child({ instance: instance.fqdn, check }) };
       // The same input `diagnose` builds: probe options, secrets (read from files/env on each run, never kept), CA file.
       // The CA file was read when the config was loaded (SIGHUP reads it again); secrets are read now.
       const caFile = config.probe.caFile;

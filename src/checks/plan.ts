@@ -60,6 +60,15 @@ async function warmUp(rows: readonly PlanRow[], settings: DataPathSettings): Pro
   await warmUpProbes();
 }
 
+function logOutcome(ctx: ProbeContext, check: CheckId, outcome: Outcome<CheckId>, raised: readonly Finding[], ms: number): void {
+  if (outcome.state === 'ran') {
+    ctx.log.debug({ check, seconds: Math.round(ms) / 1000, findings: raised.map((f) => f.id) }, 'check ran');
+  } else {
+    ctx.log.debug({ check, because: outcome.because, ...(outcome.state === 'not-reached' && outcome.cause ? { cause: outcome.cause } : {}) },
+      outcome.state === 'off' ? 'check off' : 'check not reached');
+  }
+}
+
 export async function runPlan(input: DiagnoseInput, ctx: ProbeContext): Promise<PlanRun> {
   const settings = input.dataPath ?? DEFAULT_DATA_PATH;
   const rows = rowsFor(input);
@@ -78,7 +87,9 @@ export async function runPlan(input: DiagnoseInput, ctx: ProbeContext): Promise<
       const before = [...row.needs, ...row.after].filter((id) => ids.has(id)).map((id) => rows.find((r) => r.id === id) as PlanRow);
       p = Promise.all(before.map(start)).then(async () => {
         const state: PlanState = { input, settings, done, findings };
+        const started = performance.now();
         const r = await row.execute(state, ctx);
+        logOutcome(ctx, row.id, r.outcome, r.findings, performance.now() - started);
         (done as Record<CheckId, Outcome<CheckId>>)[row.id] = r.outcome;
         findings.push(...r.findings);
         lines.set(row.id, r.lines);

@@ -9,6 +9,7 @@ import { makeStyle, wantsColour } from '../report/style.js';
 import { renderText } from '../report/text.js';
 import { EXIT_CRITICAL, EXIT_OK, UsageError, type CliIo, type Command } from './io.js';
 import { parseCommandArgs } from './parse.js';
+import type { ProbeLog } from '../probes/context.js';
 import { diagnoseInput, probeContext, targetFromArgument } from '../compose.js';
 
 export const DIAGNOSE_USAGE = `Usage: miprobe diagnose <fqdn> [options]
@@ -41,6 +42,8 @@ Revocation and management endpoint:
   --scan-ports list        also check these ports on the management endpoint, e.g. 1-1024,8080
   --json                   print the JSON document (schema: config/report.schema.json)
   --no-color               no colour even on a terminal
+  --verbose                on stderr, each check as it ends: ran (with its findings), not reached
+                           (and why), or off
   -h, --help               this help
 
 Exit codes: 0 no critical finding, 1 a critical finding, 2 bad input.`;
@@ -65,6 +68,7 @@ const OPTIONS = {
   'scan-ports': { type: 'string' },
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -98,10 +102,19 @@ export function printReport(report: DiagnosisReport, json: boolean, noColor: boo
 
 /** `env` supplies the secrets (MIPROBE_PASSWORD, MIPROBE_TOKEN) when no file is configured. */
 export async function runDiagnosis(fqdn: string, config: Config, env: Readonly<Record<string, string | undefined>>,
-  signal?: AbortSignal): Promise<DiagnosisReport> {
+  signal?: AbortSignal, log?: ProbeLog): Promise<DiagnosisReport> {
   const target = targetFromArgument(fqdn);
   const [input, ctx] = await Promise.all([diagnoseInput(target, config, env), probeContext(config, signal)]);
-  return diagnose(input, ctx);
+  return diagnose(input, log ? { ...ctx, log } : ctx);
+}
+
+/** --verbose: one line per note on stderr, "miprobe: check ran check=gateway seconds=0.012 findings=[]". */
+function stderrLog(io: CliIo): ProbeLog {
+  return {
+    debug: (fields, message) => {
+      io.stderr.write(`miprobe: ${message} ${Object.entries(fields).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}\n`);
+    },
+  };
 }
 
 export const diagnoseCommand: Command = async (argv, io) => {
@@ -115,7 +128,7 @@ export const diagnoseCommand: Command = async (argv, io) => {
       'miprobe diagnose <mi>.<zone>.database.windows.net');
   }
   const config = await loadConfig({ file: values.config, env: io.env, flags: flagLayer(values) });
-  const report = await runDiagnosis(positionals[0] as string, config, io.env, io.signal);
+  const report = await runDiagnosis(positionals[0] as string, config, io.env, io.signal, values.verbose ? stderrLog(io) : undefined);
   printReport(report, values.json === true, values['no-color'] === true, io);
   return report.verdict === 'failing' ? EXIT_CRITICAL : EXIT_OK;
 };

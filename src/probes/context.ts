@@ -1,5 +1,6 @@
 // What every probe receives besides its own input: the address guard, the
-// deadline, cancellation, the resolvers and the one way probes look names up.
+// deadline, cancellation, the resolvers, the one way probes look names up, and
+// a log for what a user debugging a run wants to see.
 // Probes do I/O and return typed results; they never decide what a result
 // means (that is diagnosis).
 //
@@ -18,6 +19,13 @@ export interface ResolverSpec {
   readonly role: ResolverRole;
 }
 
+/** Notes on what a run did as it goes (pino's call shape, so the agent passes its logger); never a secret. */
+export interface ProbeLog {
+  debug(fields: Readonly<Record<string, unknown>>, message: string): void;
+}
+
+export const NO_LOG: ProbeLog = { debug: () => undefined };
+
 export interface ProbeContext {
   readonly guard: AddressGuard;
   /** The deadline of one probe call, in milliseconds: all of its I/O. */
@@ -32,6 +40,7 @@ export interface ProbeContext {
    * There is no system fallback: getaddrinfo would go around the guard and the resolvers being diagnosed.
    */
   readonly resolveHost: HostResolver;
+  readonly log: ProbeLog;
 }
 
 /** A probe: one kind of I/O, one input, one typed result, never throws. */
@@ -48,7 +57,7 @@ export function hostResolverFor(resolvers: readonly ResolverSpec[], guard: Addre
   };
 }
 
-/** A context from its parts; the host resolver is made from the resolvers. */
-export function probeContextOf(parts: Omit<ProbeContext, 'resolveHost'>): ProbeContext {
-  return { ...parts, resolveHost: hostResolverFor(parts.resolvers, parts.guard, parts.dnsRetries) };
+/** A context from its parts; the host resolver is made from the resolvers; no log unless one is given. */
+export function probeContextOf(parts: Omit<ProbeContext, 'resolveHost' | 'log'> & { readonly log?: ProbeLog }): ProbeContext {
+  return { log: NO_LOG, ...parts, resolveHost: hostResolverFor(parts.resolvers, parts.guard, parts.dnsRetries) };
 }

@@ -24,7 +24,7 @@ import { tcpConnect } from '../net/tcp.js';
 import { trustedCa } from '../net/tds/tls.js';
 import { GATEWAY_PORT } from '../requirements/platform.js';
 import type { HostResolver } from '../net/resolver.js';
-import type { Probe } from './context.js';
+import type { Probe, ProbeLog } from './context.js';
 import { captureTediousMessages } from './tedious-messages.js';
 
 export type LoginMode = 'none' | 'dummy' | 'sql' | 'token';
@@ -173,11 +173,11 @@ function describeError(err: unknown): { code: string | undefined; text: string; 
 
 /** The input with what the context gives: the guard, the deadline, cancellation, the resolver for the node's name. */
 type LoginOptions = LoginInput & { readonly guard: AddressGuard; readonly timeoutMs: number; readonly signal?: AbortSignal | undefined;
-  readonly resolveHost: HostResolver };
+  readonly resolveHost: HostResolver; readonly log: ProbeLog };
 
 /** Logs in once (or skips, per mode); never throws, never returns secrets. */
 export const probeLogin: Probe<LoginInput, LoginResult> = (input, ctx) =>
-  login({ ...input, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal, resolveHost: ctx.resolveHost });
+  login({ ...input, guard: ctx.guard, timeoutMs: ctx.timeoutMs, signal: ctx.signal, resolveHost: ctx.resolveHost, log: ctx.log });
 
 async function login(opts: LoginOptions): Promise<LoginResult> {
   const started = performance.now();
@@ -284,6 +284,7 @@ async function login(opts: LoginOptions): Promise<LoginResult> {
     if (!r) return;
     routing = { server: r.server, port: r.port, ...(r.instance ? { instance: r.instance } : {}) };
     certificateChecks.push({ leg: 1, name: r.server });
+    opts.log.debug({ server: r.server, port: r.port }, 'the gateway redirected the login');
     // tedious 19 checks a strict (TDS 8) leg against config.server, its 7.x path against the routed host; drivers
     // (SqlClient, mssql-jdbc) use the routed host in both. Make the strict leg do the same.
     if (strict) conn.config.server = r.server;
@@ -293,6 +294,7 @@ async function login(opts: LoginOptions): Promise<LoginResult> {
 
   const skipped: string[] = [];
   const connectErr = await captureTediousMessages((line) => {
+    opts.log.debug({ tedious: line.slice(0, 200) }, 'tedious said');
     const m = /Unsupported ENVCHANGE type (\S+)/.exec(line);
     skipped.push(m ? `ENVCHANGE type ${m[1] ?? '?'}` : line.slice(0, 200));
   }, () => new Promise<unknown>((resolve) => {

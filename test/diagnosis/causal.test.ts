@@ -2,6 +2,8 @@
 // the report leads with the broken hop, marks what follows from it, and never turns a
 // check that could not run into a critical of its own. And one style: diagnose and
 // check-network print the same marks and words; with --json, bad input is JSON too.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runDiagnosis } from '../../src/cli/diagnose.js';
@@ -86,4 +88,25 @@ t.test('--json: the same envelope for both commands, and for bad input', async (
     t.match(doc, { schemaVersion: 1, kind: 'error', tool: { name: 'miprobe' }, command: argv[0], exitCode: 2 }, `${argv.join(' ')}: a JSON error object on stdout`);
     t.ok(doc.error.message.length > 0 && r.stderr.includes(doc.error.message), 'the same message as on stderr');
   }
+});
+
+t.test('--verbose: each check as it ends, on stderr, in the table\'s words', async (t) => {
+  const scenario = findScenario('dns-nxdomain');
+  if (!scenario) throw new Error('no scenario dns-nxdomain');
+  const network = await startSimNetwork({ scenario, block: '127.119.6' });
+  t.teardown(() => network.close());
+  const dir = await mkdtemp(join(tmpdir(), 'miprobe-verbose-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify(network.configLayer()));
+  const r = await runCli(['diagnose', network.fqdn, '--config', config, '--verbose', '--timeout', '5000'], network.secretsEnv());
+  t.equal(r.code, 1, 'DNS-001 is critical');
+  const notes = r.stderr.split('\n').filter((l) => l.startsWith('miprobe: '));
+  t.ok(notes.some((l) => /^miprobe: check ran check="names" seconds=[\d.]+ findings=\["DNS-001"\]$/.test(l)), 'the check that ran, with its findings');
+  t.ok(notes.some((l) => l === 'miprobe: check not reached check="gateway" because="the instance name did not resolve to an address" cause="DNS-001"'),
+    'the check that could not run, and why');
+  t.ok(notes.some((l) => l === 'miprobe: check off check="login" because="not asked for (--login none)"'), 'the check that was off');
+  t.notMatch(r.stderr, /password|MIPROBE_PASSWORD/i, 'no secret');
+  const quiet = await runCli(['diagnose', network.fqdn, '--config', config, '--timeout', '5000'], network.secretsEnv());
+  t.equal(quiet.stderr, '', 'without --verbose, nothing on stderr');
 });

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, describeIssues, readUserFile } from '../config/load.js';
 import { parseYamlText } from '../config/yaml.js';
 

@@ -3,7 +3,7 @@
 // merged (flags > env > file > defaults) and validated once here.
 import { CHECK_GROUPS, type CheckGroup } from '../checks/groups.js';
 import { validate as cronValidate } from 'node-cron';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCidr } from '../net/address.js';
 import { parseEndpoint } from '../net/endpoint.js';
 import { DEFAULT_REQUIRED_DNS_NAMES } from './defaults.js';

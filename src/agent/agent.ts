@@ -3,8 +3,10 @@
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { AgentCheck, Config } from '../config/schema.js';
+import { findingsOfRun } from '../checks/by-group.js';
 import { diagnose } from '../checks/diagnose.js';
 import { ALL_GROUPS, CHECK_GROUPS, type CheckGroup } from '../checks/groups.js';
+import { verdictOf } from '../diagnosis/finding.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
 import { HostNameError, parseTarget } from '../diagnosis/target.js';
 import { INSTANCE_FAMILIES } from '../metrics/families.js';
@@ -347,8 +349,9 @@ export class Agent {
       const signal = AbortSignal.any([clientSignal, this.stopController.signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
       const result = await this.execute(instance, module as AgentCheck | 'all', signal, timeoutSeconds * 1000);
       const checks = module === 'all' ? new Set(AGENT_CHECKS) : new Set<AgentCheck>(['nameResolution', module as AgentCheck]);
-      const samples = result.report ? [...reportToMetrics(result.report, { checks }), ...findingSamples(result.report.findings)] : [];
-      const success = result.report !== undefined && result.report.verdict !== 'failing';
+      const findings = findingsOfRun(result.report?.findings ?? [], checks);
+      const samples = result.report ? [...reportToMetrics(result.report, { checks }), ...findingSamples(findings)] : [];
+      const success = result.report !== undefined && verdictOf(findings) !== 'failing';
       return { status: 200, body: await renderProbe(samples, success, result.seconds), contentType: this.metrics.registry.contentType };
     } finally {
       release();

@@ -34,6 +34,18 @@ export function ownedFindings(findings: readonly Finding[], group: CheckGroup | 
   return findings.filter((f) => f.check === undefined || groupOfCheck(f.check) === group);
 }
 
+/**
+ * The findings a run of the given groups answers for: their rows', the name's (every check starts from the
+ * name) and the host's own. A row a group only needed (the gateway's handshake that gives the revocation
+ * check its chain) is its own group's to report.
+ */
+export function findingsOfRun(findings: readonly Finding[], groups: ReadonlySet<CheckGroup>): Finding[] {
+  return findings.filter((f) => {
+    const group = groupOfCheck(f.check);
+    return group === undefined || group === 'nameResolution' || groups.has(group);
+  });
+}
+
 /** The check lines of a group's rows. */
 export function ownedLines(lines: readonly CheckLine[], group: CheckGroup): CheckLine[] {
   return lines.filter((l) => groupOfCheck(l.check) === group);

@@ -253,11 +253,11 @@ export const CHECK_TABLE: readonly PlanRow[] = [
     lines: (endpoints) => revocationChecks({ chains: [], endpoints }),
   }),
   defineRow<'chainRevocation', ChainInput[]>({
-    // The chains come from the data path's checks when they run with it (diagnose); alone (an agent schedule), it has none.
-    id: 'chainRevocation', title: 'Certificate revocation', group: 'revocation', needs: [],
+    // The chains the gateway (and, when they run with it, the redirect and the public endpoint) served. An
+    // agent's revocation schedule runs the gateway's handshake for it: a revoked certificate is a critical.
+    id: 'chainRevocation', title: 'Certificate revocation', group: 'revocation', needs: ['gateway'],
     after: [...SOCKET_PHASE, 'login', 'redirect'], section: 'revocation',
     reach: (s) => {
-      if (!s.done.gateway) return { off: 'the data path is not probed by this check' };
       if (!resultOf(s, 'gateway')) return inherit(s, 'gateway', 'the gateway was not probed');
       const { chains, untrusted } = chainsSeen(s);
       if (chains.length === 0 && untrusted.length > 0) {

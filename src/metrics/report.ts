@@ -7,7 +7,7 @@
 // SECTION_METRICS; a section without one is a compile error, and a check
 // renders the sections of its rows (src/checks/by-group.ts).
 import type { AgentCheck } from '../config/schema.js';
-import { ownedFindings, sectionsOfGroups } from '../checks/by-group.js';
+import { findingsOfRun, ownedFindings, sectionsOfGroups } from '../checks/by-group.js';
 import type { ReportSectionKey } from '../checks/types.js';
 import type { DataPathReport, DiagnosisReport } from '../diagnosis/report.js';
 import type { Finding } from '../diagnosis/finding.js';
@@ -170,7 +170,7 @@ export function storeOutcome(outcome: CheckOutcome, instance: string): StoredOut
 /** Success, duration, completion time and error of one check outcome. */
 export function outcomeSamples(outcome: StoredOutcome, instance: string): Sample[] {
   const labels = { instance, check: outcome.check };
-  const critical = outcome.findings?.some((x) => x.severity === 'critical') ?? true;
+  const critical = outcome.findings ? findingsOfRun(outcome.findings, new Set([outcome.check])).some((x) => x.severity === 'critical') : true;
   return [
     { family: 'checkSuccess', labels, value: outcome.findings && !critical ? 1 : 0 },
     { family: 'checkDuration', labels, value: outcome.durationSeconds },

@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { makeGatewayCerts } from '../../src/sim/gateway-certs.js';
-import { createSimPki } from '../../src/sim/pki.js';
+import { createSimPki, type SimPki } from '../../src/sim/pki.js';
 import { startTdsGateway } from '../../src/sim/tds-gateway.js';
 import { startDnsServer } from '../../src/sim/dns-server.js';
 import { buildMiZone } from '../../src/sim/mi-zone.js';
@@ -38,21 +38,27 @@ t.test('agent + real Prometheus', { skip: hasBinary(PROMETHEUS) && hasBinary(PRO
     ...buildMiZone({ miName: 'bad', zoneId: ZONE, region: 'northeurope', ilbAddress: '203.0.113.10' }),
   ] });
   t.teardown(() => dns.close());
-  // The healthy instance's gateway (TDS, TLS with a certificate for its name) and a revocation endpoint serving a CRL.
-  const certs = await makeGatewayCerts([GOOD]);
-  const gateway = await startTdsGateway({ host: `${BLOCK}.4`, port: 1433, certPem: certs.valid.certPem, keyPem: certs.valid.keyPem, chainPem: certs.valid.chainPem });
-  t.teardown(() => gateway.close());
-  // A platform endpoint must prove the service: it serves a real CRL (any HTTP answer no longer counts).
-  const crlDer = await (await createSimPki({ name: 'e2e' })).crl('root');
-  const crl = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/pkix-crl' }); res.end(crlDer); });
+  // The healthy instance's gateway (TDS, TLS with a certificate for its name, which lists its CA's CRL, as real
+  // gateways' do) and the CRL server: the agent's revocation check reads the chain's CRLs, and a platform endpoint
+  // must prove the service by serving a real CRL (any HTTP answer does not count).
+  let pki: SimPki | undefined;
+  const crl = createServer((req, res) => {
+    if (!pki) return void res.writeHead(503).end();
+    void pki.crl(req.url?.includes('root') ? 'root' : 'intermediate').then((der) => { res.writeHead(200, { 'content-type': 'application/pkix-crl' }); res.end(der); });
+  });
   await new Promise<void>((r) => crl.listen({ host: `${BLOCK}.80`, port: 0 }, r));
   t.teardown(() => crl.close());
+  const crlBase = `http://${BLOCK}.80:${(crl.address() as { port: number }).port}/pkiops/crl`;
+  pki = await createSimPki({ name: 'e2e', crlUrl: `${crlBase}/issuing.crl`, rootCrlUrl: `${crlBase}/root.crl` });
+  const certs = await makeGatewayCerts([GOOD], pki);
+  const gateway = await startTdsGateway({ host: `${BLOCK}.4`, port: 1433, certPem: certs.valid.certPem, keyPem: certs.valid.keyPem, chainPem: certs.valid.chainPem });
+  t.teardown(() => gateway.close());
   const tmp = await mkdtemp(join(tmpdir(), 'miprobe-e2e-'));
   await writeFile(join(tmp, 'ca.pem'), certs.caPem);
   const base = {
     allowCidrs: ['127.0.0.0/8'], timeoutMs: 2500,
     dns: { servers: [`${BLOCK}.53:${dns.endpoint.port}`], requiredNames: [] },
-    probe: { subnet: `${BLOCK}.0/26`, caFile: join(tmp, 'ca.pem'), revocationUrls: [`http://${BLOCK}.80:${(crl.address() as { port: number }).port}/pkiops/crl/test.crl`] },
+    probe: { subnet: `${BLOCK}.0/26`, caFile: join(tmp, 'ca.pem'), revocationUrls: [`${crlBase}/test.crl`] },
     agent: { listen: `${BLOCK}.1:0`, jitterSeconds: 0.2, shutdownGraceMs: 3000,
       schedules: { nameResolution: { cron: '* * * * * *' }, dataPath: { cron: '*/2 * * * * *' }, management: { cron: '*/5 * * * * *' }, revocation: { cron: '*/5 * * * * *' } } },
     instances: [{ fqdn: GOOD, labels: { team: 'payments' } }, { fqdn: BAD }, { fqdn: MISSING }],

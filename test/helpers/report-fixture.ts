@@ -105,7 +105,7 @@ export function nameFailedReport(): DiagnosisReport {
       notReachedLine('managementPorts', 'Management endpoint firewall', because, 'DNS-001'),
       offLine('login', 'Login', 'not asked for (--login none)'),
       fixtureLine('revocationEndpoints', 'Revocation endpoint http://crl.microsoft.com/pki/a.crl', 'pass', 'a CRL'),
-      offLine('chainRevocation', 'Certificate revocation', 'the data path is not probed by this check'),
+      notReachedLine('chainRevocation', 'Certificate revocation', 'the instance name did not resolve to an address', 'DNS-001'),
     ],
     findings: [fixtureFinding('DNS-001', 'critical', 'names')],
   });

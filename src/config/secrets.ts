@@ -13,6 +13,7 @@ export interface LoginSecrets {
 const MAX_SECRET_BYTES = 64 * 1024;
 /** A CA bundle may hold a few hundred roots. */
 const MAX_CA_BYTES = 4 * 1024 * 1024;
+const READ_CHUNK_BYTES = 64 * 1024;
 
 async function readSecretFile(path: string, what: string, maxBytes = MAX_SECRET_BYTES): Promise<string> {
   let handle;
@@ -22,15 +23,23 @@ async function readSecretFile(path: string, what: string, maxBytes = MAX_SECRET_
     throw new ConfigError(`cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}): check the path`);
   }
   try {
-    const buf = Buffer.alloc(maxBytes + 1);
-    let bytesRead: number;
+    // In chunks up to the cap, so a small file costs a small buffer (a pipe or /dev/stdin has no size to ask).
+    const chunks: Buffer[] = [];
+    let total = 0;
     try {
-      ({ bytesRead } = await handle.read(buf, 0, buf.length, 0));
+      for (;;) {
+        const chunk = Buffer.alloc(Math.min(READ_CHUNK_BYTES, maxBytes + 1 - total));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        chunks.push(chunk.subarray(0, bytesRead));
+        total += bytesRead;
+        if (total > maxBytes) throw new ConfigError(`the ${what} file ${path} is larger than ${maxBytes / 1024} KiB: is it the right file?`);
+      }
     } catch (err) {
+      if (err instanceof ConfigError) throw err;
       throw new ConfigError(`cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}): is it a regular file?`);
     }
-    if (bytesRead > maxBytes) throw new ConfigError(`the ${what} file ${path} is larger than ${maxBytes / 1024} KiB: is it the right file?`);
-    const value = buf.subarray(0, bytesRead).toString('utf8').replace(/\r?\n$/, '');
+    const value = Buffer.concat(chunks, total).toString('utf8').replace(/\r?\n$/, '');
     if (value === '') throw new ConfigError(`the ${what} file ${path} is empty`);
     return value;
   } finally {

@@ -57,7 +57,9 @@ export function targetFromArgument(fqdn: string): TargetName {
   try {
     return parseTarget(fqdn);
   } catch (err) {
-    if (err instanceof HostNameError) throw new UsageError(err.message);
+    if (err instanceof HostNameError) {
+      throw new UsageError(err.message, 'give the host name the application connects to, e.g. mi1.0a1b2c3d4e5f.database.windows.net (a connection string\'s "tcp:<name>,1433" works too)');
+    }
     throw err;
   }
 }

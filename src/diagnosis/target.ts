@@ -47,7 +47,28 @@ export function normaliseHostName(input: string): string {
   return name;
 }
 
+/**
+ * The host of a server as connection strings write it: `tcp:` prefix and `,port` (ADO.NET, sqlcmd) or
+ * `:port` after a name are taken off; the port, when given, is returned to be checked against the name's.
+ */
+export function splitServerArgument(input: string): { host: string; port?: number } {
+  const host = input.trim().replace(/^tcp:/i, '');
+  const withPort = /^([^:,]+)[,:](\d{1,5})$/.exec(host);
+  return withPort ? { host: withPort[1] as string, port: Number(withPort[2]) } : { host };
+}
+
 export function parseTarget(input: string): TargetName {
+  const { host, port } = splitServerArgument(input);
+  const target = parseHost(host);
+  if (port !== undefined && port !== target.port) {
+    const other = target.kind === 'vnet-local' ? `; port 3342 is its public endpoint's, ${target.publicName}: give that name to diagnose it`
+      : target.kind === 'public-endpoint' ? `; port 1433 is its VNet-local name's, ${target.vnetLocalName}: give that name to diagnose it` : '';
+    throw new HostNameError(`"${input}" names port ${port}, but ${target.fqdn} is reached on ${target.port}${other}`);
+  }
+  return target;
+}
+
+function parseHost(input: string): TargetName {
   const fqdn = normaliseHostName(input);
   const suffix = Object.keys(SQL_SUFFIXES).find((s) => fqdn.endsWith(`.${s}`));
   if (!suffix) return { fqdn, kind: 'custom-domain', port: 1433 };

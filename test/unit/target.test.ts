@@ -33,3 +33,14 @@ t.test('management endpoint derivation removes the .vnet label', async (t) => {
   t.equal(managementHostFromChain([]), undefined);
   t.equal(managementHostFromChain(['vnet.example.com']), undefined, 'a leading vnet label is not the marker');
 });
+
+t.test('the server as connection strings write it: tcp: prefix, ,port or :port', async (t) => {
+  t.match(parseTarget('tcp:mi1.0a1b2c3d4e5f.database.windows.net,1433'), { fqdn: 'mi1.0a1b2c3d4e5f.database.windows.net', kind: 'vnet-local', port: 1433 });
+  t.match(parseTarget('mi1.0a1b2c3d4e5f.database.windows.net:1433'), { kind: 'vnet-local', port: 1433 });
+  t.match(parseTarget('TCP:mi1.public.0a1b2c3d4e5f.database.windows.net,3342'), { kind: 'public-endpoint', port: 3342 });
+  t.throws(() => parseTarget('mi1.0a1b2c3d4e5f.database.windows.net,3342'),
+    /names port 3342, but mi1\.0a1b2c3d4e5f\.database\.windows\.net is reached on 1433; port 3342 is its public endpoint's, mi1\.public\.0a1b2c3d4e5f\.database\.windows\.net: give that name/);
+  t.throws(() => parseTarget('mi1.public.0a1b2c3d4e5f.database.windows.net,1433'), /is reached on 3342; port 1433 is its VNet-local name's, mi1\.0a1b2c3d4e5f\.database\.windows\.net/);
+  t.throws(() => parseTarget('tcp:10.0.0.4,1433'), /is an IP address/, 'an address with a port is still an address');
+  t.throws(() => parseTarget('fd00::4'), /is an IP address/);
+});

@@ -118,6 +118,13 @@ function chainsSeen(state: PlanState): { chains: ChainInput[]; untrusted: string
 
 /** Checks that only open sockets: what runs after them keeps its CPU work off their clocks. */
 const SOCKET_PHASE: readonly CheckId[] = ['gateway', 'publicEndpoint', 'managementName', 'managementPorts'];
+/**
+ * The checks that cost CPU run one after another, each after the socket phase: DNS coverage (light), the
+ * login (tedious), then the revocation checks (parsing CRLs and OCSP answers). Concurrently, one's work
+ * would sit inside the timings the other reports (a loopback connect shown as 40 ms).
+ */
+const BEFORE_LOGIN: readonly CheckId[] = [...SOCKET_PHASE, 'coverage'];
+const BEFORE_REVOCATION: readonly CheckId[] = [...BEFORE_LOGIN, 'login', 'redirect', 'redirectRange'];
 
 export const CHECK_TABLE: readonly PlanRow[] = [
   defineRow<'names', string>({
@@ -185,7 +192,7 @@ export const CHECK_TABLE: readonly PlanRow[] = [
     lines: (r) => managementChecks(r),
   }),
   defineRow<'login', LoginInput>({
-    id: 'login', title: 'Login', group: 'dataPath', needs: ['gateway'], after: SOCKET_PHASE, section: 'dataPath',
+    id: 'login', title: 'Login', group: 'dataPath', needs: ['gateway'], after: BEFORE_LOGIN, section: 'dataPath',
     reach: (s) => {
       if (s.settings.login === 'none') return { off: 'not asked for (--login none)' };
       const path = resultOf(s, 'gateway');
@@ -244,7 +251,7 @@ export const CHECK_TABLE: readonly PlanRow[] = [
     lines: (c) => coverageLines(c),
   }),
   defineRow<'revocationEndpoints', readonly string[]>({
-    id: 'revocationEndpoints', title: 'Revocation endpoints', group: 'revocation', needs: ['names'], after: SOCKET_PHASE, section: 'revocation',
+    id: 'revocationEndpoints', title: 'Revocation endpoints', group: 'revocation', needs: ['names'], after: BEFORE_REVOCATION, section: 'revocation',
     reach: (s) => (answeringResolvers(s).length === 0
       ? { notReached: 'no resolver answered, so the CRL and OCSP hosts could not be looked up', cause: causeFrom(s, 'names') }
       : { run: s.input.revocationUrls ?? REVOCATION_ENDPOINTS }),
@@ -256,7 +263,7 @@ export const CHECK_TABLE: readonly PlanRow[] = [
     // The chains the gateway (and, when they run with it, the redirect and the public endpoint) served. An
     // agent's revocation schedule runs the gateway's handshake for it: a revoked certificate is a critical.
     id: 'chainRevocation', title: 'Certificate revocation', group: 'revocation', needs: ['gateway'],
-    after: [...SOCKET_PHASE, 'login', 'redirect'], section: 'revocation',
+    after: [...BEFORE_REVOCATION, 'revocationEndpoints'], section: 'revocation',
     reach: (s) => {
       if (!resultOf(s, 'gateway')) return inherit(s, 'gateway', 'the gateway was not probed');
       const { chains, untrusted } = chainsSeen(s);
@@ -274,7 +281,8 @@ export const CHECK_TABLE: readonly PlanRow[] = [
     lines: (chains) => revocationChecks({ chains, endpoints: [] }),
   }),
   defineRow<'httpsChains', readonly string[]>({
-    id: 'httpsChains', title: 'HTTPS endpoints', group: 'revocation', needs: [], after: SOCKET_PHASE, section: 'revocation', quietWhenOff: true,
+    id: 'httpsChains', title: 'HTTPS endpoints', group: 'revocation', needs: [], after: [...BEFORE_REVOCATION, 'revocationEndpoints', 'chainRevocation'],
+    section: 'revocation', quietWhenOff: true,
     reach: (s) => (s.input.httpsUrls?.length ? { run: s.input.httpsUrls } : { off: 'no HTTPS endpoints configured' }),
     run: async (urls, ctx) => {
       const { probeChainRevocation } = await import('../probes/revocation.js');

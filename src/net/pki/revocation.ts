@@ -436,7 +436,11 @@ function judge(kind: EndpointKind, res: Extract<FetchResult, { ok: true }>, now:
   }
 }
 
-async function probeEndpoint(url: string, opts: EndpointProbeOptions, resolver: HostResolver): Promise<EndpointReachability> {
+/**
+ * Fetches one endpoint (socket work only) and gives back the reading of its answer to run later: parsing a
+ * CRL is CPU work, which must not sit inside the DNS, TCP and HTTP timings of the URLs still being fetched.
+ */
+async function fetchEndpoint(url: string, opts: EndpointProbeOptions, resolver: HostResolver): Promise<() => EndpointReachability> {
   const started = performance.now();
   const kind = endpointKind(url);
   let host = '';
@@ -445,6 +449,8 @@ async function probeEndpoint(url: string, opts: EndpointProbeOptions, resolver: 
   } catch {
     host = '';
   }
+  // What one endpoint sent spoils its own line only.
+  const failed = (err: unknown): EndpointReachability => ({ url, kind, host, ok: false, seconds: (performance.now() - started) / 1000, error: unreadable(err) });
   try {
     // OCSP URLs get a real OCSP request (POST, RFC 6960 A.1); the others a GET of the resource.
     const request = kind === 'ocsp'
@@ -459,28 +465,33 @@ async function probeEndpoint(url: string, opts: EndpointProbeOptions, resolver: 
       ...(phases.dns ? { dns: phases.dns } : {}), ...(phases.tcp ? { tcp: phases.tcp } : {}),
       ...(phases.tls ? { tls: phases.tls } : {}), ...(phases.http ? { http: phases.http } : {}),
     };
-    if (!res.ok) {
-      return { ...base, ok: false, ...(res.answer ? { answer: res.answer } : {}), error: { code: res.code, message: res.message } };
-    }
-    const verdict = judge(kind, res, opts.now?.() ?? new Date());
-    if (verdict.ok) return { ...base, ok: true, service: verdict.service, ...(res.redirects ? { answer: { redirects: res.redirects } } : {}) };
-    return { ...base, ok: false, error: verdict.error,
-      answer: { status: res.status, ...(res.contentType ? { contentType: res.contentType } : {}), bytes: res.body.length,
-        ...(res.body.length ? { firstBytes: textPreview(res.body) } : {}), ...(res.redirects ? { redirects: res.redirects } : {}) } };
+    if (!res.ok) return () => ({ ...base, ok: false, ...(res.answer ? { answer: res.answer } : {}), error: { code: res.code, message: res.message } });
+    return () => {
+      try {
+        const verdict = judge(kind, res, opts.now?.() ?? new Date());
+        if (verdict.ok) return { ...base, ok: true, service: verdict.service, ...(res.redirects ? { answer: { redirects: res.redirects } } : {}) };
+        return { ...base, ok: false, error: verdict.error,
+          answer: { status: res.status, ...(res.contentType ? { contentType: res.contentType } : {}), bytes: res.body.length,
+            ...(res.body.length ? { firstBytes: textPreview(res.body) } : {}), ...(res.redirects ? { redirects: res.redirects } : {}) } };
+      } catch (err) {
+        return { ...failed(err), seconds: res.seconds };
+      }
+    };
   } catch (err) {
-    // What one endpoint sent spoils its own line only.
-    return { url, kind, host, ok: false, seconds: (performance.now() - started) / 1000, error: unreadable(err) };
+    const line = failed(err);
+    return () => line;
   }
 }
 
 /**
- * Whether each URL is served by the CA's service (all URLs concurrently): a CRL URL must answer with a
- * CRL, an OCSP URL with an OCSP response to a real OCSP request. Otherwise the result says what answered
- * instead. Never throws.
+ * Whether each URL is served by the CA's service: a CRL URL must answer with a CRL, an OCSP URL with an
+ * OCSP response to a real OCSP request. Otherwise the result says what answered instead. The URLs are
+ * fetched concurrently and their answers read once all have arrived. Never throws.
  */
 export async function checkRevocationEndpoints(urls: readonly string[], opts: EndpointProbeOptions): Promise<EndpointReachability[]> {
   const resolver: HostResolver = (host, o) => (opts.resolve as HostResolver)(host, o);
-  return Promise.all(urls.map((url) => probeEndpoint(url, opts, resolver)));
+  const readings = await Promise.all(urls.map((url) => fetchEndpoint(url, opts, resolver)));
+  return readings.map((read) => read());
 }
 
 /** The `revocation` section of the report: chain checks and platform endpoint reachability. */

@@ -14,7 +14,7 @@ import { createAgentMetrics, renderProbe, type AgentMetrics } from '../metrics/r
 import { findingSamples, reportToMetrics, type CheckOutcome } from '../metrics/report.js';
 import type { ProbeContext } from '../probes/context.js';
 import { UsageError } from '../errors.js';
-import { diagnoseInput, probeContext } from '../compose.js';
+import { diagnoseInput, probeContext, requireQueryableResolver } from '../compose.js';
 import { readCaFile } from '../config/secrets.js';
 import { AddressGuard } from '../net/guard.js';
 import { VERSION } from '../version.js';
@@ -131,6 +131,7 @@ export class Agent {
     const context = await probeContext(config);
     // With no ranges configured, diagnose may go anywhere; the agent, a service others can reach, keeps to a VNet's.
     const baseContext = config.allowCidrs.length > 0 ? context : { ...context, guard: AddressGuard.fromList(VNET_RANGES) };
+    requireQueryableResolver(baseContext.resolvers, baseContext.guard);
     const webConfig = await loadWebConfig(config.agent.webConfigFile);
     // Every configured name passes the fence, whichever shard watches it.
     const configured = planInstances({ ...config, agent: { ...config.agent, shard: undefined } }, opts.extraInstances).map((i) => i.fqdn);

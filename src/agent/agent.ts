@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { AgentCheck, Config } from '../config/schema.js';
 import { findingsOfRun } from '../checks/by-group.js';
+import { checkStatus } from './check-state.js';
 import { diagnose } from '../checks/diagnose.js';
 import { ALL_GROUPS, CHECK_GROUPS, type CheckGroup } from '../checks/groups.js';
 import { verdictOf } from '../diagnosis/finding.js';
@@ -131,12 +132,17 @@ export class Agent {
     const context = await probeContext(config);
     // With no ranges configured, diagnose may go anywhere; the agent, a service others can reach, keeps to a VNet's.
     const baseContext = config.allowCidrs.length > 0 ? context : { ...context, guard: AddressGuard.fromList(VNET_RANGES) };
-    requireQueryableResolver(baseContext.resolvers, baseContext.guard);
     const webConfig = await loadWebConfig(config.agent.webConfigFile);
     // Every configured name passes the fence, whichever shard watches it.
     const configured = planInstances({ ...config, agent: { ...config.agent, shard: undefined } }, opts.extraInstances).map((i) => i.fqdn);
     const fence = new ProbeFence(configured, config.agent.probeTargets, config.agent.probeAnyTarget);
     return { config, instances, byFqdn: new Map(instances.map((i) => [i.fqdn, i])), baseContext, webConfig, fence, caFiles };
+  }
+
+  /** What a start, a reload and --check-config refuse once the files are read: a guard that lets no resolver be asked. */
+  private static verify<L extends Pick<Loaded, 'baseContext'>>(loaded: L): L {
+    requireQueryableResolver(loaded.baseContext.resolvers, loaded.baseContext.guard);
+    return loaded;
   }
 
   /**
@@ -148,6 +154,7 @@ export class Agent {
     if (config.instances.length === 0 && (opts.extraInstances ?? []).length === 0) {
       throw new ConfigError('instances: the agent has no instance to watch: list them under "instances:" (or give --instance <fqdn>)');
     }
+    Agent.verify({ baseContext });
     const a = config.agent;
     return [`${config.instances.length + (opts.extraInstances?.length ?? 0)} instance(s)${a.shard ? ` (${instances.length} in shard ${a.shard})` : ''}`,
       `listen ${a.listen}${webConfig.tls ? ' (TLS)' : ''}${webConfig.users.size > 0 ? ' (basic auth)' : ''}`,
@@ -157,7 +164,7 @@ export class Agent {
 
   /** Loads the config, starts the server and the schedules. */
   static async start(opts: AgentOptions): Promise<Agent> {
-    const loaded = await Agent.prepare(opts);
+    const loaded = Agent.verify(await Agent.prepare(opts));
     const agent = new Agent(opts, loaded);
     await agent.listen();
     agent.apply(loaded, true);
@@ -224,13 +231,13 @@ export class Agent {
     const generation = ++this.reloadGeneration;
     let next: Loaded;
     try {
-      next = await Agent.prepare(this.opts);
+      next = Agent.verify(await Agent.prepare(this.opts));
       // A shutdown (or a newer reload) that came while the files were read wins: restarting the
       // schedules now would keep a stopping process alive, or apply an older config over a newer one.
       if (this.stopping || generation !== this.reloadGeneration) return false;
     } catch (err) {
       this.metrics.reloadSuccessful.set(0);
-      const message = err instanceof ConfigError ? err.message : `unexpected error: ${(err as Error).message}`;
+      const message = err instanceof ConfigError || err instanceof UsageError ? err.message : `unexpected error: ${(err as Error).message}`;
       this.opts.logger.error({ err: message }, 'configuration reload failed; keeping the previous configuration');
       return false;
     }
@@ -352,7 +359,9 @@ export class Agent {
       const checks = module === 'all' ? new Set(AGENT_CHECKS) : new Set<AgentCheck>(['nameResolution', module as AgentCheck]);
       const findings = findingsOfRun(result.report?.findings ?? [], checks);
       const samples = result.report ? [...reportToMetrics(result.report, { checks }), ...findingSamples(findings)] : [];
-      const success = result.report !== undefined && verdictOf(findings) !== 'failing';
+      // As miprobe_check_success: a module that could not reach what it checks does not succeed.
+      const success = result.report !== undefined && verdictOf(findings) !== 'failing'
+        && (module === 'all' || checkStatus(module as AgentCheck, result).state !== 'not-reached');
       return { status: 200, body: await renderProbe(samples, success, result.seconds), contentType: this.metrics.registry.contentType };
     } finally {
       release();

@@ -155,8 +155,8 @@ export function describeComparison(c: FindingsComparison): string {
   const verdict = `Expected findings: ${c.expected.join(', ') || 'none'}; `
     + (c.same ? 'the diagnosis found exactly these.' : `the diagnosis found: ${c.found.join(', ') || 'none'}.`);
   if (!c.stalled) return verdict;
-  return `${verdict}\nAlso seen: ${HOST_STALLED}, this process was stalled (${c.stalled.evidence}): the machine is busy, not the simulated `
-    + `network, so it is not counted${c.stalled.caused.length ? `, nor the timeouts it caused (${c.stalled.caused.join(', ')})` : ''}.`;
+  return `${verdict}\nAlso seen: ${HOST_STALLED} (${c.stalled.evidence}): this machine was too busy to run miprobe on time; that is `
+    + `not the simulated network's doing, so it is not counted${c.stalled.caused.length ? `, nor the timeouts it caused (${c.stalled.caused.join(', ')})` : ''}.`;
 }
 
 export const demoCommand: Command = async (argv, io) => {

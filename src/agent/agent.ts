@@ -7,7 +7,7 @@ import { findingsOfRun } from '../checks/by-group.js';
 import { checkStatus } from './check-state.js';
 import { diagnose } from '../checks/diagnose.js';
 import { ALL_GROUPS, CHECK_GROUPS, type CheckGroup } from '../checks/groups.js';
-import { verdictOf } from '../diagnosis/finding.js';
+import { verdictOf, type Finding } from '../diagnosis/finding.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
 import { HostNameError, parseTarget } from '../diagnosis/target.js';
 import { INSTANCE_FAMILIES } from '../metrics/families.js';
@@ -36,6 +36,17 @@ export const PROBE_MODULES: readonly string[] = [...AGENT_CHECKS, 'all'];
 
 /** The groups a run asks the plan for: one check (the plan adds the rows it needs), or all. */
 const groupsOf = (check: AgentCheck | 'all'): ReadonlySet<CheckGroup> => (check === 'all' ? ALL_GROUPS : new Set([check]));
+
+/** A log line's findings: one entry per id (two resolvers' NXDOMAIN are one DNS-001), with how many were raised. */
+function findingsById(findings: readonly Finding[]): Array<{ id: string; severity: string; title: string; count?: number }> {
+  const byId = new Map<string, { id: string; severity: string; title: string; count?: number }>();
+  for (const f of findings) {
+    const seen = byId.get(f.id);
+    if (seen) seen.count = (seen.count ?? 1) + 1;
+    else byId.set(f.id, { id: f.id, severity: f.severity, title: f.title });
+  }
+  return [...byId.values()];
+}
 
 /** Offset subtracted from Prometheus' scrape timeout (as blackbox_exporter does). */
 export const PROBE_TIMEOUT_OFFSET_SECONDS = 0.5;
@@ -309,7 +320,7 @@ export class Agent {
     this.opts.logger[state === 'failing' || state === 'error' ? 'warn' : 'info']({
       instance: instance.fqdn, check, state, ...(reason ? { reason } : {}), previous: previous?.status.state ?? 'none',
       durationSeconds: outcome.durationSeconds,
-      findings: findings.map((f) => ({ id: f.id, severity: f.severity, title: f.title })),
+      findings: findingsById(findings),
     }, 'check state changed');
   }
 

@@ -146,6 +146,8 @@ t.test('an agent watching a healthy and a broken instance: coherent log lines, n
   for (const l of lines) {
     if (['healthy', 'degraded', 'failing'].includes(l.state)) {
       t.equal(verdictOf(l.findings), l.state, `${l.instance.split('.')[0]} ${l.check}: the state is what its findings say`);
+      const ids = l.findings.map((f) => f.id);
+      t.equal(new Set(ids).size, ids.length, `${l.instance.split('.')[0]} ${l.check}: one entry per finding id (${ids.join(', ')})`);
     } else {
       t.match(l.reason, /^(not reached because|did not complete)/, `${l.instance.split('.')[0]} ${l.check}: ${l.state} says why`);
     }

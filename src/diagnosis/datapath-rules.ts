@@ -8,6 +8,7 @@ import type { DataPathResult, PreloginStage, TlsStage } from '../probes/datapath
 import type { LoginResult } from '../probes/login.js';
 import type { RedirectResult } from '../probes/redirect.js';
 import type { PortScanResult } from '../probes/port-scan.js';
+import { MISSING_INTERMEDIATE_ERROR } from './causes.js';
 import { DATAPATH } from './catalog/datapath.js';
 import type { CheckLine } from './check.js';
 import { finding, type Finding } from './finding.js';
@@ -73,7 +74,16 @@ function tlsFindings(tls: TlsStage, where: string, out: Finding[]): void {
     case 'TLS_TIMEOUT': out.push(finding(DATAPATH.tlsTimeout, evidence)); return;
     case 'TLS_EXPIRED': case 'TLS_NOT_YET_VALID': out.push(finding(DATAPATH.tlsExpired, evidence)); break;
     case 'TLS_HOSTNAME_MISMATCH': out.push(finding(DATAPATH.tlsHostname, evidence)); return;
-    case 'TLS_UNTRUSTED': out.push(finding(DATAPATH.tlsUntrusted, `${evidence}; issuer ${info?.chain[info.chain.length - 1]?.issuer ?? '?'}`)); break;
+    case 'TLS_UNTRUSTED': {
+      const issuer = info?.chain[info.chain.length - 1]?.issuer ?? '?';
+      // The leaf came alone and its issuer is in no store: the server's chain is incomplete (REV-008 says which
+      // intermediate), not a TLS-inspecting proxy; OpenSSL-based clients do not fetch a missing intermediate.
+      out.push(info?.trustError === MISSING_INTERMEDIATE_ERROR
+        ? finding(DATAPATH.tlsUntrusted, `${evidence}; ${info.chain.length === 1 ? `the server sent only its leaf, without its issuer "${issuer}"` : `issuer ${issuer}; the leaf's issuer was not sent`}`, {
+          fix: `The server did not send the intermediate certificate that links its leaf to the root (not a TLS-inspecting proxy). OpenSSL-based clients (Node.js/tedious, most Linux drivers) do not fetch it and fail; clients that fetch it from the CA-issuers URL need outbound HTTP to the CA hosts. Report the incomplete chain to support; meanwhile add the intermediate to the client's store (or pass it with --ca-file). See REV-008.` })
+        : finding(DATAPATH.tlsUntrusted, `${evidence}; issuer ${issuer}`));
+      break;
+    }
     case 'TLS_CLOSED': case 'TLS_PROTOCOL': case 'TLS_HANDSHAKE_FAILED': out.push(finding(DATAPATH.tlsHandshake, evidence)); return;
     case 'TLS_ABORTED': return;
   }
@@ -121,7 +131,9 @@ function loginInto(l: LoginResult, out: Finding[]): void {
   const phase = !l.ok && l.failedPhase ? ` during ${l.failedPhase}` : '';
   const evidence = `${where}${phase}: ${l.code}: ${l.message}`;
   if (l.skipped?.some((s) => s === 'ENVCHANGE type 21')) {
-    out.push(finding(DATAPATH.enhancedRoutingIgnored, `${where}: the answer to LOGIN7 carried an Enhanced Routing ENVCHANGE (type 21); tedious, which did not announce ENHANCEDROUTINGSUPPORT, skipped it${l.routing ? '' : ' and stayed on the gateway'}`));
+    // With a Routing ENVCHANGE (type 20) as well, drivers follow that one: then type 21 is only a risk.
+    out.push(finding(DATAPATH.enhancedRoutingIgnored, `${where}: the answer to LOGIN7 carried an Enhanced Routing ENVCHANGE (type 21); tedious, which did not announce ENHANCEDROUTINGSUPPORT, skipped it${l.routing ? ' and followed the Routing ENVCHANGE (type 20) that came with it' : ' and stayed on the gateway'}`,
+      l.routing ? { severity: 'warning' } : {}));
   }
   if (reachedEngine(l)) {
     out.push(finding(DATAPATH.dummyOk, evidence));

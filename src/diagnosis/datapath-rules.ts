@@ -8,6 +8,7 @@ import type { DataPathResult, PreloginStage, TlsStage } from '../probes/datapath
 import type { LoginResult } from '../probes/login.js';
 import type { RedirectResult } from '../probes/redirect.js';
 import type { PortScanResult } from '../probes/port-scan.js';
+import { PreloginToken } from '../net/tds/prelogin.js';
 import { MISSING_INTERMEDIATE_ERROR } from './causes.js';
 import { DATAPATH } from './catalog/datapath.js';
 import type { CheckLine } from './check.js';
@@ -34,6 +35,8 @@ export interface DataPathEvidence {
 
 const EXPIRING_SECONDS = 14 * 86_400;
 
+const KNOWN_PRELOGIN_TOKENS: readonly number[] = Object.values(PreloginToken);
+
 function at(p: DataPathResult): string {
   return `${p.host} (${p.address}:${p.port})`;
 }
@@ -41,6 +44,12 @@ function at(p: DataPathResult): string {
 /** The answer's option table as sent: name, and length when it is not the usual one. */
 function preloginLayout(pre: Extract<PreloginStage, { ok: true }>): string {
   return pre.options.map((o) => `${o.name}(${o.length})`).join(' ');
+}
+
+/** Options whose token MS-TDS 2.2.6.5 does not define, raw (token, length, data in hex as the decoder kept it). */
+function unknownOptionsText(pre: Extract<PreloginStage, { ok: true }>): string {
+  const unknown = pre.options.filter((o) => !KNOWN_PRELOGIN_TOKENS.includes(o.token));
+  return unknown.map((o) => `, unknown option 0x${o.token.toString(16).padStart(2, '0')} (${o.length} bytes${o.length > 0 ? `: ${o.hex}${o.hex.length < o.length * 2 ? '...' : ''}` : ''})`).join('');
 }
 
 /** ENCRYPTION as received; inside TDS 8 the value is ignored (MS-TDS 2.2.6.5), so it is shown, never judged. */
@@ -268,7 +277,7 @@ function pathChecks(p: DataPathResult, label: string, out: CheckLine[]): void {
     const fedAuth = pre.fedAuthRequired !== undefined ? `, FEDAUTHREQUIRED 0x${pre.fedAuthRequired.toString(16).padStart(2, '0')}` : '';
     const status = pre.anomalies.length > 0 ? 'warn' : 'pass';
     out.push({ name: `${label}PRELOGIN`, status: !pre.insideTls && pre.encryption !== 'ENCRYPT_ON' && pre.encryption !== 'ENCRYPT_REQ' ? 'fail' : status,
-      seconds: pre.seconds, detail: `server ${pre.version}, ${encryptionText(pre)}${fedAuth}; ${pre.bytes}-byte answer` });
+      seconds: pre.seconds, detail: `server ${pre.version}, ${encryptionText(pre)}${fedAuth}${unknownOptionsText(pre)}; ${pre.bytes}-byte answer` });
   } else {
     const strictHint = p.strictCheck ? `; TDS 8 strict: ${p.strictCheck.ok ? 'works' : 'fails too'}` : '';
     out.push({ name: `${label}PRELOGIN`, status: p.strictCheck?.ok ? 'warn' : 'fail', seconds: pre.seconds, detail: `${pre.code}: ${pre.message}${strictHint}` });

@@ -44,7 +44,8 @@ export const probeSchema = z.object({
   /** Certificate revocation checks. */
   revocation: z.boolean().default(true),
   /** Replaces the default list of platform revocation endpoints. */
-  revocationUrls: z.array(z.string().url()).optional(),
+  // CRLs and OCSP are served over HTTP (RFC 5280 4.2.1.13, RFC 6960 appendix A); anything else could not be checked.
+  revocationUrls: z.array(z.string().url().refine((u) => /^https?:\/\//i.test(u), { message: 'expected an http:// or https:// URL (CRLs and OCSP are served over HTTP)' })).optional(),
   /** HTTPS endpoints (https://host[:port]/) whose certificate chains are checked for revocation as well. */
   httpsUrls: z.array(z.string().url().refine((u) => u.startsWith('https://'), { message: 'expected an https:// URL' })).default([]),
   /** Management endpoint firewall check. */

@@ -36,7 +36,7 @@ export function normaliseHostName(input: string): string {
   const name = input.trim().toLowerCase().replace(/\.$/, '');
   if (name === '') throw new HostNameError('the host name is empty');
   if (name.length > 253) throw new HostNameError(`"${input}" is longer than 253 characters`);
-  if (/^[\d.]+$/.test(name) || name.includes(':')) {
+  if ((/^[\d.]+$/.test(name) && /\d/.test(name)) || name.includes(':')) {
     throw new HostNameError(`"${input}" is an IP address; give the instance's host name (<mi>.<zone>.database.windows.net): the gateway routes by name, and an address cannot be diagnosed`);
   }
   const bad = name.split('.').find((label) => !LABEL.test(label));

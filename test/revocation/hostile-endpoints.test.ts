@@ -106,6 +106,14 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       case '/not-a.crl':
         res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('\u001b[31mthis is not a CRL\u001b[0m\r\nsecond line');
         return;
+      case '/status/plain':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+        return;
+      case '/status/list': {
+        const crl = await pki.crl('intermediate');
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(crl);
+        return;
+      }
       case '/ocsp-garbage':
         await readAll(req);
         res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(Buffer.from([0x30, 0x82, 0x7f, 0x00, 0xde, 0xad, 0xbe, 0xef]));
@@ -143,6 +151,7 @@ const urls = {
   goodDer: `${base}/good.crl`, goodPem: `${base}/good-pem.crl`, mislabelled: `${base}/mislabelled.crl`, endlessPortal: `${base}/endless-portal.crl`, endless: `${base}/endless.crl`, loop: `${base}/loop.crl`,
   twoStep: `${base}/two-step.crl`, elsewhere: `${base}/elsewhere.crl`, upgrade: `${base}/upgrade.crl`, portal: `${base}/portal.crl`, portalUntyped: `${base}/portal-untyped.crl`,
   blocked: `${base}/blocked.crl`, proxy: `${base}/proxy.crl`, slow: `${base}/slow.crl`, notCrl: `${base}/not-a.crl`,
+  untypedPlain: `${base}/status/plain`, untypedCrl: `${base}/status/list`,
   ocspGarbage: `${base}/ocsp-garbage`, ocspTryLater: `${base}/ocsp-trylater`, ocsp: `${base}/ocsp`, ocspUnknown: `${base}/ocsp-unknown`,
 };
 
@@ -281,6 +290,16 @@ t.test('a CRL URL answering 200 with something else: REV-003, the first bytes qu
   t.notMatch(f?.evidence ?? '', /\u001b/, 'no escape sequence reaches the terminal');
 });
 
+t.test('a URL that does not say what it serves must still prove a service: "OK" does not, a CRL does', async (t) => {
+  const plain = byUrl(urls.untypedPlain);
+  t.equal(plain.kind, 'other');
+  t.equal(plain.ok, false, 'HTTP 200 "OK" is something answering, not the CA\'s service');
+  t.match(plain.error?.message, /neither a CRL nor a certificate, so no revocation service is proven; the answer was HTTP 200 \(text\/plain, 2 bytes\): "OK"/);
+  t.match(findingFor(urls.untypedPlain)[0], { id: 'REV-003', severity: 'warning' });
+  const crl = byUrl(urls.untypedCrl);
+  t.match(crl, { ok: true, service: { kind: 'crl', freshness: 'fresh' } }, 'a CRL proves it whatever the URL looks like');
+});
+
 t.test('an OCSP URL answering garbage or tryLater: REV-003', async (t) => {
   const garbage = byUrl(urls.ocspGarbage);
   t.equal(garbage.error?.code, 'PARSE_ERROR');
@@ -292,7 +311,7 @@ t.test('an OCSP URL answering garbage or tryLater: REV-003', async (t) => {
 });
 
 t.test('check lines: pass for the proven services, warn for the rest', async (t) => {
-  const ok = new Set([urls.goodDer, urls.goodPem, urls.mislabelled, urls.ocsp, urls.ocspUnknown]);
+  const ok = new Set([urls.goodDer, urls.goodPem, urls.mislabelled, urls.ocsp, urls.ocspUnknown, urls.untypedCrl]);
   for (const c of checks) {
     const url = c.name.replace('Revocation endpoint ', '');
     t.equal(c.status, ok.has(url) ? 'pass' : 'warn', url);

@@ -49,6 +49,8 @@ t.test('errors name the key path and the expected value', async (t) => {
   await t.rejects(loadConfig({ env: { MIPROBE_TIMEOUT_MS: 'soon' }, flags: {} }), { message: /timeoutMs: .*expected number/ });
   await t.rejects(loadConfig({ env: { MIPROBE_ALLOW_CIDRS: '127.0.0.0/8,nope' }, flags: {} }), { message: /allowCidrs\[1\]: expected a CIDR block/ });
   await t.rejects(loadConfig({ env: { MIPROBE_STRICT: 'maybe' }, flags: {} }), { message: /probe\.strict/ });
+  await t.rejects(loadConfig({ env: {}, flags: { probe: { revocationUrls: ['http://crl.example/a.crl', 'ftp://crl.example/b.crl'] } } }),
+    { message: /probe\.revocationUrls\[1\]: expected an http:\/\/ or https:\/\/ URL/ }, 'a revocation URL miprobe could not check is refused up front');
 });
 
 t.test('layers', async (t) => {

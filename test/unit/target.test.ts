@@ -24,6 +24,7 @@ t.test('malformed host names are rejected with the reason', async (t) => {
   t.throws(() => normaliseHostName(`${'a'.repeat(64)}.example.com`), /1-63 characters/);
   t.throws(() => normaliseHostName(`${'a.'.repeat(130)}com`), /longer than 253/);
   t.throws(() => normaliseHostName('localhost'), /not a fully qualified name/);
+  t.throws(() => normaliseHostName('..'), /label ""/, 'dots alone are not an address');
 });
 
 t.test('management endpoint derivation removes the .vnet label', async (t) => {

@@ -431,8 +431,16 @@ function judge(kind: EndpointKind, res: Extract<FetchResult, { ok: true }>, now:
       }
       return { ok: true, service: { kind: 'aia', subjects: certs.map((c) => c.subject) } };
     }
-    default:
-      return { ok: true, service: { kind: 'other', status: res.status, contentType: res.contentType, bytes: body.length } };
+    default: {
+      // A URL that does not say what it serves: its answer must still prove a service (a CRL or
+      // certificates); "something answered" is not the CA's service.
+      const asCrl = judge('crl', res, now);
+      if (asCrl.ok) return asCrl;
+      const asCerts = judge('aia', res, now);
+      if (asCerts.ok) return asCerts;
+      return { ok: false, error: { code: 'PARSE_ERROR', message: `the answer is neither a CRL nor a certificate, so no revocation service is proven; `
+        + `the answer was ${seen} (a URL ending in .crl is read as a CRL; one with "ocsp" in its host or path is asked an OCSP request)` } };
+    }
   }
 }
 

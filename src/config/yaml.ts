@@ -101,12 +101,20 @@ export function parseYamlText(text: string, path: string, opts: YamlFileOptions)
   if (deep) {
     throw new ConfigError(`${opts.what} ${path} line ${deep.line}, column ${deep.col}: nested more than ${MAX_YAML_DEPTH} levels deep (fix: flatten it; a configuration needs a few levels)`);
   }
-  let doc: YAML.Document.Parsed;
+  let docs: YAML.Document.Parsed[];
   try {
-    doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
+    const all = YAML.parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
+    docs = Array.isArray(all) ? all : [];
   } catch (err) {
     throw new ConfigError(`${opts.what} ${path} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
   }
+  // A second document (after "---" or "...") would be silently dropped: say so instead.
+  const second = docs[1];
+  if (second) {
+    const line = text.slice(0, second.range[0]).split('\n').length;
+    throw new ConfigError(`${opts.what} ${path} holds ${docs.length} YAML documents (a second one starts at line ${line}, after "---" or "...") (fix: a configuration is one document: merge them or remove the separator)`);
+  }
+  const doc = docs[0] ?? YAML.parseDocument('', { logLevel: 'silent' });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) throw new ConfigError(`${opts.what} ${path} is not valid YAML/JSON: ${describe(problem)}`);
   try {

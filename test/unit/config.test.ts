@@ -38,6 +38,9 @@ t.test('errors name the key path and the expected value', async (t) => {
     'bad-syntax.yaml': 'dns: [\n',
     'list.yaml': '- a\n- b\n',
     'empty.yaml': '',
+    'two-docs.yaml': 'timeoutMs: 3000\n---\ntimeoutMs: 9000\n',
+    'after-end.yaml': 'timeoutMs: 3000\n...\ndns:\n  servers: [10.0.0.2]\n',
+    'comment-only.yaml': '# nothing set yet\n',
   });
   await t.rejects(loadConfig({ file: join(dir, 'bad-type.json'), env: {}, flags: {} }), { message: /timeoutMs: .*expected number/ });
   await t.rejects(loadConfig({ file: join(dir, 'bad-key.yaml'), env: {}, flags: {} }), { message: /dns: unknown key\(s\) "server"/ });
@@ -46,6 +49,10 @@ t.test('errors name the key path and the expected value', async (t) => {
   await t.rejects(loadConfig({ file: join(dir, 'list.yaml'), env: {}, flags: {} }), { message: /must hold a mapping/ });
   await t.rejects(loadConfig({ file: join(dir, 'missing.yaml'), env: {}, flags: {} }), { message: /cannot read config file .*missing\.yaml \(ENOENT\)/ });
   t.equal((await loadConfig({ file: join(dir, 'empty.yaml'), env: {}, flags: {} })).timeoutMs, 5000, 'an empty file is no settings');
+  await t.rejects(loadConfig({ file: join(dir, 'two-docs.yaml'), env: {}, flags: {} }), { message: /holds 2 YAML documents \(a second one starts at line 2/ },
+    'a second document is not dropped silently');
+  await t.rejects(loadConfig({ file: join(dir, 'after-end.yaml'), env: {}, flags: {} }), { message: /holds 2 YAML documents \(a second one starts at line 3/ });
+  t.equal((await loadConfig({ file: join(dir, 'comment-only.yaml'), env: {}, flags: {} })).timeoutMs, 5000, 'a file of comments is no settings');
   await t.rejects(loadConfig({ env: { MIPROBE_TIMEOUT_MS: 'soon' }, flags: {} }), { message: /timeoutMs: .*expected number/ });
   await t.rejects(loadConfig({ env: { MIPROBE_ALLOW_CIDRS: '127.0.0.0/8,nope' }, flags: {} }), { message: /allowCidrs\[1\]: expected a CIDR block/ });
   await t.rejects(loadConfig({ env: { MIPROBE_STRICT: 'maybe' }, flags: {} }), { message: /probe\.strict/ });

@@ -6,6 +6,15 @@ const controller = new AbortController();
 const stop = (): void => controller.abort();
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
+// A reader that went away (`| head`) is the end of the run, not a crash: stop as on SIGTERM (demo --serve
+// then closes its network and removes its files).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exitCode ??= 0;
+    stop();
+  });
+}
 
 const argv = process.argv.slice(2);
 

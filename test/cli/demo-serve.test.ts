@@ -99,3 +99,16 @@ t.test('--serve in text: where everything listens and how to point tools at it; 
   run.child.kill('SIGINT');
   t.equal(await run.exit, 0, 'SIGINT ends it with exit code 0');
 });
+
+t.test('--serve --json into a reader that goes away (| head -c 0): exit 0, no stack trace, its files removed', { skip: launcher ? false : 'not built', timeout: 120_000 }, async (t) => {
+  // stdout is a pipe whose reader is closed before the JSON line is written: the write fails with EPIPE.
+  const child = spawn(process.execPath, [launcher ?? '', 'demo', '--serve', '--json'], { env: { ...process.env, MIPROBE_ALLOW_CIDRS: '127.0.0.0/8', TMPDIR: t.testdir() } });
+  child.stdout.destroy();
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  t.equal(code, 0);
+  t.equal(err, '', 'nothing on stderr');
+  const { readdirSync } = await import('node:fs');
+  t.same(readdirSync(process.env.TAP_FIXTURES ?? t.testdirName).filter((f) => f.startsWith('miprobe-sim-')), [], 'the simulated network\'s directory is gone');
+});

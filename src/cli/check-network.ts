@@ -19,7 +19,7 @@ export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 export const CHECK_NETWORK_USAGE = `Usage: miprobe check-network --subnet-file F [--nsg-file F] [--route-table-file F] [--vnet-file F]
                               [--architecture legacy|current|auto] [--region R --region-pair R2]
-                              [--replication] [--json]
+                              [--replication] [--json] [--no-color]
 
 Checks a managed instance subnet against the network requirements (mandatory NSG
 rules, user-defined routes, subnet and VNet settings), offline, from exports:
@@ -40,6 +40,7 @@ Options:
   --region-pair R2       its paired region (fills REGION_PAIR), e.g. northeurope
   --replication          transactional replication is used: port 445 outbound is mandatory
   --json                 print the report as JSON
+  --no-color             no colour even on a terminal
   -h, --help             this help
 Exit codes: 0 no critical finding, 1 a critical finding, 2 bad input.
 `;
@@ -124,6 +125,7 @@ export const checkNetwork: Command = async (argv, io: CheckNetworkIo) => {
         'subnet-file': { type: 'string' }, 'nsg-file': { type: 'string' }, 'route-table-file': { type: 'string' },
         'vnet-file': { type: 'string' }, architecture: { type: 'string' }, region: { type: 'string' },
         'region-pair': { type: 'string' }, replication: { type: 'boolean' }, json: { type: 'boolean' },
+        'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -174,6 +176,7 @@ export const checkNetwork: Command = async (argv, io: CheckNetworkIo) => {
     ...(nsg ? { nsg } : {}), ...(routeTable ? { routeTable } : {}), ...(vnet ? { vnet } : {}),
     ...(region ? { region } : {}), ...(regionPair ? { regionPair } : {}),
   });
-  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderNetworkText(report, makeStyle(wantsColour(io.stdout, io.env))));
+  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderNetworkText(report,
+    makeStyle(values['no-color'] !== true && wantsColour(io.stdout, io.env))));
   return report.verdict === 'failing' ? EXIT_CRITICAL : EXIT_OK;
 };

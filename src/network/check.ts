@@ -3,9 +3,9 @@
 //   evaluateNetwork(input: NetworkInput): NetworkCheckReport
 //   detectArchitecture(nsg?, routeTable?): { architecture, reason }   (./architecture.ts)
 import { VERSION } from '../version.js';
-import type { CheckLine } from '../diagnosis/check.js';
+import { NOT_REACHED, type CheckLine } from '../diagnosis/check.js';
 import { NSG, UDR } from '../diagnosis/catalog/network.js';
-import { finding, sortFindings, verdictOf, type FindingDefinition } from '../diagnosis/finding.js';
+import { finding, verdictOf, type FindingDefinition, type Severity } from '../diagnosis/finding.js';
 import { parseCidr, type Cidr } from '../net/address.js';
 import { requiredTag, type RequiredAddress } from './addresses.js';
 import { detectArchitecture } from './architecture.js';
@@ -17,7 +17,7 @@ import {
   ROUTE_REQUIREMENTS, RULE_REQUIREMENTS, type AddressRef, type Architecture, type RouteRequirement, type RuleRequirement,
 } from './requirements.js';
 import { describeRoute, evaluateRoute, type RouteTaker } from './routes.js';
-import { checkSubnet, checkVnet } from './subnet.js';
+import { checkSubnet, checkVnet, type NotReached } from './subnet.js';
 import { NETWORK_SCHEMA_VERSION, type NetworkCheckReport, type NetworkFinding } from './types.js';
 
 export interface NetworkInput {
@@ -225,6 +225,36 @@ function routeOutcome(rt: RouteTable, req: RouteRequirement, ctx: { subnetCidrs:
   }
 }
 
+/** A check that cannot say anything about this subnet, the way diagnose shows one: "not reached: why (cause)". */
+function notReachedLine(name: string, n: NotReached): CheckLine {
+  return { name, status: 'skip', detail: `${NOT_REACHED}${n.because} (${n.cause})`, skipped: 'not-reached', causedBy: n.cause };
+}
+
+/** Along the subnet's configuration: the subnet, its virtual network, then the NSG, then the routes. */
+const PATH_ORDER = ['SUBNET', 'VNET', 'NSG', 'UDR'];
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+const pathRank = (id: string): number => {
+  const i = PATH_ORDER.indexOf(id.split('-')[0] ?? '');
+  return i === -1 ? PATH_ORDER.length : i;
+};
+
+/**
+ * Most severe first, and along the configuration within a severity (the order check lines have); a finding that
+ * names its cause comes right after it. Stable: findings of one id keep the order their requirements have.
+ */
+export function networkOrder(findings: readonly NetworkFinding[]): NetworkFinding[] {
+  const sorted = [...findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || pathRank(a.id) - pathRank(b.id)
+    || a.id.localeCompare(b.id));
+  const ids = new Set(sorted.map((f) => f.id));
+  const roots = sorted.filter((f) => f.causedBy === undefined || !ids.has(f.causedBy));
+  const placed = new Set<NetworkFinding>();
+  return roots.flatMap((root) => {
+    const group = [root, ...sorted.filter((f) => f.causedBy === root.id && !placed.has(f))].filter((f) => !placed.has(f));
+    for (const f of group) placed.add(f);
+    return group;
+  });
+}
+
 export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
   const { subnet, nsg, routeTable: rt, vnet } = input;
   const detected = input.architecture === 'auto' ? detectArchitecture(nsg, rt) : undefined;
@@ -240,12 +270,14 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
     findings.push(...o.findings);
   };
 
-  add(checkSubnet(subnet, architecture, nsg, rt));
+  const attachments = checkSubnet(subnet, architecture, nsg, rt);
+  add(attachments);
   if (vnet) add(checkVnet(vnet, subnet));
-  else checks.push({ name: 'VNet DNS', status: 'skip', detail: 'no --vnet-file given' });
+  else checks.push({ name: 'VNet DNS', status: 'skip', detail: 'no --vnet-file given', skipped: 'off' });
 
   const ruleReqs = RULE_REQUIREMENTS.filter((r) => r.architecture === architecture && (r.when !== 'replication' || input.replication));
-  if (!nsg) checks.push({ name: 'NSG rules', status: 'skip', detail: subnet.nsgId ? 'no --nsg-file given' : 'no NSG attached' });
+  if (attachments.nsgNotReached) checks.push(notReachedLine('NSG rules', attachments.nsgNotReached));
+  else if (!nsg) checks.push({ name: 'NSG rules', status: 'skip', detail: 'no --nsg-file given', skipped: 'off' });
   else if (subnetCidrs.length === 0) checks.push({ name: 'NSG rules', status: 'skip', detail: 'the subnet has no IPv4 prefix' });
   else {
     if (nsg.defaultsAssumed) checks.push({ name: 'NSG default rules', status: 'info', detail: 'not in the export; Azure\'s fixed defaults assumed' });
@@ -265,7 +297,8 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
   }
 
   const routeReqs = ROUTE_REQUIREMENTS.filter((r) => r.architecture === architecture);
-  if (!rt) checks.push({ name: 'Routes', status: 'skip', detail: subnet.routeTableId ? 'no --route-table-file given' : 'no route table attached' });
+  if (attachments.routesNotReached) checks.push(notReachedLine('Routes', attachments.routesNotReached));
+  else if (!rt) checks.push({ name: 'Routes', status: 'skip', detail: 'no --route-table-file given', skipped: 'off' });
   else {
     const ctx = { subnetCidrs, ...(input.region ? { region: input.region } : {}), ...(input.regionPair ? { regionPair: input.regionPair } : {}) };
     // One route can fail two requirements (Storage.westeurope to an appliance is the regional route and part of
@@ -278,7 +311,7 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
     }
   }
 
-  const sorted = sortFindings(findings) as NetworkFinding[];
+  const sorted = networkOrder(findings);
   return {
     schemaVersion: NETWORK_SCHEMA_VERSION, kind: 'check-network', tool: { name: 'miprobe', version: VERSION }, architecture, architectureReason,
     subject: { subnet: subnet.name, addressPrefixes: subnet.addressPrefixes, ...(nsg ? { nsg: nsg.name } : {}),

@@ -115,3 +115,57 @@ for (const c of CASES) {
     }
   });
 }
+
+// One cause, one critical: an NSG or route table the subnet does not use filters or carries none of its traffic,
+// so its checks are not reached, because of the subnet finding that says so (the causedBy vocabulary of diagnose).
+t.test('an NSG and a route table not attached to the subnet: their checks are not reached', async (t) => {
+  const run = await runCommand(checkNetwork, ['--subnet-file', F('subnet-bare.json'), '--nsg-file', F('nsg-deny-all.json'),
+    '--route-table-file', F('rt-current-empty.json'), '--vnet-file', F('vnet.json'), '--json']);
+  const report = JSON.parse(run.stdout) as NetworkCheckReport;
+  t.equal(run.code, 1);
+  t.same(report.findings.map((f) => f.id), ['SUBNET-007', 'SUBNET-008'], 'subnet findings only, in path order');
+  t.match(report.findings[0]!.evidence, /the NSG in --nsg-file \(nsg-sqlmi\) is not attached to it/);
+  t.match(report.findings[0]!.command, /--network-security-group \S+nsg-sqlmi/);
+  t.match(report.findings[1]!.evidence, /the route table in --route-table-file \(rt-sqlmi\) is not attached to it/);
+  const nsgLine = report.checks.find((c) => c.name === 'NSG rules');
+  t.match(nsgLine, { status: 'skip', skipped: 'not-reached', causedBy: 'SUBNET-007',
+    detail: /^not reached: the NSG in --nsg-file \(nsg-sqlmi\) is not attached to subnet snet-sqlmi, so its rules filter none of the subnet's traffic \(SUBNET-007\)$/ });
+  t.match(report.checks.find((c) => c.name === 'Routes'), { status: 'skip', skipped: 'not-reached', causedBy: 'SUBNET-008' });
+  t.notOk(report.checks.some((c) => c.name.startsWith('NSG ') && c.name !== 'NSG rules' && c.name !== 'NSG attached'), 'no rule was evaluated');
+  t.notOk(report.checks.some((c) => c.name.startsWith('UDR ')), 'no route was evaluated');
+
+  const text = await runCommand(checkNetwork, ['--subnet-file', F('subnet-bare.json'), '--nsg-file', F('nsg-deny-all.json'),
+    '--route-table-file', F('rt-current-empty.json'), '--no-color']);
+  t.match(text.stdout, /\[SKIP\] NSG rules +not reached: .*\(SUBNET-007\)/);
+  t.notMatch(text.stdout, /deny_all_inbound/, 'the unattached NSG\'s deny-all is not blamed');
+  t.match(text.stdout, /Verdict: FAILING +2 critical/);
+});
+
+t.test('no NSG attached and none exported: NSG rules not reached because of SUBNET-007', async (t) => {
+  const run = await runCommand(checkNetwork, ['--subnet-file', F('subnet-bare.json'), '--json']);
+  const report = JSON.parse(run.stdout) as NetworkCheckReport;
+  t.same(report.findings.map((f) => f.id), ['SUBNET-007', 'SUBNET-008']);
+  t.match(report.checks.find((c) => c.name === 'NSG rules'), { skipped: 'not-reached', causedBy: 'SUBNET-007',
+    detail: 'not reached: subnet snet-sqlmi has no network security group (SUBNET-007)' });
+  // An attached NSG that was not exported is simply not asked for.
+  const given = JSON.parse((await runCommand(checkNetwork, ['--subnet-file', F('subnet.json'), '--json'])).stdout) as NetworkCheckReport;
+  t.match(given.checks.find((c) => c.name === 'NSG rules'), { status: 'skip', skipped: 'off', detail: 'no --nsg-file given' });
+});
+
+t.test('an exported NSG that is not the attached one: its rules are not checked (SUBNET-009)', async (t) => {
+  const run = await runCommand(checkNetwork, ['--subnet-file', F('subnet-other-nsg.json'), '--nsg-file', F('nsg-deny-all.json'),
+    '--route-table-file', F('rt-current.json'), '--json']);
+  const report = JSON.parse(run.stdout) as NetworkCheckReport;
+  t.same(report.findings.map((f) => f.id), ['SUBNET-009'], report.findings.map((f) => f.evidence).join('\n'));
+  t.equal(run.code, 0);
+  t.match(report.checks.find((c) => c.name === 'NSG rules'), { skipped: 'not-reached', causedBy: 'SUBNET-009',
+    detail: /the NSG in --nsg-file \(nsg-sqlmi\) is not the one attached to subnet snet-sqlmi \(nsg-other\)/ });
+  t.match(report.checks.find((c) => c.name === 'UDR subnet-10-20-0-0-24-to-vnetlocal'), { status: 'pass' }, 'the attached route table is checked');
+});
+
+t.test('findings run along the configuration: subnet, NSG, routes', async (t) => {
+  const run = await runCommand(checkNetwork, ['--subnet-file', F('subnet-28.json'), '--nsg-file', F('nsg-current-no-healthprobe-deny.json'),
+    '--route-table-file', F('rt-current-empty.json'), '--json']);
+  const report = JSON.parse(run.stdout) as NetworkCheckReport;
+  t.same(report.findings.map((f) => f.id), ['SUBNET-004', 'NSG-001', 'UDR-001', 'NSG-007']);
+});

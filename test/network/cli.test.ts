@@ -157,3 +157,17 @@ t.test('deeply nested or wrongly typed exports: exit 2 naming the field', async 
     t.equal(r.stdout, '', `${label}: nothing on stdout`);
   });
 });
+
+t.test('--no-color: accepted, as diagnose and demo accept it; no colour even on a terminal', async (t) => {
+  const argv = ['--subnet-file', F('subnet.json'), '--nsg-file', F('nsg-legacy-no-health-probe-in.json')];
+  let coloured = '';
+  let plain = '';
+  const tty = (sink: (s: string) => void) => ({ stdout: { isTTY: true, write: (s: string) => { sink(s); return true; } },
+    stderr: { write: () => true }, env: {} });
+  t.equal(await checkNetwork(argv, tty((s) => { coloured += s; })), 1);
+  t.equal(await checkNetwork([...argv, '--no-color'], tty((s) => { plain += s; })), 1);
+  t.match(coloured, /\u001b\[31m\[FAIL\]/, 'a terminal gets colour without the flag');
+  t.notMatch(plain, /\u001b\[/, 'no escape sequence with --no-color');
+  t.equal(plain, coloured.replace(/\u001b\[\d+m/g, ''), 'the same text otherwise');
+  t.match(CHECK_NETWORK_USAGE, /--no-color +no colour even on a terminal/);
+});

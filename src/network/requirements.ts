@@ -13,7 +13,7 @@
 //   current  enrolled instances: platform rules named
 //            Microsoft.Sql-managedInstances_UseOnly_mi-*, and the
 //            subnet-<range>-to-vnetlocal route.
-import { AZURE_DNS, MANAGEMENT_PORTS } from '../requirements/platform.js';
+import { AZURE_DNS, MANAGEMENT_CORPNET_PORTS, MANAGEMENT_PORTS } from '../requirements/platform.js';
 import type { Severity } from '../diagnosis/finding.js';
 import type { Direction, Protocol } from './arm.js';
 import { ALL_PORTS, portsOf, type PortSet } from './ports.js';
@@ -77,10 +77,10 @@ export const RULE_REQUIREMENTS: readonly RuleRequirement[] = [
     direction: 'Inbound', protocol: 'Tcp', source: 'SqlManagement', destination: 'MI_SUBNET', ports: portsOf(...MANAGEMENT_PORTS),
     severity: 'critical', suggested: { name: 'allow_management_inbound', priority: 110 }, singleRule: true, ref: LEGACY_IN },
   { key: 'legacy.in.corpnetsaw', architecture: 'legacy', label: 'management inbound from CorpnetSaw',
-    direction: 'Inbound', protocol: 'Tcp', source: 'CorpNetSaw', destination: 'MI_SUBNET', ports: portsOf(9000, 9003),
+    direction: 'Inbound', protocol: 'Tcp', source: 'CorpNetSaw', destination: 'MI_SUBNET', ports: portsOf(...MANAGEMENT_CORPNET_PORTS),
     severity: 'critical', suggested: { name: 'allow_corpnetsaw_inbound', priority: 111 }, ref: LEGACY_IN },
   { key: 'legacy.in.corpnetpublic', architecture: 'legacy', label: 'management inbound from CorpnetPublic',
-    direction: 'Inbound', protocol: 'Tcp', source: 'CorpNetPublic', destination: 'MI_SUBNET', ports: portsOf(9000, 9003),
+    direction: 'Inbound', protocol: 'Tcp', source: 'CorpNetPublic', destination: 'MI_SUBNET', ports: portsOf(...MANAGEMENT_CORPNET_PORTS),
     severity: 'critical', suggested: { name: 'allow_corpnetpublic_inbound', priority: 112 }, ref: LEGACY_IN },
   { key: 'legacy.in.mi_subnet', architecture: 'legacy', label: 'mi_subnet inbound (subnet to subnet)',
     direction: 'Inbound', protocol: '*', source: 'MI_SUBNET', destination: 'MI_SUBNET', ports: ALL_PORTS,

@@ -25,11 +25,15 @@ export const MI_MANDATORY_RULES = `${MI}/subnet-service-aided-configuration-enab
 export const MI_OPTIONAL_RULES = `${MI}/subnet-service-aided-configuration-enable#optional-security-rules-and-routes`;
 /** New instances in eligible subnets are enrolled in the November 2022 feature wave. */
 export const MI_FEATURE_WAVE = `${MI}/doc-changes-updates-release-notes-whats-new#november-2022-feature-wave`;
+/** Connection types: clients reach the gateway on 1433 (proxy and redirect alike). */
+export const MI_CONNECTION_TYPES = `${MI}/connection-types-overview`;
 /** Redirect: 1433 and 11000-11999 inbound, TDS 7.4+; public and private endpoints always proxy; how to switch. */
-export const MI_REDIRECT = `${MI}/connection-types-overview#redirect-connection-type`;
+export const MI_REDIRECT = `${MI_CONNECTION_TYPES}#redirect-connection-type`;
 /** Enabling the public endpoint (port 3342) and its NSG rule. */
 export const MI_PUBLIC_ENDPOINT = `${MI}/public-endpoint-configure`;
 export const MI_PUBLIC_ENDPOINT_NSG = `${MI_PUBLIC_ENDPOINT}#allow-public-endpoint-traffic-on-the-network-security-group`;
+/** Failover groups: the instances' subnets reach each other on 5022 and 11000-11999 (replication traffic). */
+export const MI_FAILOVER_GROUPS = `${MI}/failover-group-configure-sql-mi`;
 /** A custom DNS server must resolve public domain names. */
 export const MI_CUSTOM_DNS = `${MI}/custom-dns-configure`;
 /** Changed VNet DNS servers reach the instance only after this synchronisation. */

@@ -96,6 +96,19 @@ export const RFC2181_CNAME = `${RFC(2181, '10.1')} (RFC 2181 10.1: CNAME chains)
 export const RFC1918 = `${RFC(1918)} (RFC 1918 private addresses)`;
 export const RFC5280_VALIDATION = `${RFC(5280, '6')} (RFC 5280 6: certification path validation)`;
 export const RFC6125_NAMES = `${RFC(6125, '6')} (RFC 6125 6: host name verification)`;
+export const RFC5280_CRL_DP = `${RFC(5280, '4.2.1.13')} (RFC 5280 4.2.1.13: CRL distribution points, http and ldap URIs)`;
+export const RFC5280_CRLS = `${RFC(5280, '5')} (RFC 5280 5: CRLs)`;
+export const RFC5280_AIA = `${RFC(5280, '4.2.2.1')} (RFC 5280 4.2.2.1: authority information access, caIssuers and OCSP)`;
+export const RFC5280_CRL_TIMES = `${RFC(5280, '5.1.2.4')} (RFC 5280 5.1.2.4 and 5.1.2.5: thisUpdate, nextUpdate)`;
+export const RFC5280_CRL_PROCESSING = `${RFC(5280, '6.3.3')} (RFC 5280 6.3.3: CRL processing)`;
+export const RFC6960_RESPONSES = `${RFC(6960, '2.2')} (RFC 6960 2.2, 2.3 and 4.2.1: OCSP responses)`;
+export const RFC6960_HTTP = `${RFC(6960)}#appendix-A (RFC 6960 appendix A: OCSP over HTTP)`;
+export const RFC6960_TIME = `${RFC(6960, '4.2.2.1')} (RFC 6960 4.2.2.1: time)`;
+export const RFC6960_AUTHORIZED = `${RFC(6960, '4.2.2.2')} (RFC 6960 4.2.2.2: authorized responders)`;
+export const RFC8952_CAPTIVE = `${RFC(8952)} (RFC 8952: captive portals)`;
+export const RFC9110_403 = `${RFC(9110, '15.5.4')} (RFC 9110 15.5.4: 403 Forbidden)`;
+export const RFC9110_407 = `${RFC(9110, '15.5.8')} (RFC 9110 15.5.8: 407 Proxy Authentication Required)`;
+export const RFC9110_3XX = `${RFC(9110, '15.4')} (RFC 9110 15.4: redirection 3xx)`;
 
 // This project's own documents.
 export const DOC_CHECK_NETWORK = 'docs/check-network.md';

@@ -10,7 +10,7 @@ export interface FindingDefinition {
   readonly title: string;
   /** What to do about it, in one or two sentences. */
   readonly fix: string;
-  /** The seed document section (or public reference) the requirement comes from. */
+  /** The public documents the requirement comes from: "; "-separated https URLs or docs/ paths, each with an optional "(label)". */
   readonly ref: string;
 }
 

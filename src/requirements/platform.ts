@@ -6,7 +6,7 @@
 // requirements); test/unit/platform-sources.test.ts checks that every value
 // has a source and every source is an https URL.
 import {
-  AZURE_CA, AZURE_DNS_IP, CHECKER_CRL_STALL, MI_CONNECTION_TYPES, MI_CUSTOM_DNS, MI_FAILOVER_GROUPS, MI_LEGACY_INBOUND,
+  AZURE_CA, AZURE_DNS_IP, AZURE_TLS_CHANGES, CHECKER_CRL_STALL, MI_CONNECTION_TYPES, MI_CUSTOM_DNS, MI_FAILOVER_GROUPS, MI_LEGACY_INBOUND,
   MI_ORIGINAL_VNET_REQUIREMENTS, MI_PUBLIC_ENDPOINT, MI_REDIRECT,
 } from '../diagnosis/catalog/sources.js';
 
@@ -38,7 +38,7 @@ export const REQUIRED_DNS_NAMES: readonly string[] = [
 
 /**
  * The revocation endpoints Azure's certificate authorities publish, one real resource on each host, checked by
- * default (`--revocation-url` replaces the list). Sources:
+ * default (`--revocation-url` replaces the list; docs/revocation.md lists them for users, and a test keeps it in step). Sources:
  * - crl.microsoft.com, mscrl.microsoft.com: CRL distribution points of "Microsoft Internal Corporate Root"
  *   (valid to 2037) as the Azure CA details page lists them.
  * - crl3/crl4.digicert.com: CRL distribution points of "DigiCert Global Root G2" (valid to 2038), which issued the
@@ -70,5 +70,5 @@ export const REQUIREMENT_SOURCES = {
   MANAGEMENT_CORPNET_PORTS: MI_LEGACY_INBOUND,
   AZURE_DNS: AZURE_DNS_IP,
   REQUIRED_DNS_NAMES: `${MI_CUSTOM_DNS}; ${MI_ORIGINAL_VNET_REQUIREMENTS}; ${AZURE_CA}`,
-  REVOCATION_ENDPOINTS: `${AZURE_CA}; ${CHECKER_CRL_STALL}`,
+  REVOCATION_ENDPOINTS: `${AZURE_CA}; ${AZURE_TLS_CHANGES}; ${CHECKER_CRL_STALL}`,
 } as const;

@@ -48,3 +48,10 @@ t.test('no literal copy of a platform value outside src/requirements/platform.ts
   }
   t.same(found, []);
 });
+
+t.test('docs/revocation.md lists every default revocation endpoint, and no other', async (t) => {
+  const doc = readFileSync(join(ROOT, 'docs', 'revocation.md'), 'utf8');
+  const listed = [...doc.matchAll(/^\| (http:\/\/\S+) \|/gm)].map((m) => m[1]);
+  t.same(listed, [...platform.REVOCATION_ENDPOINTS]);
+  t.match(readFileSync(join(ROOT, 'README.md'), 'utf8'), /\[docs\/revocation\.md\]\(docs\/revocation\.md\) lists them with their public sources/);
+});

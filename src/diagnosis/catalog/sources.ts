@@ -70,6 +70,8 @@ export const AZURE_DNS_IP = 'https://learn.microsoft.com/azure/virtual-network/w
 export const AZURE_ROUTE_SELECTION = 'https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview#how-azure-selects-a-route';
 /** Azure's certificate authorities, their CRL, OCSP and CA-issuer hosts. */
 export const AZURE_CA = 'https://learn.microsoft.com/azure/security/fundamentals/azure-ca-details';
+/** Azure TLS certificate changes: the Microsoft RSA TLS CAs and their OCSP responder ocsp.msocsp.com. */
+export const AZURE_TLS_CHANGES = 'https://learn.microsoft.com/azure/security/fundamentals/tls-certificate-changes';
 export const SQL_18456 = 'https://learn.microsoft.com/sql/relational-databases/errors-events/mssqlserver-18456-database-engine-error';
 export const SQL_TROUBLESHOOT = `${SQLDB}/troubleshoot-common-errors-issues`;
 export const SQL_40914_40615 = `${SQLDB}/vnet-service-endpoint-rule-overview#errors-40914-and-40615`;

@@ -16,7 +16,7 @@ export const GATEWAY_PORT = 1433;
 export const PUBLIC_ENDPOINT_PORT = 3342;
 /** The redirect connection type: clients connect straight to the node, on a port of this range. */
 export const REDIRECT_PORTS = { min: 11000, max: 11999 } as const;
-/** Failover groups: the instances' subnets reach each other on 5022 (and the redirect range). */
+/** Failover groups: the instances' subnets reach each other on 5022 (and the redirect range); check-network --failover-partner checks it. */
 export const FAILOVER_GROUP_PORT = 5022;
 /** The legacy management endpoint's ports: open in the NSG, closed to everyone but Microsoft by its built-in firewall. */
 export const MANAGEMENT_PORTS: readonly number[] = [9000, 9003, 1438, 1440, 1452];

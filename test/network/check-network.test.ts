@@ -89,6 +89,15 @@ const CASES: readonly Case[] = [
   { name: 'current: only a /27 inside the subnet, no subnet route', ...current, rt: 'rt-current-inner-nva-only.json', ids: ['UDR-001', 'UDR-002'] },
   { name: 'current: a route wider than the subnet to an appliance, no subnet route', ...current, rt: 'rt-current-wide-nva.json', ids: ['UDR-001'] },
   { name: 'legacy: a /27 inside the subnet to an appliance', ...legacy, rt: 'rt-legacy-inner-nva.json', ids: ['UDR-002'] },
+  // Failover groups: TCP 5022 and 11000-11999 to and from the partner's subnet (FAILOVER_GROUP_PORT, REDIRECT_PORTS).
+  { name: 'failover partner: the default rules admit it', ...current, extra: ['--failover-partner', '10.30.0.0/24'], ids: [] },
+  { name: 'failover partner behind a deny-all both ways', ...current, nsg: 'nsg-current-deny-all.json',
+    extra: ['--failover-partner', '10.30.0.0/24'], ids: ['NSG-001', 'NSG-001'] },
+  { name: 'failover partner with its own rules in front of the deny-all', ...current, nsg: 'nsg-current-failover.json',
+    extra: ['--failover-partner', '10.30.0.0/24'], ids: [] },
+  // The legacy fixture denies everything else at 4096 and admits 11000-11999 inbound in a rule of its own.
+  { name: 'failover partner (legacy configuration, behind deny-all rules)', ...legacy, extra: ['--failover-partner', '10.30.0.0/24'],
+    ids: ['NSG-001', 'NSG-003'] },
 ];
 
 for (const c of CASES) {
@@ -168,4 +177,18 @@ t.test('findings run along the configuration: subnet, NSG, routes', async (t) =>
     '--route-table-file', F('rt-current-empty.json'), '--json']);
   const report = JSON.parse(run.stdout) as NetworkCheckReport;
   t.same(report.findings.map((f) => f.id), ['SUBNET-004', 'NSG-001', 'UDR-001', 'NSG-007']);
+});
+
+t.test('a failover partner\'s ports come from src/requirements/platform.ts, and the fix names the partner', async (t) => {
+  const argv = ['--subnet-file', F('subnet.json'), '--nsg-file', F('nsg-current-deny-all.json'), '--route-table-file', F('rt-current.json'),
+    '--failover-partner', '10.30.0.0/24', '--json'];
+  const report = JSON.parse((await runCommand(checkNetwork, argv)).stdout) as NetworkCheckReport;
+  const [inbound, outbound] = report.findings.filter((f) => f.id === 'NSG-001');
+  t.match(inbound?.evidence, /no rule admits Inbound Tcp PARTNER SUBNET 10\.30\.0\.0\/24 -> MI SUBNET 10\.20\.0\.0\/24 ports 5022, 11000-11999; the traffic reaches deny_all_inbound/);
+  t.match(inbound?.command, /--source-address-prefixes 10\.30\.0\.0\/24 .*--destination-port-ranges 5022 11000-11999/);
+  t.match(outbound?.evidence, /Outbound Tcp MI SUBNET 10\.20\.0\.0\/24 -> PARTNER SUBNET 10\.30\.0\.0\/24/);
+  t.match(inbound?.ref, /failover-group-configure-sql-mi/);
+  const off = JSON.parse((await runCommand(checkNetwork, argv.filter((a, i) => a !== '--failover-partner' && argv[i - 1] !== '--failover-partner'))).stdout) as NetworkCheckReport;
+  t.same(off.findings.map((f) => f.id), [], 'without --failover-partner the partner traffic is not required');
+  t.match(off.checks.find((c) => c.name.startsWith('NSG failover group')), { name: 'NSG failover group (5022, 11000-11999)', skipped: 'off' });
 });

@@ -37,6 +37,8 @@ t.test('usage errors', async (t) => {
     ['bad architecture', ['--subnet-file', F('subnet.json'), '--architecture', 'modern'], /--architecture modern is not one of legacy, current, auto/],
     ['bad region', ['--subnet-file', F('subnet.json'), '--region', 'West Europe'], /--region West Europe is not an Azure region name/],
     ['two stdin files', ['--subnet-file', '-', '--nsg-file', '-'], /only one file can be read from stdin/],
+    ['bad failover partner', ['--subnet-file', F('subnet.json'), '--failover-partner', '10.30.0.0/33'],
+      /--failover-partner 10\.30\.0\.0\/33 is not an IPv4 address prefix/],
   ];
   for (const [name, argv, message] of cases) {
     const err = await runCommand(checkNetwork, argv).then(() => undefined, (e: unknown) => e);

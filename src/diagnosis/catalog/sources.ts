@@ -33,7 +33,7 @@ export const MI_REDIRECT = `${MI_CONNECTION_TYPES}#redirect-connection-type`;
 export const MI_PUBLIC_ENDPOINT = `${MI}/public-endpoint-configure`;
 export const MI_PUBLIC_ENDPOINT_NSG = `${MI_PUBLIC_ENDPOINT}#allow-public-endpoint-traffic-on-the-network-security-group`;
 /** Failover groups: the instances' subnets reach each other on 5022 and 11000-11999 (replication traffic). */
-export const MI_FAILOVER_GROUPS = `${MI}/failover-group-configure-sql-mi`;
+export const MI_FAILOVER_GROUPS = `${MI}/failover-group-configure-sql-mi#configuration-requirements`;
 /** A custom DNS server must resolve public domain names. */
 export const MI_CUSTOM_DNS = `${MI}/custom-dns-configure`;
 /** Changed VNet DNS servers reach the instance only after this synchronisation. */

@@ -5,7 +5,7 @@
 import { VERSION } from '../version.js';
 import { NOT_REACHED, type CheckLine } from '../diagnosis/check.js';
 import { NSG, UDR } from '../diagnosis/catalog/network.js';
-import { finding, verdictOf, type FindingDefinition, type Severity } from '../diagnosis/finding.js';
+import { finding, sortFindings, verdictOf, type FindingDefinition } from '../diagnosis/finding.js';
 import { parseCidr, type Cidr } from '../net/address.js';
 import { requiredTag, type RequiredAddress } from './addresses.js';
 import { detectArchitecture } from './architecture.js';
@@ -245,30 +245,12 @@ function notReachedLine(name: string, n: NotReached): CheckLine {
   return { name, status: 'skip', detail: `${NOT_REACHED}${n.because} (${n.cause})`, skipped: 'not-reached', causedBy: n.cause };
 }
 
-/** Along the subnet's configuration: the subnet, its virtual network, then the NSG, then the routes. */
+/** Along the subnet's configuration, as the check lines run: the subnet, its virtual network, then the NSG, then the routes. */
 const PATH_ORDER = ['SUBNET', 'VNET', 'NSG', 'UDR'];
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 const pathRank = (id: string): number => {
   const i = PATH_ORDER.indexOf(id.split('-')[0] ?? '');
   return i === -1 ? PATH_ORDER.length : i;
 };
-
-/**
- * Most severe first, and along the configuration within a severity (the order check lines have); a finding that
- * names its cause comes right after it. Stable: findings of one id keep the order their requirements have.
- */
-export function networkOrder(findings: readonly NetworkFinding[]): NetworkFinding[] {
-  const sorted = [...findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || pathRank(a.id) - pathRank(b.id)
-    || a.id.localeCompare(b.id));
-  const ids = new Set(sorted.map((f) => f.id));
-  const roots = sorted.filter((f) => f.causedBy === undefined || !ids.has(f.causedBy));
-  const placed = new Set<NetworkFinding>();
-  return roots.flatMap((root) => {
-    const group = [root, ...sorted.filter((f) => f.causedBy === root.id && !placed.has(f))].filter((f) => !placed.has(f));
-    for (const f of group) placed.add(f);
-    return group;
-  });
-}
 
 export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
   const { subnet, nsg, routeTable: rt, vnet } = input;
@@ -333,7 +315,8 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
     }
   }
 
-  const sorted = networkOrder(findings);
+  // Most severe first, along the configuration within a severity.
+  const sorted = sortFindings(findings, pathRank);
   return {
     schemaVersion: NETWORK_SCHEMA_VERSION, kind: 'check-network', tool: { name: 'miprobe', version: VERSION }, architecture, architectureReason,
     subject: { subnet: subnet.name, addressPrefixes: subnet.addressPrefixes, ...(nsg ? { nsg: nsg.name } : {}),

@@ -4,7 +4,7 @@
 // the agent's: both build on it.
 import { parseCidr, type Cidr } from './net/address.js';
 import { readResolvConf } from './net/dns/resolv-conf.js';
-import { parseEndpoint, type Endpoint } from './net/endpoint.js';
+import { formatEndpoint, parseEndpoint, type Endpoint } from './net/endpoint.js';
 import { AddressGuard } from './net/guard.js';
 import type { Config } from './config/schema.js';
 import { probeContextOf, type ProbeContext, type ResolverSpec } from './probes/context.js';
@@ -36,6 +36,22 @@ export async function resolversFromConfig(config: Config): Promise<ResolverSpec[
   }
   if (config.dns.azureDns) resolvers.push({ endpoint: endpointOf(config.dns.azureDns), role: 'azure' });
   return resolvers;
+}
+
+/**
+ * A run needs one resolver the guard lets it query: with none, nothing can be looked up and every check
+ * would be "not reached". Said before anything starts (exit 2), naming where the resolvers come from.
+ */
+export function requireQueryableResolver(resolvers: readonly ResolverSpec[], guard: AddressGuard): void {
+  if (resolvers.some((r) => guard.allows(r.endpoint.host))) return;
+  const list = resolvers.map((r) => formatEndpoint(r.endpoint)).join(', ');
+  const ranges = guard.describe().join(', ');
+  const fromFile = resolvers.every((r) => r.role === 'system');
+  const where = fromFile ? `the nameservers of /etc/resolv.conf (${list}) are` : `${list} ${resolvers.length === 1 ? 'is' : 'are'}`;
+  throw new UsageError(`${fromFile ? '' : 'dns.servers: '}no resolver can be queried: ${where} outside the allowed ranges (${ranges})`,
+    fromFile
+      ? 'give the resolvers the application uses with --dns-server (dns.servers), e.g. 168.63.129.16 or the VNet\'s custom DNS servers, or add them to allowCidrs (--allow-cidr, MIPROBE_ALLOW_CIDRS)'
+      : 'add the resolvers to allowCidrs (--allow-cidr, MIPROBE_ALLOW_CIDRS), or give resolvers inside the allowed ranges');
 }
 
 export function subnetFromConfig(config: Config): Cidr | undefined {

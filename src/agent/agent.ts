@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { AgentCheck, Config } from '../config/schema.js';
 import { findingsOfRun } from '../checks/by-group.js';
+import { checkStatus } from './check-state.js';
 import { diagnose } from '../checks/diagnose.js';
 import { ALL_GROUPS, CHECK_GROUPS, type CheckGroup } from '../checks/groups.js';
-import { verdictOf } from '../diagnosis/finding.js';
+import { verdictOf, type Finding } from '../diagnosis/finding.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
 import { HostNameError, parseTarget } from '../diagnosis/target.js';
 import { INSTANCE_FAMILIES } from '../metrics/families.js';
@@ -14,7 +15,7 @@ import { createAgentMetrics, renderProbe, type AgentMetrics } from '../metrics/r
 import { findingSamples, reportToMetrics, type CheckOutcome } from '../metrics/report.js';
 import type { ProbeContext } from '../probes/context.js';
 import { UsageError } from '../errors.js';
-import { diagnoseInput, probeContext } from '../compose.js';
+import { diagnoseInput, probeContext, requireQueryableResolver } from '../compose.js';
 import { readCaFile } from '../config/secrets.js';
 import { AddressGuard } from '../net/guard.js';
 import { VERSION } from '../version.js';
@@ -35,6 +36,17 @@ export const PROBE_MODULES: readonly string[] = [...AGENT_CHECKS, 'all'];
 
 /** The groups a run asks the plan for: one check (the plan adds the rows it needs), or all. */
 const groupsOf = (check: AgentCheck | 'all'): ReadonlySet<CheckGroup> => (check === 'all' ? ALL_GROUPS : new Set([check]));
+
+/** A log line's findings: one entry per id (two resolvers' NXDOMAIN are one DNS-001), with how many were raised. */
+function findingsById(findings: readonly Finding[]): Array<{ id: string; severity: string; title: string; count?: number }> {
+  const byId = new Map<string, { id: string; severity: string; title: string; count?: number }>();
+  for (const f of findings) {
+    const seen = byId.get(f.id);
+    if (seen) seen.count = (seen.count ?? 1) + 1;
+    else byId.set(f.id, { id: f.id, severity: f.severity, title: f.title });
+  }
+  return [...byId.values()];
+}
 
 /** Offset subtracted from Prometheus' scrape timeout (as blackbox_exporter does). */
 export const PROBE_TIMEOUT_OFFSET_SECONDS = 0.5;
@@ -138,6 +150,12 @@ export class Agent {
     return { config, instances, byFqdn: new Map(instances.map((i) => [i.fqdn, i])), baseContext, webConfig, fence, caFiles };
   }
 
+  /** What a start, a reload and --check-config refuse once the files are read: a guard that lets no resolver be asked. */
+  private static verify<L extends Pick<Loaded, 'baseContext'>>(loaded: L): L {
+    requireQueryableResolver(loaded.baseContext.resolvers, loaded.baseContext.guard);
+    return loaded;
+  }
+
   /**
    * `--check-config`: everything a start reads and validates (config, instances, secret and CA files,
    * resolvers, web config), nothing started. Throws ConfigError naming the key at fault.
@@ -147,6 +165,7 @@ export class Agent {
     if (config.instances.length === 0 && (opts.extraInstances ?? []).length === 0) {
       throw new ConfigError('instances: the agent has no instance to watch: list them under "instances:" (or give --instance <fqdn>)');
     }
+    Agent.verify({ baseContext });
     const a = config.agent;
     return [`${config.instances.length + (opts.extraInstances?.length ?? 0)} instance(s)${a.shard ? ` (${instances.length} in shard ${a.shard})` : ''}`,
       `listen ${a.listen}${webConfig.tls ? ' (TLS)' : ''}${webConfig.users.size > 0 ? ' (basic auth)' : ''}`,
@@ -156,7 +175,7 @@ export class Agent {
 
   /** Loads the config, starts the server and the schedules. */
   static async start(opts: AgentOptions): Promise<Agent> {
-    const loaded = await Agent.prepare(opts);
+    const loaded = Agent.verify(await Agent.prepare(opts));
     const agent = new Agent(opts, loaded);
     await agent.listen();
     agent.apply(loaded, true);
@@ -223,13 +242,13 @@ export class Agent {
     const generation = ++this.reloadGeneration;
     let next: Loaded;
     try {
-      next = await Agent.prepare(this.opts);
+      next = Agent.verify(await Agent.prepare(this.opts));
       // A shutdown (or a newer reload) that came while the files were read wins: restarting the
       // schedules now would keep a stopping process alive, or apply an older config over a newer one.
       if (this.stopping || generation !== this.reloadGeneration) return false;
     } catch (err) {
       this.metrics.reloadSuccessful.set(0);
-      const message = err instanceof ConfigError ? err.message : `unexpected error: ${(err as Error).message}`;
+      const message = err instanceof ConfigError || err instanceof UsageError ? err.message : `unexpected error: ${(err as Error).message}`;
       this.opts.logger.error({ err: message }, 'configuration reload failed; keeping the previous configuration');
       return false;
     }
@@ -301,7 +320,7 @@ export class Agent {
     this.opts.logger[state === 'failing' || state === 'error' ? 'warn' : 'info']({
       instance: instance.fqdn, check, state, ...(reason ? { reason } : {}), previous: previous?.status.state ?? 'none',
       durationSeconds: outcome.durationSeconds,
-      findings: findings.map((f) => ({ id: f.id, severity: f.severity, title: f.title })),
+      findings: findingsById(findings),
     }, 'check state changed');
   }
 
@@ -351,7 +370,9 @@ export class Agent {
       const checks = module === 'all' ? new Set(AGENT_CHECKS) : new Set<AgentCheck>(['nameResolution', module as AgentCheck]);
       const findings = findingsOfRun(result.report?.findings ?? [], checks);
       const samples = result.report ? [...reportToMetrics(result.report, { checks }), ...findingSamples(findings)] : [];
-      const success = result.report !== undefined && verdictOf(findings) !== 'failing';
+      // As miprobe_check_success: a module that could not reach what it checks does not succeed.
+      const success = result.report !== undefined && verdictOf(findings) !== 'failing'
+        && (module === 'all' || checkStatus(module as AgentCheck, result).state !== 'not-reached');
       return { status: 200, body: await renderProbe(samples, success, result.seconds), contentType: this.metrics.registry.contentType };
     } finally {
       release();

@@ -34,7 +34,13 @@ export function checkStatus(check: AgentCheck, outcome: { readonly report?: Diag
   // A row that ran but whose every line is skipped (the address guard refused all it would probe).
   const refused = lines.length > 0 && lines.every((l) => l.status === 'skip') ? lines[0] : undefined;
   if (refused) return { state: 'not-reached', reason: `not reached because ${refused.detail}`, findings };
-  return { state: verdictOf(findings), findings };
+  // A row that could not run while the others passed (the chain the revocation check reads, with the
+  // name or the gateway down): the check did not reach all it checks, and says what it missed. What the
+  // others found stands when it is a problem.
+  const missed = lines.find((l) => l.skipped === 'not-reached');
+  const verdict = verdictOf(findings);
+  if (missed && verdict === 'healthy') return { state: 'not-reached', reason: `not reached because ${missed.detail.slice(NOT_REACHED.length)}`, findings };
+  return { state: verdict, findings };
 }
 
 /**

@@ -141,7 +141,8 @@ export function renderStatusPage(opts: StatusPageOptions): string {
   const refresh = opts.refreshSeconds ?? DEFAULT_REFRESH_SECONDS;
   const sorted = [...opts.instances].sort((a, b) => (VERDICT_ORDER[a.verdict] ?? 9) - (VERDICT_ORDER[b.verdict] ?? 9) || a.fqdn.localeCompare(b.fqdn));
   const tally = ['failing', 'degraded', 'unknown', 'healthy'].map((v) => [v, opts.instances.filter((i) => i.verdict === v).length] as const).filter(([, n]) => n > 0);
-  const self = refresh === DEFAULT_REFRESH_SECONDS ? '/' : `/?refresh=${refresh}`;
+  // Relative links: behind a reverse proxy that serves the agent under a path prefix, "/" would leave it.
+  const self = refresh === DEFAULT_REFRESH_SECONDS ? './' : `./?refresh=${refresh}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="${refresh}; url=${e(self)}">
@@ -151,7 +152,7 @@ export function renderStatusPage(opts: StatusPageOptions): string {
 <style>${CSS}</style></head>
 <body><h1>miprobe agent</h1>
 <p class="meta">Version ${e(opts.version)}, started ${time(opts.startedAt, nowMs)}${opts.shard ? `, shard ${e(opts.shard)}` : ''}.
-This page refreshes every ${refresh} s (<a href="/?refresh=60">every minute</a>). <a href="/metrics">Metrics</a> · <a href="/api/v1/status">Status (JSON)</a> · <a href="/healthz">Health</a></p>
+This page refreshes every ${refresh} s (<a href="./?refresh=60">every minute</a>). <a href="metrics">Metrics</a> · <a href="api/v1/status">Status (JSON)</a> · <a href="healthz">Health</a></p>
 <p class="summary"><b>${opts.instances.length} instance${opts.instances.length === 1 ? '' : 's'}</b>${tally.length ? `: ${tally.map(([v, n]) => `<span class="v-${e(v)}">${n} ${e(v)}</span>`).join(', ')}` : ''}</p>
 ${sorted.map((i) => renderInstance(i, nowMs)).join('\n')}
 </body></html>

@@ -5,6 +5,7 @@
 // findings (pure; the report's sections are read through the lines, which
 // every renderer shares), so a hop's state always agrees with the lines and
 // findings shown with it.
+import { ownedLines } from '../checks/by-group.js';
 import type { CheckId } from '../checks/types.js';
 import type { AgentCheck } from '../config/schema.js';
 import type { CheckLine, CheckStatus as LineStatus } from '../diagnosis/check.js';
@@ -200,6 +201,11 @@ export function hopsOfRun(check: AgentCheck, status: CheckStatus, report: Diagno
     return [{ kind: first, label: '', state: 'warn', lines: [status.reason ?? 'did not complete'], findings: [] }];
   }
   if (status.state === 'not-reached') {
+    // A part not reached (the chain, with the rest checked): the hops as the report draws them, their own
+    // lines saying what was not reached, and no hop shown as ok.
+    if (ownedLines(report.checks, check).some((l) => l.skipped === undefined)) {
+      return hopsOfReport(check, report, status.findings).map((h) => (h.state === 'ok' ? { ...h, state: 'skip' } : h));
+    }
     return [{ kind: first, label: '', state: 'skip', lines: [status.reason ?? 'not reached'], findings: [...new Set(status.findings.map((f) => f.id))] }];
   }
   return hopsOfReport(check, report, status.findings);

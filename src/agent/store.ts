@@ -129,7 +129,7 @@ export class ResultStore {
     const previous = entry.views.get(outcome.check);
     const from = stateKey(previous?.status);
     const to = stateKey(status);
-    const stored = storeOutcome(outcome, fqdn);
+    const stored = storeOutcome(outcome, fqdn, status.state !== 'not-reached');
     entry.checkLines.set(outcome.check, linesByFamily(stored.samples));
     entry.outcomes.set(outcome.check, { ...stored, samples: [] });
     entry.views.set(outcome.check, current);

@@ -56,12 +56,29 @@ function revocationSection(outcomes: Outcomes): RevocationReport {
     ...(https ? { https: https.results } : {}) };
 }
 
+/**
+ * The cause a check's failing lines follow from: the row raised consequences, and nothing of its own that is
+ * not their cause (e.g. the login failing after REDIRECT-007, or the TLS line after REV-008). Else undefined.
+ */
+function rowCause(check: string, findings: readonly Finding[]): string | undefined {
+  const own = findings.filter((f) => f.check === check);
+  const consequences = own.filter((f) => f.causedBy !== undefined);
+  const causes = new Set(consequences.map((f) => f.causedBy));
+  const unexplained = own.filter((f) => f.causedBy === undefined && f.severity !== 'info' && !causes.has(f.id));
+  return unexplained.length === 0 ? consequences[0]?.causedBy : undefined;
+}
+
 /** Every row's lines in table order; a row that did not run says why (off rows only when that is news). */
-function checkLines(run: PlanRun): CheckLine[] {
+function checkLines(run: PlanRun, findings: readonly Finding[]): CheckLine[] {
   return run.rows.flatMap((row): CheckLine[] => {
     const check = row.id;
     const o = run.outcomes[row.id];
-    if (o?.state === 'ran') return (run.lines.get(row.id) ?? []).map((l) => ({ ...l, check }));
+    if (o?.state === 'ran') {
+      // A failing line of a check whose failure follows from another finding says so, as its findings do.
+      const cause = rowCause(check, findings);
+      return (run.lines.get(row.id) ?? []).map((l) => ({ ...l, check,
+        ...(cause && l.causedBy === undefined && (l.status === 'fail' || l.status === 'warn') ? { causedBy: cause } : {}) }));
+    }
     if (o?.state === 'not-reached') {
       return [{ name: row.title, status: 'skip', detail: `${NOT_REACHED}${o.because}${o.cause ? ` (${o.cause})` : ''}`, check, skipped: 'not-reached',
         ...(o.cause ? { causedBy: o.cause } : {}) }];
@@ -106,7 +123,7 @@ export function assembleReport(input: DiagnoseInput, run: PlanRun, timing: Repor
       ? { managementFirewall: managementPorts.state === 'ran' ? managementPorts.result : { ok: true as const, applicable: false as const, reason: managementPorts.because } }
       : {}),
     ...(asked.has('revocation') ? { revocation: revocationSection(run.outcomes) } : {}),
-    checks: checkLines(run),
+    checks: checkLines(run, findings),
     findings,
   };
 }

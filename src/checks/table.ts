@@ -18,7 +18,7 @@ import {
 } from '../diagnosis/datapath-rules.js';
 import { managementChecks, managementFindings } from '../diagnosis/management-rules.js';
 import { httpsChecks, httpsFindings } from '../diagnosis/https-rules.js';
-import { revocationChecks, revocationFindings } from '../diagnosis/revocation-rules.js';
+import { revocationChecks, revocationFindings, type RevocationContext } from '../diagnosis/revocation-rules.js';
 import type { Finding } from '../diagnosis/finding.js';
 import { managementHostFromChain } from '../diagnosis/target.js';
 import { probeDataPath, type DataPathResult } from '../probes/datapath.js';
@@ -114,6 +114,11 @@ function chainsSeen(state: PlanState): { chains: ChainInput[]; untrusted: string
   pick(resultOf(state, 'redirect')?.path, 'redirect node');
   pick(resultOf(state, 'publicEndpoint')?.path, 'public endpoint');
   return { chains, untrusted };
+}
+
+/** What explains a revocation host that did not resolve: the names the custom resolver failed (DNS coverage, DNS-009). */
+function revocationContext(state: PlanState): RevocationContext {
+  return { unresolvedNames: (resultOf(state, 'coverage') ?? []).flatMap((c) => c.failures.map((f) => f.name)) };
 }
 
 /** Checks that only open sockets: what runs after them keeps its CPU work off their clocks. */
@@ -256,8 +261,8 @@ export const CHECK_TABLE: readonly PlanRow[] = [
       ? { notReached: 'no resolver answered, so the CRL and OCSP hosts could not be looked up', cause: causeFrom(s, 'names') }
       : { run: s.input.revocationUrls ?? REVOCATION_ENDPOINTS }),
     run: async (urls, ctx) => (await import('../probes/revocation.js')).probePlatformEndpoints(urls, ctx),
-    findings: (endpoints) => revocationFindings({ chains: [], endpoints }),
-    lines: (endpoints) => revocationChecks({ chains: [], endpoints }),
+    findings: (endpoints, s) => revocationFindings({ chains: [], endpoints }, revocationContext(s)),
+    lines: (endpoints, s) => revocationChecks({ chains: [], endpoints }, revocationContext(s)),
   }),
   defineRow<'chainRevocation', ChainInput[]>({
     // The chains the gateway (and, when they run with it, the redirect and the public endpoint) served. An
@@ -277,8 +282,8 @@ export const CHECK_TABLE: readonly PlanRow[] = [
       const { probeChainRevocation } = await import('../probes/revocation.js');
       return Promise.all(chains.map((c) => probeChainRevocation(c, ctx)));
     },
-    findings: (chains) => revocationFindings({ chains, endpoints: [] }),
-    lines: (chains) => revocationChecks({ chains, endpoints: [] }),
+    findings: (chains, s) => revocationFindings({ chains, endpoints: [] }, revocationContext(s)),
+    lines: (chains, s) => revocationChecks({ chains, endpoints: [] }, revocationContext(s)),
   }),
   defineRow<'httpsChains', readonly string[]>({
     id: 'httpsChains', title: 'HTTPS endpoints', group: 'revocation', needs: [], after: [...BEFORE_REVOCATION, 'revocationEndpoints', 'chainRevocation'],

@@ -7,6 +7,7 @@ import { loadConfig, mergeLayers } from '../config/load.js';
 import { launcherPath } from '../launcher.js';
 import { startSimChild } from '../sim/child.js';
 import { simConfigLayer, simSecretsEnv, type SimNetworkInfo } from '../sim/network-info.js';
+import type { Finding } from '../diagnosis/finding.js';
 import { findScenario, SCENARIOS, type Scenario } from '../sim/scenarios.js';
 import { startSimNetwork, type SimNetwork } from '../sim/network.js';
 import { printReport, runDiagnosis } from './diagnose.js';
@@ -55,33 +56,30 @@ async function startInFreeBlock(scenario: Scenario): Promise<SimNetwork> {
   throw new UsageError('every demo address block 127.100.0-31.0/24 is in use', 'stop the other demos, or wait for them to finish');
 }
 
-/** What a user needs to point a tool at the network. */
+/** What a user needs to point a tool at the network, and the commands that do it (src/sim/tool-commands.ts). */
 function describeNetwork(info: SimNetworkInfo): string {
-  const [gatewayHost, gatewayPort] = splitEndpoint(info.gateway);
-  const dns = info.resolvers[0] ?? '?';
+  const { commands } = info;
   return [
     `Simulated managed instance network "${info.scenario}" is up; stop it with Ctrl-C.`,
     '',
     `  instance      ${info.fqdn}`,
     `  resolvers     ${info.resolvers.join(', ')}${info.azureResolver ? `; Azure DNS stand-in ${info.azureResolver}` : ''}`,
-    `  gateway       ${info.gateway} (TDS 7.x and TDS 8)`,
+    `  gateway       ${info.gateway} (TDS 7.x and TDS 8)${info.redirectTo ? `; redirects logins to ${info.redirectTo}` : ''}`,
     ...(info.node ? [`  redirect node ${info.node} (${info.nodeName ?? ''})`] : []),
     `  subnet        ${info.subnet}`,
     `  CA file       ${info.caFile}`,
-    `  SQL login     ${info.sqlLogin.user} / ${info.sqlLogin.password} (the simulation's demo login)`,
+    `  freetds.conf  ${info.freetdsConf}`,
+    `  SQL login     ${info.sqlLogin.user} / ${info.sqlLogin.password} (the simulation's demo login; also in ${info.sqlPasswordFile})`,
     '',
-    'Point tools at it, for example:',
-    `  MIPROBE_ALLOW_CIDRS=127.0.0.0/8 miprobe diagnose ${info.fqdn} --dns-server ${dns} --ca-file ${info.caFile} --subnet ${info.subnet} --login dummy`,
-    `  dig @${splitEndpoint(dns)[0]} -p ${splitEndpoint(dns)[1]} ${info.fqdn}`,
-    `  nmap -sV -p ${gatewayPort} ${gatewayHost}`,
-    `  tsql -H ${gatewayHost} -p ${gatewayPort} -U ${info.sqlLogin.user} -P '${info.sqlLogin.password}'`,
+    'Point tools at it (every command stays on loopback and asks no name of this machine\'s DNS):',
+    `  # reports exactly the scenario's findings: ${info.expectFindings.join(', ') || 'none'}`,
+    `  ${commands.diagnose}`,
+    `  ${commands.dig}`,
+    ...commands.nmap.map((c) => `  ${c}`),
+    `  # ${commands.tsqlNote}`,
+    ...(commands.tsql ? [`  ${commands.tsql}`] : []),
     '',
   ].join('\n');
-}
-
-function splitEndpoint(endpoint: string): [string, string] {
-  const at = endpoint.lastIndexOf(':');
-  return [endpoint.slice(0, at), endpoint.slice(at + 1)];
 }
 
 /** Resolves on SIGINT/SIGTERM (the command's signal), or when stdin ends if the parent asked for that. */
@@ -121,6 +119,46 @@ async function startForDiagnosis(scenario: Scenario, io: CliIo): Promise<{ info:
   return { info: network.info, close: () => network.close() };
 }
 
+/** The host's own stall (HOST-001): not the scenario's doing, so neither it nor the timeouts it caused are a mismatch. */
+const HOST_STALLED = 'HOST-001';
+
+export interface FindingsComparison {
+  readonly expected: readonly string[];
+  /** The ids found, without HOST-001 and without the unexpected findings it caused. */
+  readonly found: readonly string[];
+  readonly same: boolean;
+  /** When the process was stalled: HOST-001's evidence, and the unexpected findings it caused (left out of `found`). */
+  readonly stalled?: { readonly evidence: string; readonly caused: readonly string[] };
+}
+
+/** Found against expected findings, leaving out what a stall of this process (a busy machine) added. */
+export function compareFindings(expected: readonly string[], findings: readonly Finding[]): FindingsComparison {
+  const want = [...new Set(expected)].sort();
+  const host = findings.find((f) => f.id === HOST_STALLED);
+  // Caused by the stall, directly or through another consequence (a timeout, then what it kept from running).
+  const fromStall = (f: Finding, seen: ReadonlySet<string> = new Set()): boolean => {
+    if (f.causedBy === undefined || seen.has(f.id)) return false;
+    if (f.causedBy === HOST_STALLED) return true;
+    const cause = findings.find((c) => c.id === f.causedBy);
+    return cause !== undefined && fromStall(cause, new Set([...seen, f.id]));
+  };
+  const byStall = (f: Finding): boolean => host !== undefined && !want.includes(f.id) && fromStall(f);
+  const found = [...new Set(findings.filter((f) => f.id !== HOST_STALLED && !byStall(f)).map((f) => f.id))].sort();
+  const caused = [...new Set(findings.filter(byStall).map((f) => f.id))].sort();
+  return {
+    expected: want, found, same: found.join() === want.join(),
+    ...(host ? { stalled: { evidence: host.evidence, caused } } : {}),
+  };
+}
+
+export function describeComparison(c: FindingsComparison): string {
+  const verdict = `Expected findings: ${c.expected.join(', ') || 'none'}; `
+    + (c.same ? 'the diagnosis found exactly these.' : `the diagnosis found: ${c.found.join(', ') || 'none'}.`);
+  if (!c.stalled) return verdict;
+  return `${verdict}\nAlso seen: ${HOST_STALLED} (${c.stalled.evidence}): this machine was too busy to run miprobe on time; that is `
+    + `not the simulated network's doing, so it is not counted${c.stalled.caused.length ? `, nor the timeouts it caused (${c.stalled.caused.join(', ')})` : ''}.`;
+}
+
 export const demoCommand: Command = async (argv, io) => {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS, 'demo');
   if (values.help) {
@@ -151,10 +189,7 @@ export const demoCommand: Command = async (argv, io) => {
     const report = await runDiagnosis(network.info.fqdn, config, simSecretsEnv(network.info), io.signal);
     if (!values.json) {
       io.stdout.write(`Demo scenario "${scenario.name}": ${scenario.description}\n`);
-      const got = [...new Set(report.findings.map((f) => f.id))].sort();
-      const want = [...scenario.expectFindings].sort();
-      const same = got.join() === want.join();
-      io.stdout.write(`Expected findings: ${want.join(', ') || 'none'}; ${same ? 'the diagnosis found exactly these.' : `the diagnosis found: ${got.join(', ') || 'none'}.`}\n\n`);
+      io.stdout.write(`${describeComparison(compareFindings(scenario.expectFindings, report.findings))}\n\n`);
     }
     printReport(report, values.json === true, values['no-color'] === true, io);
     return report.verdict === 'failing' ? EXIT_CRITICAL : EXIT_OK;

@@ -10,7 +10,7 @@ import { renderText } from '../report/text.js';
 import { EXIT_CRITICAL, EXIT_OK, UsageError, type CliIo, type Command } from './io.js';
 import { parseCommandArgs } from './parse.js';
 import type { ProbeLog } from '../probes/context.js';
-import { diagnoseInput, probeContext, targetFromArgument } from '../compose.js';
+import { diagnoseInput, probeContext, requireQueryableResolver, targetFromArgument } from '../compose.js';
 
 export const DIAGNOSE_USAGE = `Usage: miprobe diagnose <fqdn> [options]
 
@@ -105,6 +105,7 @@ export async function runDiagnosis(fqdn: string, config: Config, env: Readonly<R
   signal?: AbortSignal, log?: ProbeLog): Promise<DiagnosisReport> {
   const target = targetFromArgument(fqdn);
   const [input, ctx] = await Promise.all([diagnoseInput(target, config, env), probeContext(config, signal)]);
+  requireQueryableResolver(ctx.resolvers, ctx.guard);
   return diagnose(input, log ? { ...ctx, log } : ctx);
 }
 

@@ -9,7 +9,7 @@ export interface CheckLine {
   readonly seconds?: number;
   /** What was seen, one line. */
   readonly detail: string;
-  /** For a check that was not reached: the finding that stopped it (its id). */
+  /** For a check that was not reached: the finding that stopped it (its id); for one that ran and failed because of another finding: that finding. */
   readonly causedBy?: string;
   /** The check of the table the line is about (src/checks/table.ts). */
   readonly check?: string;

@@ -8,6 +8,8 @@ import type { DataPathResult, PreloginStage, TlsStage } from '../probes/datapath
 import type { LoginResult } from '../probes/login.js';
 import type { RedirectResult } from '../probes/redirect.js';
 import type { PortScanResult } from '../probes/port-scan.js';
+import { PreloginToken } from '../net/tds/prelogin.js';
+import { MISSING_INTERMEDIATE_ERROR } from './causes.js';
 import { DATAPATH } from './catalog/datapath.js';
 import type { CheckLine } from './check.js';
 import { finding, type Finding } from './finding.js';
@@ -33,6 +35,8 @@ export interface DataPathEvidence {
 
 const EXPIRING_SECONDS = 14 * 86_400;
 
+const KNOWN_PRELOGIN_TOKENS: readonly number[] = Object.values(PreloginToken);
+
 function at(p: DataPathResult): string {
   return `${p.host} (${p.address}:${p.port})`;
 }
@@ -40,6 +44,12 @@ function at(p: DataPathResult): string {
 /** The answer's option table as sent: name, and length when it is not the usual one. */
 function preloginLayout(pre: Extract<PreloginStage, { ok: true }>): string {
   return pre.options.map((o) => `${o.name}(${o.length})`).join(' ');
+}
+
+/** Options whose token MS-TDS 2.2.6.5 does not define, raw (token, length, data in hex as the decoder kept it). */
+function unknownOptionsText(pre: Extract<PreloginStage, { ok: true }>): string {
+  const unknown = pre.options.filter((o) => !KNOWN_PRELOGIN_TOKENS.includes(o.token));
+  return unknown.map((o) => `, unknown option 0x${o.token.toString(16).padStart(2, '0')} (${o.length} bytes${o.length > 0 ? `: ${o.hex}${o.hex.length < o.length * 2 ? '...' : ''}` : ''})`).join('');
 }
 
 /** ENCRYPTION as received; inside TDS 8 the value is ignored (MS-TDS 2.2.6.5), so it is shown, never judged. */
@@ -73,7 +83,16 @@ function tlsFindings(tls: TlsStage, where: string, out: Finding[]): void {
     case 'TLS_TIMEOUT': out.push(finding(DATAPATH.tlsTimeout, evidence)); return;
     case 'TLS_EXPIRED': case 'TLS_NOT_YET_VALID': out.push(finding(DATAPATH.tlsExpired, evidence)); break;
     case 'TLS_HOSTNAME_MISMATCH': out.push(finding(DATAPATH.tlsHostname, evidence)); return;
-    case 'TLS_UNTRUSTED': out.push(finding(DATAPATH.tlsUntrusted, `${evidence}; issuer ${info?.chain[info.chain.length - 1]?.issuer ?? '?'}`)); break;
+    case 'TLS_UNTRUSTED': {
+      const issuer = info?.chain[info.chain.length - 1]?.issuer ?? '?';
+      // The leaf came alone and its issuer is in no store: the server's chain is incomplete (REV-008 says which
+      // intermediate), not a TLS-inspecting proxy; OpenSSL-based clients do not fetch a missing intermediate.
+      out.push(info?.trustError === MISSING_INTERMEDIATE_ERROR
+        ? finding(DATAPATH.tlsUntrusted, `${evidence}; ${info.chain.length === 1 ? `the server sent only its leaf, without its issuer "${issuer}"` : `issuer ${issuer}; the leaf's issuer was not sent`}`, {
+          fix: `The server did not send the intermediate certificate that links its leaf to the root (not a TLS-inspecting proxy). OpenSSL-based clients (Node.js/tedious, most Linux drivers) do not fetch it and fail; clients that fetch it from the CA-issuers URL need outbound HTTP to the CA hosts. Report the incomplete chain to support; meanwhile add the intermediate to the client's store (or pass it with --ca-file). See REV-008.` })
+        : finding(DATAPATH.tlsUntrusted, `${evidence}; issuer ${issuer}`));
+      break;
+    }
     case 'TLS_CLOSED': case 'TLS_PROTOCOL': case 'TLS_HANDSHAKE_FAILED': out.push(finding(DATAPATH.tlsHandshake, evidence)); return;
     case 'TLS_ABORTED': return;
   }
@@ -121,7 +140,9 @@ function loginInto(l: LoginResult, out: Finding[]): void {
   const phase = !l.ok && l.failedPhase ? ` during ${l.failedPhase}` : '';
   const evidence = `${where}${phase}: ${l.code}: ${l.message}`;
   if (l.skipped?.some((s) => s === 'ENVCHANGE type 21')) {
-    out.push(finding(DATAPATH.enhancedRoutingIgnored, `${where}: the answer to LOGIN7 carried an Enhanced Routing ENVCHANGE (type 21); tedious, which did not announce ENHANCEDROUTINGSUPPORT, skipped it${l.routing ? '' : ' and stayed on the gateway'}`));
+    // With a Routing ENVCHANGE (type 20) as well, drivers follow that one: then type 21 is only a risk.
+    out.push(finding(DATAPATH.enhancedRoutingIgnored, `${where}: the answer to LOGIN7 carried an Enhanced Routing ENVCHANGE (type 21); tedious, which did not announce ENHANCEDROUTINGSUPPORT, skipped it${l.routing ? ' and followed the Routing ENVCHANGE (type 20) that came with it' : ' and stayed on the gateway'}`,
+      l.routing ? { severity: 'warning' } : {}));
   }
   if (reachedEngine(l)) {
     out.push(finding(DATAPATH.dummyOk, evidence));
@@ -256,7 +277,7 @@ function pathChecks(p: DataPathResult, label: string, out: CheckLine[]): void {
     const fedAuth = pre.fedAuthRequired !== undefined ? `, FEDAUTHREQUIRED 0x${pre.fedAuthRequired.toString(16).padStart(2, '0')}` : '';
     const status = pre.anomalies.length > 0 ? 'warn' : 'pass';
     out.push({ name: `${label}PRELOGIN`, status: !pre.insideTls && pre.encryption !== 'ENCRYPT_ON' && pre.encryption !== 'ENCRYPT_REQ' ? 'fail' : status,
-      seconds: pre.seconds, detail: `server ${pre.version}, ${encryptionText(pre)}${fedAuth}; ${pre.bytes}-byte answer` });
+      seconds: pre.seconds, detail: `server ${pre.version}, ${encryptionText(pre)}${fedAuth}${unknownOptionsText(pre)}; ${pre.bytes}-byte answer` });
   } else {
     const strictHint = p.strictCheck ? `; TDS 8 strict: ${p.strictCheck.ok ? 'works' : 'fails too'}` : '';
     out.push({ name: `${label}PRELOGIN`, status: p.strictCheck?.ok ? 'warn' : 'fail', seconds: pre.seconds, detail: `${pre.code}: ${pre.message}${strictHint}` });

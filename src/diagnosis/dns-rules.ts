@@ -18,12 +18,28 @@ export interface ManagementLookup {
 const UNREACHABLE_CODES = new Set(['DNS_TIMEOUT', 'DNS_NETWORK']);
 const RESOLVER_ERROR_CODES = new Set(['DNS_SERVFAIL', 'DNS_REFUSED', 'DNS_MALFORMED', 'DNS_NOTIMP', 'DNS_FORMERR', 'DNS_RCODE']);
 
-function errorFinding(answer: ResolverAnswer, name: string): Finding | undefined {
+/**
+ * A silent resolver breaks resolution from here only when no other resolver this host uses (system or custom)
+ * answered: with one that did, clients fail over to it after a timeout, so connections are slow, not broken.
+ */
+function silentResolver(answer: ResolverAnswer, evidence: string, answers: readonly ResolverAnswer[]): Finding {
+  const others = answers.filter((a) => a !== answer && a.role !== 'azure' && !UNREACHABLE_CODES.has(a.result.error?.code ?? '')
+    && a.result.error?.code !== 'GUARD_DENIED');
+  if (others.length === 0) return finding(DNS.unreachable, evidence);
+  return finding(DNS.unreachable, `${evidence}; ${others.map((a) => `${a.server} (${a.role})`).join(', ')} answered, so clients fail over after a timeout`, {
+    severity: 'warning',
+    fix: 'Another resolver of this host answered, so names resolve, but slowly: a client tries this one first and waits for its timeout '
+      + '(seconds on every new connection; a short connect timeout fails). Fix the resolver (its address; UDP and TCP 53 to it from this '
+      + 'host through NSGs, firewalls, appliances) or remove it from the resolver list; in Azure the VNet resolver is 168.63.129.16.',
+  });
+}
+
+function errorFinding(answer: ResolverAnswer, name: string, answers: readonly ResolverAnswer[]): Finding | undefined {
   const error = answer.result.error;
   if (!error) return undefined;
   const evidence = `${answer.server} (${answer.role}) for ${name}: ${error.code}: ${error.message}`;
   if (error.code === 'DNS_NXDOMAIN') return finding(DNS.nxdomain, evidence);
-  if (UNREACHABLE_CODES.has(error.code)) return finding(DNS.unreachable, evidence);
+  if (UNREACHABLE_CODES.has(error.code)) return silentResolver(answer, evidence, answers);
   if (RESOLVER_ERROR_CODES.has(error.code)) return finding(DNS.resolverError, evidence);
   if (error.code === 'DNS_CNAME_LOOP' || error.code === 'DNS_CNAME_TOO_LONG') return finding(DNS.chainBroken, evidence);
   if (error.code === 'DNS_NODATA') return finding(DNS.noAddress, evidence);
@@ -58,7 +74,7 @@ export function nameFindings(answers: readonly ResolverAnswer[], target: TargetN
   if (target.kind === 'private-link') out.push(finding(NAME.privateLink, target.fqdn));
 
   for (const answer of answers) {
-    const err = errorFinding(answer, target.fqdn);
+    const err = errorFinding(answer, target.fqdn, answers);
     if (err) out.push(err);
     // The public endpoint is meant to resolve publicly: the private-address rule is for VNet-local names.
     // A private endpoint lives in its own subnet, so --subnet (the instance's) does not apply to it.

@@ -4,7 +4,9 @@
 // endpoint that cannot be used from here (unreachable, or something other
 // than the CA answering) is a warning, since the connection from here does
 // not depend on it. Endpoints that could not even be tried because the
-// resolver did not answer are one finding marked as caused by DNS-002.
+// resolver did not answer are one finding marked as caused by DNS-002; those
+// whose host the custom resolver could not resolve (DNS coverage) are one
+// finding marked as caused by DNS-009.
 import type { CheckLine } from './check.js';
 import { finding, type Finding, type FindingDefinition } from './finding.js';
 import { REVOCATION } from './catalog/revocation.js';
@@ -43,6 +45,28 @@ export function definitionFor(code: RevocationErrorCode): FindingDefinition | un
 /** DNS codes meaning the resolver itself did not answer (DNS-002), as opposed to an answer without an address. */
 const RESOLVER_SILENT: ReadonlySet<string> = new Set(['DNS_TIMEOUT', 'DNS_NETWORK']);
 const DNS_CAUSE = 'DNS-002';
+const COVERAGE_CAUSE = 'DNS-009';
+
+/** What the other checks found that explains a revocation failure. */
+export interface RevocationContext {
+  /** Names the custom resolver failed to resolve (DNS coverage, DNS-009). */
+  readonly unresolvedNames?: readonly string[];
+}
+
+/** The host of a URL, when the custom resolver is known to fail for it (the name or a parent domain of it). */
+function coveredFailure(url: string, code: string | undefined, dnsCode: string | undefined, ctx: RevocationContext): string | undefined {
+  if (code !== 'DNS_FAILED' || RESOLVER_SILENT.has(dnsCode ?? '') || !ctx.unresolvedNames?.length) return undefined;
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase().replace(/\.$/, '');
+  } catch {
+    return undefined;
+  }
+  return ctx.unresolvedNames.some((n) => {
+    const name = n.toLowerCase().replace(/\.$/, '');
+    return host === name || host.endsWith(`.${name}`);
+  }) ? host : undefined;
+}
 
 function resolverSilent(code: string | undefined, phases: FetchPhases | undefined): boolean {
   return code === 'DNS_FAILED' && RESOLVER_SILENT.has(phases?.dns?.code ?? '');
@@ -71,7 +95,7 @@ function failedStep(e: { readonly dns?: FetchPhases['dns']; readonly tcp?: Fetch
   return e.dns && !e.dns.ok ? 'DNS' : e.tcp && !e.tcp.ok ? `TCP ${e.tcp.port}` : e.tls && !e.tls.ok ? 'TLS' : 'HTTP';
 }
 
-export function revocationFindings(report: RevocationReport): Finding[] {
+export function revocationFindings(report: RevocationReport, ctx: RevocationContext = {}): Finding[] {
   const out: Finding[] = [];
   const seen = new Set<string>();
   const add: Add = (def, key, evidence, subject) => {
@@ -82,6 +106,8 @@ export function revocationFindings(report: RevocationReport): Finding[] {
   if (report.skipped) return out;
   /** What the silent resolver kept from being tried: one finding for all of it. */
   const notReached: string[] = [];
+  /** What failed because the custom resolver cannot resolve its host (DNS-009): one finding for all of it. */
+  const unresolved: string[] = [];
   /** Failures grouped by finding, subject and what happened (a portal, a proxy ... answers every URL alike). */
   const groups = new Map<string, { def: FindingDefinition; what: string; subject?: string; where: string[] }>();
   const note: Report = (def, where, what, subject) => {
@@ -118,6 +144,7 @@ export function revocationFindings(report: RevocationReport): Finding[] {
       }
       for (const s of [...cert.crl, ...cert.ocsp]) {
         if (s.error && resolverSilent(s.error.code, s.phases)) notReached.push(`${sourceLabel(s)} for ${name}`);
+        else if (s.error && coveredFailure(s.url, s.error.code, s.phases?.dns?.code, ctx)) unresolved.push(`${sourceLabel(s)} for ${name} (${s.error.message})`);
         else sourceFindings(s, name, chain.subject, add, note);
       }
     }
@@ -126,10 +153,22 @@ export function revocationFindings(report: RevocationReport): Finding[] {
       if (f.error && def) note(def, `CA issuers ${f.url}`, `${f.error.code}: ${f.error.message}`, chain.subject);
     }
   }
-  for (const e of report.endpoints) endpointFindings(e, add, note, notReached);
+  for (const e of report.endpoints) {
+    if (e.error && coveredFailure(e.url, e.error.code, e.dns?.code, ctx)) unresolved.push(`${endpointLabel(e)} (${e.error.message})`);
+    else endpointFindings(e, add, note, notReached);
+  }
   for (const g of groups.values()) {
-    const where = g.where.length === 1 ? g.where[0] ?? '' : `${g.where.length} URLs (${g.where.join(', ')})`;
+    const where = g.where.length === 1 ? g.where[0] ?? '' : `${g.where.length} ${g.def.id === REVOCATION.badSignature.id ? 'answers' : 'URLs'} (${g.where.join(', ')})`;
     add(g.def, `${g.what} ${g.where.join(' ')}`, `${where}: ${g.what}`, g.subject);
+  }
+  if (unresolved.length > 0) {
+    // Not a second problem: the custom resolver's (DNS-009). Fixing it lets these be tried.
+    out.push({ ...finding(REVOCATION.unreachable, `${unresolved.length === 1 ? 'its host' : 'their hosts'} did not resolve through the custom DNS server, `
+      + `which DNS-009 found cannot resolve these names: ${unresolved.join(', ')}`, {
+      severity: 'info',
+      fix: `Follows from ${COVERAGE_CAUSE}: give the custom DNS server a forwarder for these names (see ${COVERAGE_CAUSE}), then check again; `
+        + 'only then does it show whether HTTP (TCP 80) to the revocation hosts is allowed from here.',
+    }), causedBy: COVERAGE_CAUSE });
   }
   if (notReached.length > 0) {
     out.push({ ...finding(REVOCATION.unreachable, `not reached, because name resolution failed: the resolver did not answer `
@@ -166,8 +205,10 @@ function sourceFindings(s: Source, name: string, subject: string | undefined, ad
     return;
   }
   if (s.signature === 'invalid') {
-    const detail = s.kind === 'ocsp' && s.signatureDetail ? ` (${s.signatureDetail})` : '';
-    add(REVOCATION.badSignature, s.url, `${label} for ${name}: the signature does not verify${detail}`, subject);
+    // One rewriting middlebox (or one misconfigured CA) spoils every answer alike: one finding per chain,
+    // listing each answer and the certificate it was about.
+    const detail = s.kind === 'ocsp' && s.signatureDetail && s.signatureDetail !== 'the signature does not verify' ? ` (${s.signatureDetail})` : '';
+    report(REVOCATION.badSignature, `${label} for ${name}${detail}`, 'the signature does not verify, so the revocation status is unknown', subject);
   }
   if (s.freshness === 'stale' || s.freshness === 'not-yet-valid') {
     add(REVOCATION.stale, s.url, `${label} for ${name}: ${s.freshness === 'stale' ? `nextUpdate ${s.nextUpdate ?? '?'} has passed`
@@ -184,22 +225,24 @@ function sourceFindings(s: Source, name: string, subject: string | undefined, ad
   }
 }
 
-function sourceLine(s: Source, name: string): CheckLine {
+function sourceLine(s: Source, name: string, ctx: RevocationContext): CheckLine {
   const base = { name: `${s.kind === 'crl' ? 'CRL' : 'OCSP'} ${s.url}`, seconds: s.seconds };
   if (s.error) {
     const status = SKIP_CODES.has(s.error.code) || resolverSilent(s.error.code, s.phases) ? 'skip' : 'warn';
     const why = resolverSilent(s.error.code, s.phases) ? `not reached: the resolver did not answer (${DNS_CAUSE}); ` : '';
-    return { ...base, status, detail: `${name}: ${why}${s.error.code}: ${s.error.message}` };
+    const covered = coveredFailure(s.url, s.error.code, s.phases?.dns?.code, ctx) ? { causedBy: COVERAGE_CAUSE } : {};
+    return { ...base, status, detail: `${name}: ${why}${s.error.code}: ${s.error.message}`, ...covered };
   }
   const facts = [s.status ?? '?', `signature ${s.signature ?? '?'}`, s.freshness ?? '', s.cached ? 'cached' : '',
     s.kind === 'ocsp' && s.nonce && s.nonce !== 'not-sent' ? `nonce ${s.nonce}` : '',
     s.status === 'revoked' ? `${s.reason ?? ''} ${s.revocationDate ?? ''}` : ''].filter(Boolean).join(', ');
-  const status = s.status === 'revoked' || s.signature === 'invalid' ? 'fail'
-    : !s.ok || s.status === 'unknown' || (!s.cached && s.seconds > SLOW_SECONDS) ? 'warn' : 'pass';
+  // An answer whose signature does not verify leaves the status unknown (REV-005, a risk); only revoked fails.
+  const status = s.status === 'revoked' ? 'fail'
+    : !s.ok || s.signature === 'invalid' || s.status === 'unknown' || (!s.cached && s.seconds > SLOW_SECONDS) ? 'warn' : 'pass';
   return { ...base, status, detail: `${name}: ${facts}` };
 }
 
-export function revocationChecks(report: RevocationReport): CheckLine[] {
+export function revocationChecks(report: RevocationReport, ctx: RevocationContext = {}): CheckLine[] {
   if (report.skipped) return [{ name: 'Revocation', status: 'skip', detail: report.skipped }];
   const lines: CheckLine[] = [];
   for (const chain of report.chains) {
@@ -210,14 +253,14 @@ export function revocationChecks(report: RevocationReport): CheckLine[] {
         lines.push({ name: `Revocation ${cert.subject}`, status: 'info', detail: `${name} is a self-signed root: not checked` });
         continue;
       }
-      for (const s of [...cert.crl, ...cert.ocsp]) lines.push(sourceLine(s, name));
+      for (const s of [...cert.crl, ...cert.ocsp]) lines.push(sourceLine(s, name, ctx));
       const status = cert.status === 'good' ? 'pass' : cert.status === 'revoked' ? 'fail' : 'warn';
       lines.push({ name: `Revocation ${cert.subject}`, status,
         detail: `${name}: ${cert.status}${cert.revocation ? ` (${cert.revocation.reason}, ${cert.revocation.date})` : ''}`
           + `${cert.issuerSource === 'aia' ? '; issuer fetched from CA issuers' : ''}` });
     }
   }
-  for (const e of report.endpoints) lines.push(endpointLine(e));
+  for (const e of report.endpoints) lines.push(endpointLine(e, ctx));
   return lines;
 }
 
@@ -232,7 +275,7 @@ function serviceText(e: EndpointReachability): string {
   }
 }
 
-function endpointLine(e: EndpointReachability): CheckLine {
+function endpointLine(e: EndpointReachability, ctx: RevocationContext): CheckLine {
   const silent = e.error !== undefined && resolverSilent(e.error.code, e);
   const parts = [
     e.dns ? `DNS ${e.dns.ok ? `${e.dns.addresses.join(' ')} ${e.dns.seconds.toFixed(3)} s` : 'failed'}` : '',
@@ -245,5 +288,6 @@ function endpointLine(e: EndpointReachability): CheckLine {
   ].filter(Boolean);
   const status = e.ok ? (e.service?.kind === 'crl' && e.service.freshness !== 'fresh' ? 'warn' : 'pass')
     : (e.error && SKIP_CODES.has(e.error.code)) || silent ? 'skip' : 'warn';
-  return { name: `Revocation endpoint ${e.url}`, status, seconds: e.seconds, detail: parts.join('; ') };
+  const covered = e.error && coveredFailure(e.url, e.error.code, e.dns?.code, ctx) ? { causedBy: COVERAGE_CAUSE } : {};
+  return { name: `Revocation endpoint ${e.url}`, status, seconds: e.seconds, detail: parts.join('; '), ...covered };
 }

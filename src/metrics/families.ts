@@ -17,7 +17,7 @@ const f = (name: string, labelNames: readonly string[], help: string): FamilyDef
 /** Families rendered from the latest diagnosis of each instance and check (all gauges). */
 export const INSTANCE_FAMILIES = {
   instanceInfo: f('miprobe_instance_info', ['instance', 'kind'], 'A watched instance: its kind of name (vnet-local, public-endpoint, private-link, custom-domain) and the labels given in the config; always 1.'),
-  checkSuccess: f('miprobe_check_success', ['instance', 'check'], '1 when the latest run of the check completed with no critical finding (name resolution included), 0 otherwise.'),
+  checkSuccess: f('miprobe_check_success', ['instance', 'check'], '1 when the latest run of the check completed, reached what it checks, and had no critical finding (name resolution included), 0 otherwise.'),
   checkDuration: f('miprobe_check_duration_seconds', ['instance', 'check'], 'Wall time of the latest completed run of the check.'),
   checkLastCompleted: f('miprobe_check_last_completed_timestamp_seconds', ['instance', 'check'], 'Unix time the latest run of the check completed (alert on staleness with time() minus this).'),
   checkLastError: f('miprobe_check_error', ['instance', 'check'], '1 when the latest run of the check did not complete (deadline passed or internal error), 0 otherwise.'),

@@ -154,13 +154,15 @@ export interface StoredOutcome {
   readonly error?: string;
   readonly verdict?: DiagnosisReport['verdict'];
   readonly findings?: readonly Finding[];
+  /** False when the check could not reach what it checks (its state is "not reached"): no success then. */
+  readonly reached: boolean;
   readonly samples: readonly Sample[];
 }
 
-export function storeOutcome(outcome: CheckOutcome, instance: string): StoredOutcome {
+export function storeOutcome(outcome: CheckOutcome, instance: string, reached = true): StoredOutcome {
   const r = outcome.report;
   return {
-    check: outcome.check, completedAt: outcome.completedAt, durationSeconds: outcome.durationSeconds,
+    check: outcome.check, completedAt: outcome.completedAt, durationSeconds: outcome.durationSeconds, reached,
     ...(outcome.error !== undefined ? { error: outcome.error } : {}),
     ...(r ? { verdict: r.verdict, findings: r.findings } : {}),
     samples: r ? reportToMetrics(r, { checks: new Set([outcome.check]), instance }) : [],
@@ -172,7 +174,7 @@ export function outcomeSamples(outcome: StoredOutcome, instance: string): Sample
   const labels = { instance, check: outcome.check };
   const critical = outcome.findings ? findingsOfRun(outcome.findings, new Set([outcome.check])).some((x) => x.severity === 'critical') : true;
   return [
-    { family: 'checkSuccess', labels, value: outcome.findings && !critical ? 1 : 0 },
+    { family: 'checkSuccess', labels, value: outcome.reached && outcome.findings && !critical ? 1 : 0 },
     { family: 'checkDuration', labels, value: outcome.durationSeconds },
     { family: 'checkLastCompleted', labels, value: outcome.completedAt },
     { family: 'checkLastError', labels, value: outcome.error === undefined ? 0 : 1 },
@@ -193,7 +195,7 @@ export function activeFindings(view: InstanceView): Finding[] {
   for (const [check, outcome] of view.outcomes) {
     if (!outcome.findings) continue;
     // Until name resolution has run on its own, the name findings of the other checks stand in for it.
-    out.push(...(check !== 'nameResolution' && !nameRun && out.length === 0 ? outcome.findings : ownedFindings(outcome.findings, check)));
+    out.push(...(check !== 'nameResolution' && !nameRun && out.length === 0 ? findingsOfRun(outcome.findings, new Set([check])) : ownedFindings(outcome.findings, check)));
   }
   const seen = new Set<string>();
   return out.filter((x) => (seen.has(x.id) ? false : (seen.add(x.id), true)));

@@ -4,9 +4,8 @@
 //
 //   parsePortSpec(text): number[]                       "9000,9003,1400-1500" -> ports (RangeError on bad input)
 //   scanPorts(address, ports, opts): Promise<PortScanResult>   never throws
-import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
-import { deadlineSignal, secondsSince } from './deadline.js';
+import { deadlineSignal, onAbort, secondsSince } from './deadline.js';
 import type { AddressGuard } from './guard.js';
 import { tcpConnect, type PortState, type TcpErrorCode } from './tcp.js';
 
@@ -67,12 +66,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();
     const timer = setTimeout(done, ms);
+    // One listener on the signal however many workers sleep on it (src/net/deadline.ts).
+    const release = onAbort(signal, done);
     function done(): void {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      release();
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -88,8 +88,6 @@ export async function scanPorts(address: string, ports: readonly number[], opts:
   const overall = opts.deadlineMs !== undefined ? deadlineSignal({ timeoutMs: opts.deadlineMs, signal: opts.signal })
     : (opts.signal ?? new AbortController().signal);
   const concurrency = Math.max(1, Math.min(opts.concurrency ?? 64, ports.length || 1));
-  // Each worker listens to the overall signal while it sleeps or connects.
-  setMaxListeners(2 * concurrency + 16, overall);
   const rate = opts.ratePerSecond ?? 500;
   const interval = rate > 0 ? 1000 / rate : 0;
   let nextSlot = performance.now();

@@ -56,7 +56,8 @@ export const probeManagementPorts: Probe<ManagementPortsInput, ManagementPortsRe
     scan = await scanPorts(address, extra, { guard: opts.guard, timeoutMs: opts.timeoutMs,
       ...(opts.scan?.concurrency !== undefined ? { concurrency: opts.scan.concurrency } : {}),
       ...(opts.scan?.ratePerSecond !== undefined ? { ratePerSecond: opts.scan.ratePerSecond } : {}),
-      ...(opts.scan?.deadlineMs !== undefined ? { deadlineMs: opts.scan.deadlineMs } : {}),
+      // The probe's deadline bounds the scan too (one timeout, one meaning): ports left when it ends are reported as not probed.
+      deadlineMs: opts.scan?.deadlineMs ?? opts.timeoutMs,
       ...(opts.signal ? { signal: opts.signal } : {}) });
   }
   return { ok: true, applicable: true, address, ...host, ports: main.ports, seconds: secondsSince(started), ...(scan ? { scan } : {}) };

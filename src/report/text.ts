@@ -11,7 +11,9 @@ export function renderChecks(checks: readonly CheckLine[], style: Style): string
   const width = Math.min(34, Math.max(0, ...checks.map((c) => c.name.length)));
   return checks.map((c) => {
     const time = c.seconds === undefined ? '' : style.dim(` (${formatSeconds(c.seconds)})`);
-    return `  ${style.mark(c.status)} ${c.name.padEnd(width)}  ${c.detail}${time}`;
+    // A line not reached names its cause in its detail; a line that ran but failed because of another says so here.
+    const follows = c.causedBy && c.skipped === undefined ? style.dim(` (follows from ${c.causedBy})`) : '';
+    return `  ${style.mark(c.status)} ${c.name.padEnd(width)}  ${c.detail}${follows}${time}`;
   });
 }
 

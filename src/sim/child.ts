@@ -13,7 +13,7 @@ export interface SimChild {
   close(): Promise<void>;
 }
 
-/** Largest first line accepted from the child (the JSON is about 1 KB). */
+/** Largest first line accepted from the child (the JSON, with its commands, is about 4 KB). */
 const MAX_LINE_BYTES = 64 * 1024;
 const MAX_STDERR_BYTES = 16 * 1024;
 

@@ -9,6 +9,7 @@
 //   simSecretsEnv(info) -> env          the demo login's password, as the environment would give it
 import type { ConfigLayer } from '../config/schema.js';
 import type { LoginMode } from '../config/schema.js';
+import type { ToolCommands } from './tool-commands.js';
 
 export interface SimNetworkInfo {
   readonly scenario: string;
@@ -20,11 +21,21 @@ export interface SimNetworkInfo {
   readonly azureResolver?: string;
   /** The ILB / gateway, "ip:port". */
   readonly gateway: string;
-  /** The redirect node's name and "ip:port", when the scenario redirects to a listening node. */
-  readonly nodeName?: string;
-  readonly node?: string;
+  /** The redirect node's name and "ip:port" when the scenario redirects to a listening node, else null. */
+  readonly nodeName: string | null;
+  readonly node: string | null;
+  /** "name:port" of the gateway's routing ENVCHANGE when it redirects logins (a node may or may not listen there), else null. */
+  readonly redirectTo: string | null;
   /** PEM of the simulated root CA, readable by other processes. */
   readonly caFile: string;
+  /** A freetds.conf next to caFile: a section per TDS endpoint, named after the server name it is reached by. */
+  readonly freetdsConf: string;
+  /** The demo login's password in a file (only this user can read it), for `--password-file`. */
+  readonly sqlPasswordFile: string;
+  /** The findings `miprobe diagnose` (commands.diagnose) reports for this scenario, exactly. */
+  readonly expectFindings: readonly string[];
+  /** What to run against the network; none of it leaves loopback or asks this machine's DNS. */
+  readonly commands: ToolCommands;
   /** The platform revocation endpoints, on the simulated responders' port. */
   readonly revocationUrls: readonly string[];
   /** How a diagnosis of this scenario logs in, and whether it uses TDS 8 strict. */

@@ -27,6 +27,7 @@ import { REVOCATION_SCENARIOS } from './revocation-responders.js';
 import type { Scenario } from './scenarios.js';
 import { findTdsScenario, SIM_SQL_LOGIN, startTdsScenario } from './tds-scenarios.js';
 import { simConfigLayer, simSecretsEnv, type SimNetworkInfo } from './network-info.js';
+import { freetdsConf, toolCommands } from './tool-commands.js';
 
 export interface SimNetworkOptions {
   readonly scenario: Scenario;
@@ -106,6 +107,8 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
   await writeFile(caFile, certs.caPem, { mode: 0o644 });
   // Other processes (tsql, openssl, a user's application under another account) read the root too.
   await chmod(tempDir, 0o755);
+  const sqlPasswordFile = join(tempDir, 'sql-password');
+  await writeFile(sqlPasswordFile, SIM_SQL_LOGIN.password, { mode: 0o600 });
 
   // The gateway on the ILB address, and its redirect node.
   const tds = findTdsScenario(scenario.tds ?? 'proxy-healthy');
@@ -161,13 +164,18 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
   const subnet = `${block}.0/26`;
   const suggestedTimeoutMs = scenario.revocation ? Math.max(DEFAULT_SIM_TIMEOUT_MS, Math.min(pkiInstance.timeoutMs, 3000)) : DEFAULT_SIM_TIMEOUT_MS;
   const node = running.node?.endpoint;
-  const info: SimNetworkInfo = {
+  const where = {
     scenario: scenario.name, fqdn: names.vnetLocal, subnet, resolvers: resolvers.map(formatEndpoint),
     ...(azure ? { azureResolver: formatEndpoint(azure) } : {}),
     gateway: formatEndpoint(running.gateway.endpoint),
-    ...(node ? { nodeName, node: formatEndpoint(node) } : {}),
-    caFile, revocationUrls, login: scenario.login ?? tds.login, strict: tds.strict === true, sqlLogin: { ...SIM_SQL_LOGIN }, suggestedTimeoutMs,
+    nodeName: node ? nodeName : null, node: node ? formatEndpoint(node) : null,
+    redirectTo: running.routing ? `${running.routing.server}:${running.routing.port}` : null,
+    caFile, freetdsConf: join(tempDir, 'freetds.conf'), sqlPasswordFile,
+    revocationUrls, login: scenario.login ?? tds.login, strict: tds.strict === true, sqlLogin: { ...SIM_SQL_LOGIN }, suggestedTimeoutMs,
+    expectFindings: [...scenario.expectFindings],
   };
+  await writeFile(where.freetdsConf, freetdsConf(where), { mode: 0o644 });
+  const info: SimNetworkInfo = { ...where, commands: toolCommands(where) };
   return {
     info, fqdn: names.vnetLocal, subnet, resolvers, azureResolver: azure, suggestedTimeoutMs,
     configLayer: (): ConfigLayer => simConfigLayer(info),

@@ -8,11 +8,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ProbeFence } from '../../src/agent/probe-fence.js';
-import { VNET_RANGES } from '../../src/agent/vnet-ranges.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startDnsServer } from '../../src/sim/dns-server.js';
 import { buildMiZone } from '../../src/sim/mi-zone.js';
 import { startAgent, waitFor, writeConfig } from '../helpers/agent.js';
+import { runCli } from '../helpers/capture.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BLOCK = '127.73.30';
@@ -80,15 +80,28 @@ t.test('/probe over HTTP: 200 inside the fence, 403 with one line outside; probe
 t.test('allowCidrs empty: the agent keeps to the VNet ranges (a loopback resolver is not even asked)', async (t) => {
   const dns = await startDnsServer({ host: `${BLOCK}.54`, port: 0, records: buildMiZone({ miName: 'known', zoneId: ZONE, region: 'westeurope', ilbAddress: `${BLOCK}.4` }) });
   t.teardown(() => dns.close());
-  const config = await writeConfig({
-    dns: { servers: [`${BLOCK}.54:${dns.endpoint.port}`], requiredNames: [], retries: 0 }, timeoutMs: 1000,
+  const resolver = `${BLOCK}.54:${dns.endpoint.port}`;
+  const azure = await startDnsServer({ host: `${BLOCK}.55`, port: 0, records: [] });
+  t.teardown(() => azure.close());
+  const body = {
+    dns: { servers: [resolver], requiredNames: [], retries: 0 }, timeoutMs: 1000,
     instances: [{ fqdn: KNOWN }],
     agent: { listen: `${BLOCK}.3:0`, jitterSeconds: 0, schedules: { dataPath: { enabled: false }, management: { enabled: false }, revocation: { enabled: false } } },
-  });
-  // No MIPROBE_ALLOW_CIDRS here: the agent's own default applies. The resolver is on loopback, outside it, so nothing is sent at all.
-  const agent = await startAgent(['--config', config], { MIPROBE_ALLOW_CIDRS: '' });
+  };
+  // No MIPROBE_ALLOW_CIDRS here: the agent's own default applies. The only resolver is on loopback, outside it:
+  // the agent would look nothing up, so it does not start (exit 2 naming the key), and --check-config says so.
+  const config = await writeConfig(body);
+  const refused = await startAgent(['--config', config], { MIPROBE_ALLOW_CIDRS: '' }).then(() => 'started', (e: Error) => e.message);
+  t.match(refused, new RegExp(`agent exited with 2: miprobe: dns\\.servers: no resolver can be queried: ${resolver.replace(/\./g, '\\.')} is outside the allowed ranges \\(10\\.0\\.0\\.0/8, `));
+  const check = await runCli(['agent', '--check-config', config], { MIPROBE_ALLOW_CIDRS: '' });
+  t.equal(check.code, 2, '--check-config fails it too');
+  t.match(check.stderr, /dns\.servers: no resolver can be queried/);
+  t.equal(dns.queryCount(), 0, 'no query reached the loopback resolver');
+  // With a second resolver that may be asked (listed in allowCidrs), it starts; the one outside is reported, not asked.
+  const second = await writeConfig({ ...body, allowCidrs: [`${BLOCK}.55/32`, `${BLOCK}.3/32`],
+    dns: { ...body.dns, servers: [resolver, `${BLOCK}.55:${azure.endpoint.port}`] } });
+  const agent = await startAgent(['--config', second], { MIPROBE_ALLOW_CIDRS: '' });
   t.teardown(() => agent.stop());
-  t.same(agent.logs().find((l) => l.msg === 'agent started')?.allowCidrs, [...VNET_RANGES]);
   const line = await waitFor(() => agent.logs().find((l) => l.msg === 'check state changed' && l.check === 'nameResolution'), 10_000, 'the first run');
   const ids = (line.findings as Array<{ id: string }>).map((f) => f.id);
   t.ok(ids.includes('DNS-014'), `the resolver outside the ranges is reported, not asked (${ids.join(', ')})`);

@@ -83,7 +83,9 @@ t.test('states agree with findings; unmet needs say "not reached because ..." in
   t.equal(checkStatus('dataPath', { report: nameFailed }).reason, 'not reached because the instance name did not resolve to an address (DNS-001)');
   t.equal(checkStatus('nameResolution', { report: nameFailed }).state, 'failing');
   t.same(checkStatus('nameResolution', { report: nameFailed }).findings.map((f) => f.id), ['DNS-001']);
-  t.equal(checkStatus('revocation', { report: nameFailed }).state, 'healthy', 'an NXDOMAIN is an answer: the platform endpoints were looked up and checked');
+  // The platform endpoints were looked up and checked (an NXDOMAIN is an answer), but the chain the gateway serves was not reached.
+  t.same(checkStatus('revocation', { report: nameFailed }), { state: 'not-reached', findings: [],
+    reason: 'not reached because the instance name did not resolve to an address (DNS-001)' }, 'a part not reached: the check says so');
 
   // One resolver failed, the other answered: the management check ran, and its ports were fine.
   const oneResolverDown = fixtureReport({ verdict: 'failing', findings: [fixtureFinding('DNS-002', 'critical', 'names')] });
@@ -144,6 +146,8 @@ t.test('an agent watching a healthy and a broken instance: coherent log lines, n
   for (const l of lines) {
     if (['healthy', 'degraded', 'failing'].includes(l.state)) {
       t.equal(verdictOf(l.findings), l.state, `${l.instance.split('.')[0]} ${l.check}: the state is what its findings say`);
+      const ids = l.findings.map((f) => f.id);
+      t.equal(new Set(ids).size, ids.length, `${l.instance.split('.')[0]} ${l.check}: one entry per finding id (${ids.join(', ')})`);
     } else {
       t.match(l.reason, /^(not reached because|did not complete)/, `${l.instance.split('.')[0]} ${l.check}: ${l.state} says why`);
     }

@@ -45,12 +45,16 @@ t.test('a revoked gateway certificate fails the agent\'s revocation check, on it
   t.match(probe, /^miprobe_finding\{id="REV-001",severity="critical"\} 1$/m);
 });
 
-t.test('a gateway that breaks the handshake leaves the chain unchecked: the revocation check says so and keeps its own verdict', async (t) => {
+t.test('a gateway that breaks the handshake leaves the chain unchecked: the revocation check says so, without the gateway\'s finding', async (t) => {
   const { agent, fqdn, line } = await revocationOnly(t, 'garbage', '127.73.52', `${BLOCK}.2:0`);
-  t.equal(line.state, 'healthy', 'the CRL and OCSP hosts answered; the gateway\'s failure is the data path check\'s');
-  t.same(line.findings.filter((f) => f.severity !== 'info').map((f) => f.id), []);
+  const reached = line as StateLine & { reason?: string };
+  t.equal(reached.state, 'not-reached', 'the CRL and OCSP hosts answered, but the chain was not reached');
+  t.equal(reached.reason, 'not reached because no TLS handshake completed, so no certificate chain was seen (TDS-003)');
+  t.same(line.findings.filter((f) => f.severity !== 'info').map((f) => f.id), [], 'the gateway\'s failure is the data path check\'s finding');
+  const metrics = await (await fetch(`${agent.url}/metrics`)).text();
+  t.equal(sample(metrics, 'miprobe_check_success', 'check="revocation"'), 0, 'a check that did not reach what it checks does not succeed');
   const report = await (await fetch(`${agent.url}/probe?target=${fqdn}&module=revocation`)).text();
-  t.match(report, /^probe_success 1$/m, '/probe?module=revocation answers for revocation');
+  t.match(report, /^probe_success 0$/m, '/probe?module=revocation: the same');
   t.notMatch(report, /miprobe_finding\{id="TDS-/, 'the handshake\'s finding is not the module\'s');
   const status = await (await fetch(`${agent.url}/`)).text();
   t.match(status, /Certificate revocation: not reached: no TLS handshake completed, so no certificate chain was seen \(TDS-003\)/,

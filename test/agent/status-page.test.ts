@@ -52,8 +52,11 @@ t.test('the page', async (t) => {
   t.match(STATUS_PAGE_CSP, /^default-src 'none'/);
   t.match(style, /@media \(prefers-color-scheme:dark\)/, 'a dark palette');
   t.match(html, /<meta name="color-scheme" content="light dark">/);
-  t.match(html, /<meta http-equiv="refresh" content="15; url=\/">/, 'refreshes itself without JavaScript');
-  t.match(renderStatusPage({ version: '1', startedAt: new Date().toISOString(), instances: [], refreshSeconds: 5 }), /content="5; url=\/\?refresh=5"/);
+  t.match(html, /<meta http-equiv="refresh" content="15; url=\.\/">/, 'refreshes itself without JavaScript');
+  t.match(renderStatusPage({ version: '1', startedAt: new Date().toISOString(), instances: [], refreshSeconds: 5 }), /content="5; url=\.\/\?refresh=5"/);
+  // Behind a reverse proxy under a path prefix, an absolute link would leave the agent's pages.
+  t.same(html.match(/(?:href|src|action)="\/[^"]*"|url=\//g), null, 'no absolute link');
+  t.match(html, /<a href="metrics">Metrics<\/a>/);
 
   t.ok(html.indexOf(BAD) < html.indexOf(GOOD), 'the failing instance comes first');
   t.match(html, new RegExp(`<details class="instance" id="i-${BAD.replaceAll('.', '\\.')}" data-verdict="failing" open>`), 'and is unfolded');

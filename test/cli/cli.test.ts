@@ -61,14 +61,26 @@ t.test('user mistakes: exit 2, one line naming the problem and the fix, no stack
 });
 
 t.test('the guard stops traffic to resolvers outside the allowed ranges before any packet', async (t) => {
-  const server = await startDnsServer({ host: '127.111.0.53', port: 0, records: buildMiZone({ miName: 'mi1', zoneId: 'z1', region: 'r', ilbAddress: '10.0.0.4' }) });
-  t.teardown(() => server.close());
-  const r = await runCli(['diagnose', 'mi1.z1.database.windows.net', '--json', '--dns-server', `127.111.0.53:${server.endpoint.port}`,
-    '--allow-cidr', '10.0.0.0/8'], {});
+  const zone = buildMiZone({ miName: 'mi1', zoneId: 'z1', region: 'r', ilbAddress: '10.0.0.4' });
+  const outside = await startDnsServer({ host: '127.111.0.53', port: 0, records: zone });
+  const inside = await startDnsServer({ host: '127.111.1.53', port: 0, records: zone });
+  t.teardown(() => Promise.all([outside.close(), inside.close()]));
+  // One resolver outside the ranges: reported (DNS-014), not asked; the other is.
+  const r = await runCli(['diagnose', 'mi1.z1.database.windows.net', '--json', '--dns-server', `127.111.0.53:${outside.endpoint.port}`,
+    '--dns-server', `127.111.1.53:${inside.endpoint.port}`, '--allow-cidr', '127.111.1.0/24', '--no-revocation'], {});
   const report = JSON.parse(r.stdout) as { findings: Array<{ id: string }>; dns: Array<{ error?: { code: string } }> };
   t.equal(report.dns[0]?.error?.code, 'GUARD_DENIED');
   t.ok(report.findings.some((f) => f.id === 'DNS-014'));
-  t.equal(server.queryCount(), 0, 'the server saw no query');
+  t.equal(outside.queryCount(), 0, 'the server outside the ranges saw no query');
+  t.ok(inside.queryCount() > 0, 'the one inside was asked');
+  // None inside: nothing could be looked up, so nothing runs: a usage error naming the resolvers and the fix.
+  const none = await runCli(['diagnose', 'mi1.z1.database.windows.net', '--json', '--dns-server', `127.111.0.53:${outside.endpoint.port}`,
+    '--allow-cidr', '10.0.0.0/8'], {});
+  t.equal(none.code, 2);
+  const error = JSON.parse(none.stdout) as { error: { message: string; fix: string } };
+  t.equal(error.error.message, `dns.servers: no resolver can be queried: 127.111.0.53:${outside.endpoint.port} is outside the allowed ranges (10.0.0.0/8)`);
+  t.match(error.error.fix, /add the resolvers to allowCidrs/);
+  t.equal(outside.queryCount(), 0, 'still no query');
 });
 
 t.test('diagnose against a simulated resolver and gateway: exit code follows the verdict', async (t) => {

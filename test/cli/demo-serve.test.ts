@@ -44,6 +44,11 @@ t.test('--serve --json: one JSON line, the network answers until SIGTERM, then e
     gateway: /^127\.100\.\d+\.4:1433$/, node: /^127\.100\.\d+\.5:11000$/,
     nodeName: 'a1b2c3d4e5f6.tr1234.westeurope1-a.worker.database.windows.net', login: 'dummy', strict: false,
   });
+  t.equal(info.redirectTo, 'a1b2c3d4e5f6.tr1234.westeurope1-a.worker.database.windows.net:11000');
+  t.same(info.expectFindings, ['LOGIN-012', 'REDIRECT-005']);
+  t.equal(dirname(info.freetdsConf), dirname(info.caFile), 'freetds.conf is written next to the CA file');
+  t.equal(info.commands.tsql, `FREETDSCONF=${info.freetdsConf} tsql -S ${info.nodeName ?? ''} -U miprobe -P Sim-Passw0rd-4-demo`,
+    'through a redirect, tsql is sent to the node by its section (tsql would look the routed name up in the system resolver)');
   t.equal(info.resolvers.length, 1);
   t.match(info.resolvers[0], /^127\.100\.\d+\.53:\d+$/);
   t.doesNotThrow(() => accessSync(info.caFile, constants.R_OK), 'the CA file is readable');
@@ -58,6 +63,21 @@ t.test('--serve --json: one JSON line, the network answers until SIGTERM, then e
   t.equal(await connectable(info.gateway), false, 'the gateway is closed');
   t.equal(await connectable(info.node ?? ''), false, 'the node is closed');
   t.throws(() => accessSync(info.caFile), 'the temporary CA file is removed');
+  t.throws(() => accessSync(info.freetdsConf), 'so is freetds.conf');
+});
+
+t.test('--serve --json without a redirect: node, nodeName and redirectTo are null, not missing', { skip: launcher ? false : 'not built', timeout: 120_000 }, async (t) => {
+  const run = start(['--json']);
+  t.teardown(() => { run.child.kill('SIGKILL'); });
+  const info = JSON.parse((await run.firstOutput).trim()) as Record<string, unknown>;
+  for (const key of ['node', 'nodeName', 'redirectTo']) {
+    t.ok(key in info, `"${key}" is present`);
+    t.equal(info[key], null, `"${key}" is null`);
+  }
+  t.match(info, { scenario: 'healthy', gateway: /^127\.100\.\d+\.4:1433$/, caFile: /sim-root\.pem$/, expectFindings: ['LOGIN-012'] });
+  t.equal(statSync(String(info.sqlPasswordFile)).mode & 0o777, 0o600, 'the password file is only the user\'s');
+  run.child.kill('SIGTERM');
+  t.equal(await run.exit, 0);
 });
 
 t.test('--serve in text: where everything listens and how to point tools at it; SIGINT ends it', { skip: launcher ? false : 'not built', timeout: 120_000 }, async (t) => {
@@ -70,8 +90,12 @@ t.test('--serve in text: where everything listens and how to point tools at it; 
   t.match(text, /instance +sim-mi\.0a1b2c3d4e5f\.database\.windows\.net/);
   t.match(text, /gateway +127\.100\.\d+\.4:1433/);
   t.match(text, /CA file +\/\S+sim-root\.pem/);
-  t.match(text, /miprobe diagnose sim-mi\.0a1b2c3d4e5f\.database\.windows\.net --dns-server 127\.100\.\d+\.53:\d+ --ca-file \S+ --subnet 127\.100\.\d+\.0\/26/);
-  t.match(text, /nmap -sV -p 1433 127\.100\.\d+\.4/);
+  t.match(text, /freetds\.conf +\/\S+\/freetds\.conf/);
+  t.match(text, /# reports exactly the scenario's findings: LOGIN-012\n/);
+  t.match(text, /MIPROBE_ALLOW_CIDRS=127\.0\.0\.0\/8 miprobe diagnose sim-mi\.0a1b2c3d4e5f\.database\.windows\.net --dns-server 127\.100\.\d+\.53:\d+ --azure-dns 127\.100\.\d+\.63:\d+ --subnet 127\.100\.\d+\.0\/26 --ca-file \S+ --login dummy --timeout 1500( --revocation-url http:\/\/\S+:\d+\/\S*){8}\n/);
+  t.match(text, /\n  nmap -n -Pn -sV -p 1433 127\.100\.\d+\.4\n/);
+  t.match(text, /\n  FREETDSCONF=\S+\/freetds\.conf tsql -S sim-mi\.0a1b2c3d4e5f\.database\.windows\.net -U miprobe -P Sim-Passw0rd-4-demo\n/);
+  t.notMatch(text, /tsql -H/, 'no tsql by address: the gateway routes by the server name in LOGIN7');
   run.child.kill('SIGINT');
   t.equal(await run.exit, 0, 'SIGINT ends it with exit code 0');
 });

@@ -124,8 +124,11 @@ export const DATAPATH = {
   redirected: { id: 'REDIRECT-005', severity: 'info', title: 'The gateway redirects connections to a node',
     fix: 'Nothing to do; clients need TDS 7.4+ and ports 11000-11999 open to the subnet.',
     ref: REDIRECT },
-  enhancedRoutingIgnored: { id: 'REDIRECT-007', severity: 'warning', title: 'The gateway sent an Enhanced Routing ENVCHANGE (type 21) the client did not ask for',
-    fix: 'A server may send type 21 only to clients that announce ENHANCEDROUTINGSUPPORT; drivers that do not (tedious, most others) skip it and stay on the gateway. Check what answers on the gateway address; a managed instance gateway sends type 20.',
+  // Critical: routing means "go to this other server"; a driver that skips it stays on a gateway that will not
+  // serve the login, so the connection fails for every client that does not announce ENHANCEDROUTINGSUPPORT
+  // (tedious among them). A warning only when a Routing ENVCHANGE (type 20) came too, which drivers follow.
+  enhancedRoutingIgnored: { id: 'REDIRECT-007', severity: 'critical', title: 'The gateway sent an Enhanced Routing ENVCHANGE (type 21) the client did not ask for',
+    fix: 'A server may send type 21 only to clients that announce ENHANCEDROUTINGSUPPORT; drivers that do not (tedious, most others) skip it and stay on the gateway, which does not serve the login, so the connection fails (unless a Routing ENVCHANGE, type 20, came too). Check what answers on the gateway address; a managed instance gateway sends type 20.',
     ref: `${TDS_ENVCHANGE}; ${TDS_LOGIN7} (FeatureExt ENHANCEDROUTINGSUPPORT)` },
   redirectRangeBlocked: { id: 'REDIRECT-006', severity: 'warning', title: 'Part of the redirect range 11000-11999 is blocked to the node',
     fix: 'The node answered on its routing port, but the network refused other ports of 11000-11999 (ICMP unreachable): a firewall or NSG allows only some of the range. The engine can move to another port after a failover; allow the whole range 11000-11999 from clients to the subnet.',

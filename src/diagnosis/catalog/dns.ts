@@ -14,8 +14,9 @@ export const DNS = {
   nxdomain: { id: 'DNS-001', severity: 'critical', title: 'The instance name does not exist in DNS',
     fix: 'Check the spelling of the host name (<mi>.<zone>.database.windows.net, as shown on the instance\'s Overview page in the portal). With custom DNS, make the server forward database.windows.net to Azure\'s resolver 168.63.129.16 (or another resolver that reaches public DNS) instead of answering from a zone of its own.',
     ref: `${MI_VNET_LOCAL_ENDPOINT}; ${RFC1035_RCODE}; ${CUSTOM_DNS}` },
+  // Critical when no system or custom resolver answered; a warning (clients fail over, slowly) when another did.
   unreachable: { id: 'DNS-002', severity: 'critical', title: 'A DNS resolver did not answer',
-    fix: 'Check that the resolver address is right and that UDP and TCP 53 to it are allowed from this host (NSGs, firewalls, appliances on the way); in Azure the VNet resolver is 168.63.129.16. Nothing else could be checked through this resolver.',
+    fix: 'Check that the resolver address is right and that UDP and TCP 53 to it are allowed from this host (NSGs, firewalls, appliances on the way); in Azure the VNet resolver is 168.63.129.16. Nothing else could be checked through this resolver. Critical when no other resolver of this host (system or custom) answered; a warning when one did (clients fail over to it after a timeout: slow connects).',
     ref: `${AZURE_DNS_IP}; ${RFC1035_TRANSPORT}` },
   notPrivate: { id: 'DNS-003', severity: 'critical', title: 'The instance name resolves to a non-private address',
     fix: 'A VNet-local endpoint must resolve to the private address of the instance\'s internal load balancer. A public address usually means a DNS override, a stale record, or the public endpoint name (which uses port 3342). Fix the DNS record or the name the application uses.',

@@ -36,8 +36,18 @@ export const REVOCATION = {
   stale: { id: 'REV-004', severity: 'warning', title: 'A CRL or OCSP answer is out of date',
     fix: 'The answer\'s nextUpdate has passed (or thisUpdate lies in the future): clients may reject it and fail verification. Check for a caching proxy serving old copies and this host\'s clock (NTP).',
     ref: `${RFC5280_CRL_TIMES}; ${RFC6960_TIME}` },
-  badSignature: { id: 'REV-005', severity: 'critical', title: 'A CRL or OCSP answer has an invalid signature',
-    fix: 'The answer is not signed by the certificate\'s issuer or an authorised OCSP responder; clients discard it and cannot verify the certificate. Something between this host and the CA rewrites the answers: bypass that proxy for the revocation hosts.',
+  // A warning, not a critical: an answer whose signature does not verify is discarded (RFC 6960 3.2, RFC 5280
+  // 6.3.3), so the status is unknown, not revoked. What clients do then is what they do when the responder is
+  // offline: most do not check revocation of a server certificate at all (.NET SslStream's
+  // CertificateRevocationCheckMode defaults to NoCheck:
+  // https://learn.microsoft.com/dotnet/api/system.net.security.sslclientauthenticationoptions.certificaterevocationcheckmode;
+  // Node.js checks only CRLs it is given), and those that do soft-fail by default (OpenSSL-based ones) or when
+  // told to (Schannel's SCH_CRED_IGNORE_NO_REVOCATION_CHECK / SCH_CRED_IGNORE_REVOCATION_OFFLINE:
+  // https://learn.microsoft.com/windows/win32/api/schannel/ns-schannel-sch_credentials; MongoDB's drivers
+  // document the soft-fail of OpenSSL, libtls and Secure Transport: https://jira.mongodb.org/browse/CDRIVER-3580).
+  // Only a hard-failing client breaks: a risk. A certificate found revoked (REV-001) stays critical.
+  badSignature: { id: 'REV-005', severity: 'warning', title: 'A CRL or OCSP answer has an invalid signature',
+    fix: 'The answer is not signed by the certificate\'s issuer or an authorised OCSP responder, so clients discard it and the revocation status is unknown: clients that soft-fail (the default for most) connect, clients that hard-fail on an unknown status refuse the connection. Something between this host and the CA rewrites or replaces the answers: bypass it for the revocation hosts.',
     ref: `${RFC5280_CRL_PROCESSING}; ${RFC6960_AUTHORIZED}` },
   noInfo: { id: 'REV-006', severity: 'warning', title: 'A certificate has no revocation information',
     fix: 'The certificate names no CRL distribution point and no OCSP responder, so its revocation cannot be checked; clients with strict revocation checking reject it. Expected only for roots; otherwise check that the right certificate is presented.',
@@ -46,7 +56,7 @@ export const REVOCATION = {
     fix: 'Revocation URLs other than http:// (for example ldap://) are not fetched by most clients and need other ports (389). Make sure an http:// CRL or OCSP URL is available for the certificate.',
     ref: RFC5280_CRL_DP },
   missingIssuer: { id: 'REV-008', severity: 'warning', title: 'The server did not send its intermediate certificate',
-    fix: 'Clients must fetch the issuer from the CA-issuers URL (cacerts.digicert.com, www.microsoft.com/pkiops) before verifying, which needs outbound HTTP and adds delay; without it they fail. Allow those hosts; report the incomplete chain to support.',
+    fix: 'Clients must find the issuer elsewhere: OpenSSL-based clients (Node.js/tedious, most Linux drivers) do not fetch it and fail unless it is in their store; clients that fetch it from the CA-issuers URL (cacerts.digicert.com, www.microsoft.com/pkiops) need outbound HTTP to those hosts and wait for it. Report the incomplete chain to support; meanwhile allow those hosts, or add the intermediate to the clients\' store.',
     ref: `${RFC5280_AIA}; ${AZURE_CA}` },
   slow: { id: 'REV-009', severity: 'warning', title: 'A revocation endpoint answers slowly',
     fix: 'The CRL or OCSP answer took more than a second. TLS handshakes wait for it: check the proxy or firewall path to the revocation hosts.',

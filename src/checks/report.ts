@@ -3,7 +3,7 @@
 // every check that was not reached, saying because of what), the findings with
 // their consequences marked, root causes first. Pure.
 import type { StallReport } from '../net/stall.js';
-import type { CheckLine } from '../diagnosis/check.js';
+import { NOT_REACHED, type CheckLine } from '../diagnosis/check.js';
 import { causalOrder, markConsequences } from '../diagnosis/causes.js';
 import { distinctFindings } from '../diagnosis/datapath-rules.js';
 import { verdictOf, type Finding } from '../diagnosis/finding.js';
@@ -88,8 +88,8 @@ function checkLines(run: PlanRun, findings: readonly Finding[]): CheckLine[] {
   });
 }
 
-/** How the line of a check that was not reached begins; what follows is why. */
-export const NOT_REACHED = 'not reached: ';
+/** How the line of a check that was not reached begins (shared with check-network). */
+export { NOT_REACHED };
 
 export interface ReportTiming {
   readonly startedAt: Date;

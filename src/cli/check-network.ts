@@ -10,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { EXIT_CRITICAL, EXIT_OK, UsageError, type CliIo, type Command } from './io.js';
 import { ArmShapeError, parseNsg, parseRouteTable, parseSubnet, parseVnet } from '../network/arm.js';
+import { parseCidr, type Cidr } from '../net/address.js';
 import { evaluateNetwork } from '../network/check.js';
 import type { Architecture } from '../network/requirements.js';
 import { renderNetworkText } from '../report/network-text.js';
@@ -19,7 +20,7 @@ export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 export const CHECK_NETWORK_USAGE = `Usage: miprobe check-network --subnet-file F [--nsg-file F] [--route-table-file F] [--vnet-file F]
                               [--architecture legacy|current|auto] [--region R --region-pair R2]
-                              [--replication] [--json]
+                              [--replication] [--failover-partner CIDR ...] [--json] [--no-color]
 
 Checks a managed instance subnet against the network requirements (mandatory NSG
 rules, user-defined routes, subnet and VNet settings), offline, from exports:
@@ -39,7 +40,10 @@ Options:
   --region R             the instance's region (fills REGION in the legacy routes), e.g. westeurope
   --region-pair R2       its paired region (fills REGION_PAIR), e.g. northeurope
   --replication          transactional replication is used: port 445 outbound is mandatory
+  --failover-partner CIDR  the instance is in a failover group: its partner's subnet prefix (repeatable);
+                         TCP 5022 and 11000-11999 to and from it are mandatory
   --json                 print the report as JSON
+  --no-color             no colour even on a terminal
   -h, --help             this help
 Exit codes: 0 no critical finding, 1 a critical finding, 2 bad input.
 `;
@@ -116,7 +120,7 @@ export function parseExportText<F extends FileFlag>(flag: F, where: string, text
 }
 
 export const checkNetwork: Command = async (argv, io: CheckNetworkIo) => {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv], strict: true, allowPositionals: false,
@@ -124,6 +128,7 @@ export const checkNetwork: Command = async (argv, io: CheckNetworkIo) => {
         'subnet-file': { type: 'string' }, 'nsg-file': { type: 'string' }, 'route-table-file': { type: 'string' },
         'vnet-file': { type: 'string' }, architecture: { type: 'string' }, region: { type: 'string' },
         'region-pair': { type: 'string' }, replication: { type: 'boolean' }, json: { type: 'boolean' },
+        'no-color': { type: 'boolean' }, 'failover-partner': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -160,6 +165,16 @@ export const checkNetwork: Command = async (argv, io: CheckNetworkIo) => {
     }
   }
 
+  const failoverPartner: Cidr[] = [];
+  for (const text of (values['failover-partner'] as string[] | undefined) ?? []) {
+    const cidr = parseCidr(text);
+    if (!cidr || cidr.family !== 4) {
+      throw new UsageError(`check-network: --failover-partner ${text} is not an IPv4 address prefix`,
+        'give the address prefix of the partner instance\'s subnet, e.g. --failover-partner 10.30.0.0/24');
+    }
+    failoverPartner.push(cidr);
+  }
+
   const read = async <F extends FileFlag>(flag: F): Promise<Parsed<F> | undefined> => {
     const path = files[flag];
     return path === undefined ? undefined : parseExportText(flag, path === '-' ? 'stdin' : path, await readInput(flag, path, io));
@@ -171,9 +186,11 @@ export const checkNetwork: Command = async (argv, io: CheckNetworkIo) => {
 
   const report = evaluateNetwork({
     subnet, architecture: archText as Architecture | 'auto', replication: values.replication === true,
+    ...(failoverPartner.length ? { failoverPartner } : {}),
     ...(nsg ? { nsg } : {}), ...(routeTable ? { routeTable } : {}), ...(vnet ? { vnet } : {}),
     ...(region ? { region } : {}), ...(regionPair ? { regionPair } : {}),
   });
-  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderNetworkText(report, makeStyle(wantsColour(io.stdout, io.env))));
+  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderNetworkText(report,
+    makeStyle(values['no-color'] !== true && wantsColour(io.stdout, io.env))));
   return report.verdict === 'failing' ? EXIT_CRITICAL : EXIT_OK;
 };

@@ -25,6 +25,8 @@ export const dnsSchema = z.object({
 }).strict();
 
 export const loginModes = ['none', 'dummy', 'sql', 'token'] as const;
+/** How the diagnosis logs in (none, a dummy login, SQL authentication, a token); probes, sim and CLI share it. */
+export type LoginMode = (typeof loginModes)[number];
 
 /** Options that say how one instance is probed; the agent's instances override them. */
 export const probeSchema = z.object({

@@ -16,3 +16,6 @@ export interface CheckLine {
   /** Set when the check did not run: something it needs failed ('not-reached'), or it was not asked for or does not apply ('off'). */
   readonly skipped?: 'not-reached' | 'off';
 }
+
+/** How the line of a check that was not reached begins; what follows is why (and, in parentheses, the finding that stopped it). */
+export const NOT_REACHED = 'not reached: ';

@@ -10,7 +10,7 @@ export interface FindingDefinition {
   readonly title: string;
   /** What to do about it, in one or two sentences. */
   readonly fix: string;
-  /** The seed document section (or public reference) the requirement comes from. */
+  /** The public documents the requirement comes from: "; "-separated https URLs or docs/ paths, each with an optional "(label)". */
   readonly ref: string;
 }
 
@@ -39,9 +39,13 @@ export function verdictOf(findings: readonly Finding[]): Verdict {
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
-/** Most severe first; a finding caused by another comes right after its cause. */
-export function sortFindings(findings: readonly Finding[]): Finding[] {
-  const bySeverity = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.id.localeCompare(b.id));
+/**
+ * Most severe first, then by `rank` (where the finding's id sits along what was checked), then by id; a finding caused
+ * by another comes right after its cause. Stable: findings of one id keep their order.
+ */
+export function sortFindings<F extends Finding>(findings: readonly F[], rank: (id: string) => number = () => 0): F[] {
+  const bySeverity = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || rank(a.id) - rank(b.id)
+    || a.id.localeCompare(b.id));
   const ids = new Set(bySeverity.map((f) => f.id));
   const roots = bySeverity.filter((f) => f.causedBy === undefined || !ids.has(f.causedBy));
   return roots.flatMap((root, i) => (roots.findIndex((r) => r.id === root.id) === i

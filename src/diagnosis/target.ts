@@ -1,5 +1,6 @@
 // Recognises the host-name forms a managed instance is reached by, and
 // derives the related names (public endpoint, management endpoint).
+import { GATEWAY_PORT, PUBLIC_ENDPOINT_PORT } from '../requirements/platform.js';
 
 /** DNS suffixes of Azure SQL in the public and sovereign clouds. */
 export const SQL_SUFFIXES: Readonly<Record<string, string>> = {
@@ -61,8 +62,8 @@ export function parseTarget(input: string): TargetName {
   const { host, port } = splitServerArgument(input);
   const target = parseHost(host);
   if (port !== undefined && port !== target.port) {
-    const other = target.kind === 'vnet-local' ? `; port 3342 is its public endpoint's, ${target.publicName}: give that name to diagnose it`
-      : target.kind === 'public-endpoint' ? `; port 1433 is its VNet-local name's, ${target.vnetLocalName}: give that name to diagnose it` : '';
+    const other = target.kind === 'vnet-local' ? `; port ${PUBLIC_ENDPOINT_PORT} is its public endpoint's, ${target.publicName}: give that name to diagnose it`
+      : target.kind === 'public-endpoint' ? `; port ${GATEWAY_PORT} is its VNet-local name's, ${target.vnetLocalName}: give that name to diagnose it` : '';
     throw new HostNameError(`"${input}" names port ${port}, but ${target.fqdn} is reached on ${target.port}${other}`);
   }
   return target;
@@ -71,32 +72,32 @@ export function parseTarget(input: string): TargetName {
 function parseHost(input: string): TargetName {
   const fqdn = normaliseHostName(input);
   const suffix = Object.keys(SQL_SUFFIXES).find((s) => fqdn.endsWith(`.${s}`));
-  if (!suffix) return { fqdn, kind: 'custom-domain', port: 1433 };
+  if (!suffix) return { fqdn, kind: 'custom-domain', port: GATEWAY_PORT };
   const cloud = SQL_SUFFIXES[suffix];
   const labels = fqdn.slice(0, -suffix.length - 1).split('.');
   const base = { fqdn, suffix, cloud };
   if (labels.includes('privatelink')) {
     const [miName] = labels;
-    return { ...base, kind: 'private-link', miName, port: 1433 };
+    return { ...base, kind: 'private-link', miName, port: GATEWAY_PORT };
   }
   if (labels.length === 3 && labels[1] === 'public') {
     const [miName, , zoneId] = labels;
-    return { ...base, kind: 'public-endpoint', miName, zoneId, port: 3342, publicName: fqdn,
+    return { ...base, kind: 'public-endpoint', miName, zoneId, port: PUBLIC_ENDPOINT_PORT, publicName: fqdn,
       vnetLocalName: `${miName}.${zoneId}.${suffix}` };
   }
   if (labels.length === 2) {
     const [miName, zoneId] = labels;
-    return { ...base, kind: 'vnet-local', miName, zoneId, port: 1433, vnetLocalName: fqdn,
+    return { ...base, kind: 'vnet-local', miName, zoneId, port: GATEWAY_PORT, vnetLocalName: fqdn,
       publicName: `${miName}.public.${zoneId}.${suffix}` };
   }
   // A single-label server name (SQL Database logical server) or another shape.
-  return { ...base, kind: 'custom-domain', port: 1433 };
+  return { ...base, kind: 'custom-domain', port: GATEWAY_PORT };
 }
 
 /**
  * The legacy management endpoint: the CNAME target that carries a `.vnet`
- * label, with that label removed (seed: "do a DNS lookup on this FQDN with
- * .vnet removed"). Undefined when no name in the chain has the label.
+ * label, with that label removed ("do a DNS lookup on this FQDN with .vnet
+ * removed": MI_MANAGEMENT_ENDPOINT_IP in src/diagnosis/catalog/sources.ts). Undefined when no name in the chain has the label.
  */
 export function managementHostFromChain(names: readonly string[]): { cnameTarget: string; host: string } | undefined {
   for (const name of names) {

@@ -7,6 +7,7 @@
 // service tags, `Tag.region` lies inside `Tag`, VirtualNetwork holds the
 // subnet, AzureLoadBalancer is 168.63.129.16); anything else is "partial".
 import { cidrContains, cidrCovers, parseCidr, type Cidr } from '../net/address.js';
+import { AZURE_DNS } from '../requirements/platform.js';
 
 export type Relation = 'covers' | 'disjoint' | 'partial';
 
@@ -23,7 +24,8 @@ export type RequiredAddress =
   | { readonly kind: 'subnet'; readonly cidrs: readonly Cidr[]; readonly text: string }
   | { readonly kind: 'tag'; readonly base: string; readonly region?: string; readonly text: string };
 
-export const AZURE_LB_ADDRESS = '168.63.129.16';
+/** AzureLoadBalancer's health probes come from Azure's virtual public IP, the resolver's address. */
+export const AZURE_LB_ADDRESS = AZURE_DNS;
 
 /** Service tags Azure documents as subsets of AzureCloud (lower case). */
 const AZURECLOUD_MEMBERS = new Set([

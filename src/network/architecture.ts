@@ -12,6 +12,7 @@
 import type { Nsg, NsgRule, Route, RouteTable } from './arm.js';
 import { parseAddressSpec } from './addresses.js';
 import { intersectPorts, isEmptyPorts, portsOf, type PortSet } from './ports.js';
+import { MANAGEMENT_CORPNET_PORTS } from '../requirements/platform.js';
 import { PLATFORM_PREFIX, type Architecture } from './requirements.js';
 
 export interface ArchitectureDetection {
@@ -44,7 +45,7 @@ function admitsSpecifically(r: NsgRule, direction: NsgRule['direction'], ports: 
     && !isEmptyPorts(intersectPorts(r.destinationPorts, ports));
 }
 
-const MANAGEMENT_IN = portsOf(9000, 9003);
+const MANAGEMENT_IN = portsOf(...MANAGEMENT_CORPNET_PORTS);
 const MANAGEMENT_OUT = portsOf(12000);
 
 interface Evidence {

@@ -3,7 +3,7 @@
 //   evaluateNetwork(input: NetworkInput): NetworkCheckReport
 //   detectArchitecture(nsg?, routeTable?): { architecture, reason }   (./architecture.ts)
 import { VERSION } from '../version.js';
-import type { CheckLine } from '../diagnosis/check.js';
+import { NOT_REACHED, type CheckLine } from '../diagnosis/check.js';
 import { NSG, UDR } from '../diagnosis/catalog/network.js';
 import { finding, sortFindings, verdictOf, type FindingDefinition } from '../diagnosis/finding.js';
 import { parseCidr, type Cidr } from '../net/address.js';
@@ -14,10 +14,10 @@ import { azCommand, nsgRuleCreate, nsgRuleUpdate, routeCreate, routeUpdate } fro
 import { describeRule, evaluateFlow, matchRule, orderedRules, type FlowEvaluation, type FlowSpec } from './nsg.js';
 import { azPorts, formatPorts, isEmptyPorts, subtractPorts, unionPorts, type PortSet } from './ports.js';
 import {
-  ROUTE_REQUIREMENTS, RULE_REQUIREMENTS, type AddressRef, type Architecture, type RouteRequirement, type RuleRequirement,
+  FAILOVER_PORTS, ROUTE_REQUIREMENTS, RULE_REQUIREMENTS, type AddressRef, type Architecture, type RouteRequirement, type RuleRequirement,
 } from './requirements.js';
 import { describeRoute, evaluateRoute, type RouteTaker } from './routes.js';
-import { checkSubnet, checkVnet } from './subnet.js';
+import { checkSubnet, checkVnet, type NotReached } from './subnet.js';
 import { NETWORK_SCHEMA_VERSION, type NetworkCheckReport, type NetworkFinding } from './types.js';
 
 export interface NetworkInput {
@@ -30,16 +30,27 @@ export interface NetworkInput {
   readonly regionPair?: string;
   /** Transactional replication is used (port 445 outbound becomes mandatory). */
   readonly replication?: boolean;
+  /** The failover-group partner's subnet prefixes (TCP 5022 and 11000-11999 both ways become mandatory). */
+  readonly failoverPartner?: readonly Cidr[];
 }
 
-function resolve(ref: AddressRef, subnetCidrs: readonly Cidr[], subnetText: string): RequiredAddress {
-  if (ref === 'MI_SUBNET') return { kind: 'subnet', cidrs: subnetCidrs, text: `MI SUBNET ${subnetText}` };
+/** The subnets a requirement's MI_SUBNET and PARTNER_SUBNET stand for. */
+interface Subnets {
+  readonly own: readonly Cidr[];
+  readonly ownText: string;
+  readonly partner: readonly Cidr[];
+}
+
+function resolve(ref: AddressRef, subnets: Subnets): RequiredAddress {
+  if (ref === 'MI_SUBNET') return { kind: 'subnet', cidrs: subnets.own, text: `MI SUBNET ${subnets.ownText}` };
+  if (ref === 'PARTNER_SUBNET') return { kind: 'subnet', cidrs: subnets.partner, text: `PARTNER SUBNET ${subnets.partner.map((c) => c.text).join(', ')}` };
   if (ref === 'Any') return { kind: 'any' };
   return requiredTag(ref);
 }
 
-function azAddress(ref: AddressRef, subnetCidrs: readonly Cidr[]): string[] {
-  if (ref === 'MI_SUBNET') return subnetCidrs.map((c) => c.text);
+function azAddress(ref: AddressRef, subnets: Subnets): string[] {
+  if (ref === 'MI_SUBNET') return subnets.own.map((c) => c.text);
+  if (ref === 'PARTNER_SUBNET') return subnets.partner.map((c) => c.text);
   return [ref === 'Any' ? '*' : ref];
 }
 
@@ -72,10 +83,9 @@ interface RuleOutcome {
   readonly findings: NetworkFinding[];
 }
 
-function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: readonly Cidr[], subnetText: string,
-  reserved: Set<string>): RuleOutcome {
+function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnets: Subnets, reserved: Set<string>): RuleOutcome {
   const spec: FlowSpec = { direction: req.direction, protocol: req.protocol, ports: req.ports,
-    source: resolve(req.source, subnetCidrs, subnetText), destination: resolve(req.destination, subnetCidrs, subnetText) };
+    source: resolve(req.source, subnets), destination: resolve(req.destination, subnets) };
   const ev = evaluateFlow(nsg, spec);
   const name = `NSG ${req.label}`;
   const flow = flowText(req, spec);
@@ -134,8 +144,8 @@ function evaluateRuleRequirement(nsg: Nsg, req: RuleRequirement, subnetCidrs: re
   findings.push({ ...finding(defFor(req, NSG.missingRule), `no rule admits ${flow}${allPorts ? '' : ` on ports ${formatPorts(missingPorts)}`}; `
     + `the traffic reaches ${deniedText}${partialNote}`),
     command: nsgRuleCreate({ resourceGroup: nsg.resourceGroup, nsgName: nsg.name, name: req.suggested.name, priority: prio,
-      direction: req.direction, protocol: req.protocol, sources: azAddress(req.source, subnetCidrs),
-      destinations: azAddress(req.destination, subnetCidrs), ports: azPorts(missingPorts) }) });
+      direction: req.direction, protocol: req.protocol, sources: azAddress(req.source, subnets),
+      destinations: azAddress(req.destination, subnets), ports: azPorts(missingPorts) }) });
   return { check: { name, status: failStatus, detail: `denied by ${deniers.map((r) => `${r.name} (${r.priority})`).join(', ') || 'no rule'}` }, findings };
 }
 
@@ -225,6 +235,23 @@ function routeOutcome(rt: RouteTable, req: RouteRequirement, ctx: { subnetCidrs:
   }
 }
 
+/** A finding about one requirement also cites the requirement's own source (the failover-group page, say) when its definition does not. */
+function citing(f: NetworkFinding, ref: string): NetworkFinding {
+  return f.ref.includes(ref.split(' ')[0] ?? ref) ? f : { ...f, ref: `${ref}; ${f.ref}` };
+}
+
+/** A check that cannot say anything about this subnet, the way diagnose shows one: "not reached: why (cause)". */
+function notReachedLine(name: string, n: NotReached): CheckLine {
+  return { name, status: 'skip', detail: `${NOT_REACHED}${n.because} (${n.cause})`, skipped: 'not-reached', causedBy: n.cause };
+}
+
+/** Along the subnet's configuration, as the check lines run: the subnet, its virtual network, then the NSG, then the routes. */
+const PATH_ORDER = ['SUBNET', 'VNET', 'NSG', 'UDR'];
+const pathRank = (id: string): number => {
+  const i = PATH_ORDER.indexOf(id.split('-')[0] ?? '');
+  return i === -1 ? PATH_ORDER.length : i;
+};
+
 export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
   const { subnet, nsg, routeTable: rt, vnet } = input;
   const detected = input.architecture === 'auto' ? detectArchitecture(nsg, rt) : undefined;
@@ -240,32 +267,42 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
     findings.push(...o.findings);
   };
 
-  add(checkSubnet(subnet, architecture, nsg, rt));
+  const attachments = checkSubnet(subnet, architecture, nsg, rt);
+  add(attachments);
   if (vnet) add(checkVnet(vnet, subnet));
-  else checks.push({ name: 'VNet DNS', status: 'skip', detail: 'no --vnet-file given' });
+  else checks.push({ name: 'VNet DNS', status: 'skip', detail: 'no --vnet-file given', skipped: 'off' });
 
-  const ruleReqs = RULE_REQUIREMENTS.filter((r) => r.architecture === architecture && (r.when !== 'replication' || input.replication));
-  if (!nsg) checks.push({ name: 'NSG rules', status: 'skip', detail: subnet.nsgId ? 'no --nsg-file given' : 'no NSG attached' });
+  const subnets: Subnets = { own: subnetCidrs, ownText: subnetText, partner: input.failoverPartner ?? [] };
+  const applies = (when: RuleRequirement['when']): boolean => when === undefined || (when === 'replication' && input.replication === true)
+    || (when === 'failover' && subnets.partner.length > 0);
+  const ruleReqs = RULE_REQUIREMENTS.filter((r) => r.architecture === architecture && applies(r.when));
+  if (attachments.nsgNotReached) checks.push(notReachedLine('NSG rules', attachments.nsgNotReached));
+  else if (!nsg) checks.push({ name: 'NSG rules', status: 'skip', detail: 'no --nsg-file given', skipped: 'off' });
   else if (subnetCidrs.length === 0) checks.push({ name: 'NSG rules', status: 'skip', detail: 'the subnet has no IPv4 prefix' });
   else {
     if (nsg.defaultsAssumed) checks.push({ name: 'NSG default rules', status: 'info', detail: 'not in the export; Azure\'s fixed defaults assumed' });
     const reserved = new Set<string>();
     for (const req of ruleReqs) {
-      const outcome = evaluateRuleRequirement(nsg, req, subnetCidrs, subnetText, reserved);
-      add(outcome);
+      const outcome = evaluateRuleRequirement(nsg, req, subnets, reserved);
+      add({ check: outcome.check, findings: outcome.findings.map((f) => citing(f, req.ref)) });
       if (req.platformName) {
         const spec: FlowSpec = { direction: req.direction, protocol: req.protocol, ports: req.ports,
-          source: resolve(req.source, subnetCidrs, subnetText), destination: resolve(req.destination, subnetCidrs, subnetText) };
+          source: resolve(req.source, subnets), destination: resolve(req.destination, subnets) };
         findings.push(...platformRuleFindings(nsg, req, evaluateFlow(nsg, spec), spec));
       }
     }
     if (!input.replication && architecture === 'legacy') {
       checks.push({ name: 'NSG port 445 outbound (replication)', status: 'skip', detail: 'pass --replication when transactional replication is used' });
     }
+    if (subnets.partner.length === 0) {
+      checks.push({ name: `NSG failover group (${formatPorts(FAILOVER_PORTS)})`, status: 'skip', skipped: 'off',
+        detail: 'pass --failover-partner with the partner instance\'s subnet when the instance is in a failover group' });
+    }
   }
 
   const routeReqs = ROUTE_REQUIREMENTS.filter((r) => r.architecture === architecture);
-  if (!rt) checks.push({ name: 'Routes', status: 'skip', detail: subnet.routeTableId ? 'no --route-table-file given' : 'no route table attached' });
+  if (attachments.routesNotReached) checks.push(notReachedLine('Routes', attachments.routesNotReached));
+  else if (!rt) checks.push({ name: 'Routes', status: 'skip', detail: 'no --route-table-file given', skipped: 'off' });
   else {
     const ctx = { subnetCidrs, ...(input.region ? { region: input.region } : {}), ...(input.regionPair ? { regionPair: input.regionPair } : {}) };
     // One route can fail two requirements (Storage.westeurope to an appliance is the regional route and part of
@@ -278,7 +315,8 @@ export function evaluateNetwork(input: NetworkInput): NetworkCheckReport {
     }
   }
 
-  const sorted = sortFindings(findings) as NetworkFinding[];
+  // Most severe first, along the configuration within a severity.
+  const sorted = sortFindings(findings, pathRank);
   return {
     schemaVersion: NETWORK_SCHEMA_VERSION, kind: 'check-network', tool: { name: 'miprobe', version: VERSION }, architecture, architectureReason,
     subject: { subnet: subnet.name, addressPrefixes: subnet.addressPrefixes, ...(nsg ? { nsg: nsg.name } : {}),

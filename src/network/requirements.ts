@@ -13,18 +13,21 @@
 //   current  enrolled instances: platform rules named
 //            Microsoft.Sql-managedInstances_UseOnly_mi-*, and the
 //            subnet-<range>-to-vnetlocal route.
-import { AZURE_DNS, MANAGEMENT_PORTS } from '../requirements/platform.js';
+import { AZURE_DNS, FAILOVER_GROUP_PORT, MANAGEMENT_CORPNET_PORTS, MANAGEMENT_PORTS, REDIRECT_PORTS } from '../requirements/platform.js';
 import type { Severity } from '../diagnosis/finding.js';
 import type { Direction, Protocol } from './arm.js';
-import { ALL_PORTS, portsOf, type PortSet } from './ports.js';
+import { ALL_PORTS, portsOf, unionPorts, type PortSet } from './ports.js';
 import {
-  MI_LEGACY_INBOUND, MI_LEGACY_OUTBOUND, MI_LEGACY_ROUTES, MI_MANDATORY_RULES, MI_OPTIONAL_RULES, MI_ORIGINAL_OUTBOUND,
+  MI_FAILOVER_GROUPS, MI_LEGACY_INBOUND, MI_LEGACY_OUTBOUND, MI_LEGACY_ROUTES, MI_MANDATORY_RULES, MI_OPTIONAL_RULES, MI_ORIGINAL_OUTBOUND,
 } from '../diagnosis/catalog/sources.js';
 
 export type Architecture = 'legacy' | 'current';
 
-/** `MI_SUBNET` is the subnet's own prefix; `Any` is `*`; anything else is a service tag. */
-export type AddressRef = 'MI_SUBNET' | 'Any' | string;
+/**
+ * `MI_SUBNET` is the subnet's own prefix; `PARTNER_SUBNET` the failover-group partner's (--failover-partner); `Any` is
+ * `*`; anything else is a service tag.
+ */
+export type AddressRef = 'MI_SUBNET' | 'PARTNER_SUBNET' | 'Any' | string;
 
 export interface RuleRequirement {
   /** Stable key, e.g. legacy.in.management. */
@@ -39,8 +42,8 @@ export interface RuleRequirement {
   readonly ports: PortSet;
   /** Severity when the traffic is not allowed. */
   readonly severity: Severity;
-  /** Only evaluated when the condition holds (e.g. --replication). */
-  readonly when?: 'replication';
+  /** Only evaluated when the condition holds: --replication, or --failover-partner. */
+  readonly when?: 'replication' | 'failover';
   /** Name and priority the `az` fix command proposes (the Microsoft scripts' values where known). */
   readonly suggested: { readonly name: string; readonly priority: number };
   /** Current configuration: the platform rule's name. */
@@ -71,16 +74,27 @@ const LEGACY_UDR = MI_LEGACY_ROUTES;
 const ORIGINAL_OUT = MI_ORIGINAL_OUTBOUND;
 const CURRENT = MI_MANDATORY_RULES;
 
+/** Failover groups: the instances' subnets reach each other on 5022 and the redirect range, both ways, in both configurations. */
+export const FAILOVER_PORTS: PortSet = unionPorts(portsOf(FAILOVER_GROUP_PORT), [[REDIRECT_PORTS.min, REDIRECT_PORTS.max]]);
+const failoverRules = (architecture: Architecture): RuleRequirement[] => [
+  { key: `${architecture}.in.failover`, architecture, label: 'failover group inbound from the partner subnet',
+    direction: 'Inbound', protocol: 'Tcp', source: 'PARTNER_SUBNET', destination: 'MI_SUBNET', ports: FAILOVER_PORTS, when: 'failover',
+    severity: 'critical', suggested: { name: 'allow_failover_group_inbound', priority: 1200 }, ref: MI_FAILOVER_GROUPS },
+  { key: `${architecture}.out.failover`, architecture, label: 'failover group outbound to the partner subnet',
+    direction: 'Outbound', protocol: 'Tcp', source: 'MI_SUBNET', destination: 'PARTNER_SUBNET', ports: FAILOVER_PORTS, when: 'failover',
+    severity: 'critical', suggested: { name: 'allow_failover_group_outbound', priority: 1200 }, ref: MI_FAILOVER_GROUPS },
+];
+
 export const RULE_REQUIREMENTS: readonly RuleRequirement[] = [
   // Legacy, inbound.
   { key: 'legacy.in.management', architecture: 'legacy', label: 'management inbound from SqlManagement',
     direction: 'Inbound', protocol: 'Tcp', source: 'SqlManagement', destination: 'MI_SUBNET', ports: portsOf(...MANAGEMENT_PORTS),
     severity: 'critical', suggested: { name: 'allow_management_inbound', priority: 110 }, singleRule: true, ref: LEGACY_IN },
   { key: 'legacy.in.corpnetsaw', architecture: 'legacy', label: 'management inbound from CorpnetSaw',
-    direction: 'Inbound', protocol: 'Tcp', source: 'CorpNetSaw', destination: 'MI_SUBNET', ports: portsOf(9000, 9003),
+    direction: 'Inbound', protocol: 'Tcp', source: 'CorpNetSaw', destination: 'MI_SUBNET', ports: portsOf(...MANAGEMENT_CORPNET_PORTS),
     severity: 'critical', suggested: { name: 'allow_corpnetsaw_inbound', priority: 111 }, ref: LEGACY_IN },
   { key: 'legacy.in.corpnetpublic', architecture: 'legacy', label: 'management inbound from CorpnetPublic',
-    direction: 'Inbound', protocol: 'Tcp', source: 'CorpNetPublic', destination: 'MI_SUBNET', ports: portsOf(9000, 9003),
+    direction: 'Inbound', protocol: 'Tcp', source: 'CorpNetPublic', destination: 'MI_SUBNET', ports: portsOf(...MANAGEMENT_CORPNET_PORTS),
     severity: 'critical', suggested: { name: 'allow_corpnetpublic_inbound', priority: 112 }, ref: LEGACY_IN },
   { key: 'legacy.in.mi_subnet', architecture: 'legacy', label: 'mi_subnet inbound (subnet to subnet)',
     direction: 'Inbound', protocol: '*', source: 'MI_SUBNET', destination: 'MI_SUBNET', ports: ALL_PORTS,
@@ -119,6 +133,8 @@ export const RULE_REQUIREMENTS: readonly RuleRequirement[] = [
     direction: 'Outbound', protocol: 'Tcp', source: 'MI_SUBNET', destination: 'AzureCloud', ports: portsOf(443),
     severity: 'info', platformName: `${PLATFORM_PREFIX}optional-azure-out`,
     suggested: { name: 'allow_azure_outbound', priority: 106 }, ref: MI_OPTIONAL_RULES },
+  ...failoverRules('legacy'),
+  ...failoverRules('current'),
 ];
 
 export const ROUTE_REQUIREMENTS: readonly RouteRequirement[] = [

@@ -16,13 +16,27 @@ export interface SubnetCheckResult {
   readonly findings: NetworkFinding[];
 }
 
+/** Why the rules of an NSG (the routes of a route table) cannot be checked for this subnet, and the finding that says so. */
+export interface NotReached {
+  readonly because: string;
+  /** The id of the subnet finding that is the cause (SUBNET-007, SUBNET-008 or SUBNET-009). */
+  readonly cause: string;
+}
+
+export interface SubnetAttachments extends SubnetCheckResult {
+  /** Set when no NSG is attached, or the exported one is not the attached one: its rules filter nothing here. */
+  readonly nsgNotReached?: NotReached;
+  /** Set when no route table is attached, or the exported one is not the attached one: its routes carry nothing here. */
+  readonly routesNotReached?: NotReached;
+}
+
 const sameId = (a: string | undefined, b: string | undefined): boolean =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
 /** Resource providers whose ip configurations mean "something else lives here". */
 const FOREIGN_IPCONFIG = /\/providers\/Microsoft\.Network\/(networkInterfaces|virtualNetworkGateways|applicationGateways|azureFirewalls|bastionHosts)\//i;
 
-export function checkSubnet(subnet: Subnet, architecture: Architecture, nsg: Nsg | undefined, rt: RouteTable | undefined): SubnetCheckResult {
+export function checkSubnet(subnet: Subnet, architecture: Architecture, nsg: Nsg | undefined, rt: RouteTable | undefined): SubnetAttachments {
   const checks: CheckLine[] = [];
   const findings: NetworkFinding[] = [];
   const upd = (args: string[]): string => subnetUpdate(subnet.resourceGroup, subnet.vnetName, subnet.name, args);
@@ -87,25 +101,35 @@ export function checkSubnet(subnet: Subnet, architecture: Architecture, nsg: Nsg
       command: upd(['--remove', 'natGateway']) });
   } else checks.push({ name: 'NAT gateway', status: 'pass', detail: 'none attached' });
 
-  // NSG and route table attached, and the exports are the attached ones.
+  // NSG and route table attached, and the exports are the attached ones. An NSG or route table the subnet does not use
+  // filters or carries none of its traffic: its own checks are not reached (one cause, one critical).
   const attached = (kind: 'NSG' | 'Route table', id: string | undefined, exported: { id?: string; name: string } | undefined,
-    missing: typeof SUBNET.noNsg, flag: string): void => {
+    missing: typeof SUBNET.noNsg, flag: string): NotReached | undefined => {
+    const what = kind === 'NSG' ? 'network security group' : 'route table';
+    const short = kind === 'NSG' ? 'NSG' : 'route table';
+    const file = kind === 'NSG' ? '--nsg-file' : '--route-table-file';
+    const effect = kind === 'NSG' ? 'its rules filter none of the subnet\'s traffic' : 'its routes carry none of the subnet\'s traffic';
     if (!id) {
       checks.push({ name: `${kind} attached`, status: 'fail', detail: 'none' });
-      findings.push({ ...finding(missing, `${label} has no ${kind === 'NSG' ? 'network security group' : 'route table'}`),
+      const unused = exported ? `; the ${short} in ${file} (${exported.name}) is not attached to it, so ${effect}: `
+        + `its ${kind === 'NSG' ? 'rules' : 'routes'} are checked once it is attached (the command below attaches it)` : '';
+      findings.push({ ...finding(missing, `${label} has no ${what}${unused}`),
         command: upd([flag, exported?.id ?? exported?.name ?? `<${kind === 'NSG' ? 'nsg' : 'route-table'}>`]) });
-      return;
+      return { cause: missing.id, because: exported ? `the ${short} in ${file} (${exported.name}) is not attached to ${label}, so ${effect}`
+        : `${label} has no ${what}` };
     }
     if (exported && exported.id !== undefined && !sameId(exported.id, id)) {
       checks.push({ name: `${kind} attached`, status: 'warn', detail: `${nameFromId(id)} attached, but the export is ${exported.name}` });
       findings.push(finding(SUBNET.exportMismatch, `${label} references ${id}; the exported ${kind} is ${exported.id}`));
-      return;
+      return { cause: SUBNET.exportMismatch.id, because: `the ${short} in ${file} (${exported.name}) is not the one attached to ${label} `
+        + `(${nameFromId(id)}), so ${effect}` };
     }
     checks.push({ name: `${kind} attached`, status: 'pass', detail: nameFromId(id) });
+    return undefined;
   };
-  attached('NSG', subnet.nsgId, nsg, SUBNET.noNsg, '--network-security-group');
-  attached('Route table', subnet.routeTableId, rt, SUBNET.noRouteTable, '--route-table');
-  return { checks, findings };
+  const nsgNotReached = attached('NSG', subnet.nsgId, nsg, SUBNET.noNsg, '--network-security-group');
+  const routesNotReached = attached('Route table', subnet.routeTableId, rt, SUBNET.noRouteTable, '--route-table');
+  return { checks, findings, ...(nsgNotReached ? { nsgNotReached } : {}), ...(routesNotReached ? { routesNotReached } : {}) };
 }
 
 export function checkVnet(vnet: Vnet, subnet: Subnet): SubnetCheckResult {

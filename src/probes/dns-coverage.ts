@@ -1,5 +1,5 @@
 // Custom DNS coverage: each non-Azure resolver must resolve the names the
-// instance and its clients depend on (seed: custom DNS requirement).
+// instance and its clients depend on (REQUIRED_DNS_NAMES in src/requirements/platform.ts, and its public sources).
 import { formatEndpoint } from '../net/endpoint.js';
 import type { DnsErrorCode } from '../net/dns/types.js';
 import type { Probe } from './context.js';

@@ -4,9 +4,23 @@ import type { FindingDefinition } from '../diagnosis/finding.js';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/**
+ * A reference as links: each part ("; " between them) is a URL or a docs path with an optional "(label)"; the label,
+ * or the address itself, becomes the link text. Paths are made relative to docs/, where the catalog is written.
+ */
+export function refLinks(ref: string): string {
+  return ref.split('; ').map((part) => {
+    const m = /^(\S+)(?: \((.+)\))?$/.exec(part);
+    if (!m) return cell(part);
+    const [, target = '', label] = m;
+    const href = target.startsWith('docs/') ? target.slice('docs/'.length) : target.startsWith('README.md') ? `../${target}` : target;
+    return `[${cell(label ?? target).replace(/[[\]]/g, '\\$&')}](${href.replace(/\|/g, '%7C').replace(/\)/g, '%29')})`;
+  }).join('; ');
+}
+
 export function renderCatalogMarkdown(catalog: readonly FindingDefinition[]): string {
   const sorted = [...catalog].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
-  const rows = sorted.map((d) => `| ${d.id} | ${d.severity} | ${cell(d.title)} | ${cell(d.fix)} | ${cell(d.ref)} |`);
+  const rows = sorted.map((d) => `| ${d.id} | ${d.severity} | ${cell(d.title)} | ${cell(d.fix)} | ${refLinks(d.ref)} |`);
   return [
     '# Findings catalog',
     '',

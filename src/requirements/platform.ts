@@ -1,21 +1,14 @@
 // What the platform requires of a client's network, in one place: ports, names,
 // the revocation endpoints, Azure's resolver. Probes, the simulated network and
-// check-network all read these; each value names the public page it comes from
-// (SOURCES, listed in docs/findings.md's neighbour docs and checked by a test).
-
-const MI = 'https://learn.microsoft.com/azure/azure-sql/managed-instance';
-
-/** Public pages behind the values below. */
-export const SOURCES = {
-  connectivity: `${MI}/connectivity-architecture-overview`,
-  connectionTypes: `${MI}/connection-types-overview`,
-  publicEndpoint: `${MI}/public-endpoint-overview`,
-  customDns: `${MI}/custom-dns-configure`,
-  managementEndpoint: `${MI}/management-endpoint-find-ip-address`,
-  failoverGroups: `${MI}/failover-group-configure-sql-mi`,
-  azureDns: 'https://learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16',
-  azureCa: 'https://learn.microsoft.com/azure/security/fundamentals/azure-ca-details',
-} as const;
+// check-network all read these. Each value names the public page it comes from
+// in REQUIREMENT_SOURCES, which cites the constants of
+// src/diagnosis/catalog/sources.ts (one list of citations for findings and
+// requirements); test/unit/platform-sources.test.ts checks that every value
+// has a source and every source is an https URL.
+import {
+  AZURE_CA, AZURE_DNS_IP, AZURE_TLS_CHANGES, CHECKER_CRL_STALL, MI_CONNECTION_TYPES, MI_CUSTOM_DNS, MI_FAILOVER_GROUPS, MI_LEGACY_INBOUND,
+  MI_ORIGINAL_VNET_REQUIREMENTS, MI_PUBLIC_ENDPOINT, MI_REDIRECT,
+} from '../diagnosis/catalog/sources.js';
 
 /** The VNet-local endpoint's gateway (proxy and redirect alike start here). */
 export const GATEWAY_PORT = 1433;
@@ -23,11 +16,13 @@ export const GATEWAY_PORT = 1433;
 export const PUBLIC_ENDPOINT_PORT = 3342;
 /** The redirect connection type: clients connect straight to the node, on a port of this range. */
 export const REDIRECT_PORTS = { min: 11000, max: 11999 } as const;
-/** Failover groups: the instances' subnets reach each other on 5022 (and the redirect range). */
+/** Failover groups: the instances' subnets reach each other on 5022 (and the redirect range); check-network --failover-partner checks it. */
 export const FAILOVER_GROUP_PORT = 5022;
 /** The legacy management endpoint's ports: open in the NSG, closed to everyone but Microsoft by its built-in firewall. */
 export const MANAGEMENT_PORTS: readonly number[] = [9000, 9003, 1438, 1440, 1452];
-/** Azure's recursive resolver: a custom DNS setup must forward to it (or list it). */
+/** The management ports the legacy CorpNetSaw and CorpNetPublic rules admit; a rule for them marks the legacy configuration. */
+export const MANAGEMENT_CORPNET_PORTS: readonly number[] = [9000, 9003];
+/** Azure's virtual public IP: its recursive resolver (a custom DNS setup must forward to it, or list it) and the source of the load balancer's health probes. */
 export const AZURE_DNS = '168.63.129.16';
 
 /**
@@ -43,7 +38,7 @@ export const REQUIRED_DNS_NAMES: readonly string[] = [
 
 /**
  * The revocation endpoints Azure's certificate authorities publish, one real resource on each host, checked by
- * default (`--revocation-url` replaces the list). Sources:
+ * default (`--revocation-url` replaces the list; docs/revocation.md lists them for users, and a test keeps it in step). Sources:
  * - crl.microsoft.com, mscrl.microsoft.com: CRL distribution points of "Microsoft Internal Corporate Root"
  *   (valid to 2037) as the Azure CA details page lists them.
  * - crl3/crl4.digicert.com: CRL distribution points of "DigiCert Global Root G2" (valid to 2038), which issued the
@@ -65,14 +60,15 @@ export const REVOCATION_ENDPOINTS: readonly string[] = [
   'http://ocsp.msocsp.com/',
 ];
 
-/** Where each value comes from. */
-export const REQUIREMENT_SOURCES: Readonly<Record<string, string>> = {
-  GATEWAY_PORT: SOURCES.connectionTypes,
-  PUBLIC_ENDPOINT_PORT: SOURCES.publicEndpoint,
-  REDIRECT_PORTS: SOURCES.connectionTypes,
-  FAILOVER_GROUP_PORT: SOURCES.failoverGroups,
-  MANAGEMENT_PORTS: SOURCES.managementEndpoint,
-  AZURE_DNS: SOURCES.azureDns,
-  REQUIRED_DNS_NAMES: SOURCES.customDns,
-  REVOCATION_ENDPOINTS: SOURCES.azureCa,
-};
+/** Where each value comes from: the public page behind it (src/diagnosis/catalog/sources.ts). */
+export const REQUIREMENT_SOURCES = {
+  GATEWAY_PORT: MI_CONNECTION_TYPES,
+  PUBLIC_ENDPOINT_PORT: MI_PUBLIC_ENDPOINT,
+  REDIRECT_PORTS: MI_REDIRECT,
+  FAILOVER_GROUP_PORT: MI_FAILOVER_GROUPS,
+  MANAGEMENT_PORTS: MI_LEGACY_INBOUND,
+  MANAGEMENT_CORPNET_PORTS: MI_LEGACY_INBOUND,
+  AZURE_DNS: AZURE_DNS_IP,
+  REQUIRED_DNS_NAMES: `${MI_CUSTOM_DNS}; ${MI_ORIGINAL_VNET_REQUIREMENTS}; ${AZURE_CA}`,
+  REVOCATION_ENDPOINTS: `${AZURE_CA}; ${AZURE_TLS_CHANGES}; ${CHECKER_CRL_STALL}`,
+} as const;

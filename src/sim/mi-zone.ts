@@ -1,5 +1,5 @@
 // DNS data of a simulated Managed Instance, shaped like the real names
-// (REFERENCES.md, "Managed Instance connectivity").
+// (https://learn.microsoft.com/azure/azure-sql/managed-instance/connectivity-architecture-overview#virtual-cluster-connectivity-architecture).
 //
 // API (stable):
 //   buildMiZone(p: MiZoneParams): SimRecord[]
@@ -7,7 +7,8 @@
 //   requiredDnsRecords(names?, addressFor?): SimRecord[]
 //   miZoneNames(p): { vnetLocal, target, management?, public?, publicTarget? }
 //
-// Names have the real shapes (REFERENCES.md "Names" and "Routing"): the cluster label
+// Names have the real shapes (the CNAME chain of "Determine the management endpoint IP address",
+// MI_MANAGEMENT_ENDPOINT_IP in src/diagnosis/catalog/sources.ts): the cluster label
 // is tr<N> (e.g. tr18202) and the region label the numbered one (eastus1-a,
 // westeurope1-a), not the ARM region name.
 // Legacy shape (vnetLabel true, the default):

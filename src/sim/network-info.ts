@@ -8,7 +8,7 @@
 //   simConfigLayer(info) -> ConfigLayer points a diagnosis at the network, fenced to loopback
 //   simSecretsEnv(info) -> env          the demo login's password, as the environment would give it
 import type { ConfigLayer } from '../config/schema.js';
-import type { LoginMode } from '../probes/login.js';
+import type { LoginMode } from '../config/schema.js';
 import type { ToolCommands } from './tool-commands.js';
 
 export interface SimNetworkInfo {

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigLayer } from '../config/schema.js';
 import { formatEndpoint, type Endpoint } from '../net/endpoint.js';
-import { REVOCATION_ENDPOINTS } from '../requirements/platform.js';
+import { GATEWAY_PORT, REDIRECT_PORTS, REVOCATION_ENDPOINTS } from '../requirements/platform.js';
 import { startDnsServer, type SimDnsServer, type SimRecord } from './dns-server.js';
 import { certFor, makeGatewayCerts } from './gateway-certs.js';
 import { buildMiZone, documentationAddress, miZoneNames, nodeName as nodeNameOf, REQUIRED_DNS_NAMES, requiredDnsRecords } from './mi-zone.js';
@@ -60,7 +60,8 @@ export interface SimNetwork {
 
 /** An address that is public (TEST-NET-3, never routed) for the "public answer" scenario. */
 const PUBLIC_DOC_ADDRESS = '203.0.113.10';
-const NODE_PORT = 11000;
+/** The redirect node listens on the first port of the redirect range. */
+const NODE_PORT = REDIRECT_PORTS.min;
 /** Short enough that failing scenarios finish quickly, long enough for loopback peers under load. */
 const DEFAULT_SIM_TIMEOUT_MS = 1500;
 
@@ -113,7 +114,7 @@ async function build(opts: SimNetworkOptions, scenario: Scenario, block: string,
   const tds = findTdsScenario(scenario.tds ?? 'proxy-healthy');
   if (!tds) throw new Error(`no gateway scenario "${scenario.tds ?? ''}"`);
   const running = await startTdsScenario(tds, {
-    host: `${block}.4`, port: 1433, instanceName: names.vnetLocal, nodeName, nodeHost: `${block}.5`, nodePort: NODE_PORT,
+    host: `${block}.4`, port: GATEWAY_PORT, instanceName: names.vnetLocal, nodeName, nodeHost: `${block}.5`, nodePort: NODE_PORT,
     slowMs: opts.slowMs ?? 5000,
     certs: { valid: certFor(gatewayCerts, 'valid'), 'wrong-host': certFor(certs, 'wrong-host'), expired: certFor(certs, 'expired'),
       untrusted: certFor(certs, 'untrusted'), node: certFor(certs, 'node') },

@@ -3,7 +3,7 @@
 // the scenario tests share this table. A scenario is a DNS setup, a gateway
 // scenario (src/sim/tds-scenarios.ts), a PKI/responder scenario
 // (src/sim/revocation-responders.ts) and the management ports that listen.
-import type { LoginMode } from '../probes/login.js';
+import type { LoginMode } from '../config/schema.js';
 import type { DnsBehaviour } from './dns-server.js';
 import { REVOCATION_SCENARIOS } from './revocation-responders.js';
 import { TDS_SCENARIOS } from './tds-scenarios.js';

@@ -5,8 +5,9 @@
 // and enough SQL batch to answer `SELECT <int>`. A redirect node is another
 // instance of the same server (behaviour 'node').
 //
-// PRELOGIN answers are laid out as real servers lay them out (REFERENCES.md,
-// "Real servers on the wire"; nmap's ms-sql-s fingerprints): the options the
+// PRELOGIN answers are laid out as real servers lay them out (MS-TDS 2.2.6.5 PRELOGIN,
+// https://learn.microsoft.com/openspecs/windows_protocols/ms-tds/60f56408-0188-4cd5-8b90-25c6f2423868,
+// and the replies nmap's ms-sql-s fingerprints record): the options the
 // client sent, in the spec's order, THREADID empty, INSTOPT 0x00, no TRACEID,
 // FEDAUTHREQUIRED only from the Azure gateway and only when asked, header SPID 0
 // and packet id 1. A client sending VERSION, ENCRYPTION, INSTOPT, THREADID, MARS
@@ -101,7 +102,10 @@ export interface TdsGateway {
   close(): Promise<void>;
 }
 
-/** What a managed instance reports: 12.0.2000.8 (REFERENCES.md; nmap reads 12.00.2000 as its SQL Server 2014 build). */
+/**
+ * What a managed instance reports: 12.0.2000.8 (Azure SQL's engine is version 12:
+ * https://learn.microsoft.com/sql/t-sql/functions/serverproperty-transact-sql; nmap reads 12.00.2000 as its SQL Server 2014 build).
+ */
 export const MI_VERSION: PreloginVersion = { major: 12, minor: 0, build: 2000, subbuild: 8 };
 /** B_FEDAUTHREQUIRED the simulated Azure gateway answers (0x00 or 0x01 are the spec's choices; the real value is unconfirmed). */
 const GATEWAY_FEDAUTH_REQUIRED = 0x01;

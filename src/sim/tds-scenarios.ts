@@ -7,7 +7,8 @@
 //   findTdsScenario(name) -> TdsScenario | undefined
 //   startTdsScenario(scenario, opts: TdsScenarioOptions) -> Promise<RunningTdsScenario>
 import { PreloginToken, type PreloginVersion } from '../net/tds/prelogin.js';
-import type { LoginMode } from '../probes/login.js';
+import { REDIRECT_PORTS } from '../requirements/platform.js';
+import type { LoginMode } from '../config/schema.js';
 import { startTdsGateway, type TdsBehaviour, type TdsGateway, type TdsGatewayOptions } from './tds-gateway.js';
 
 /** The gateway's certificates by kind; 'node' is the redirect node's, which names only the node. */
@@ -129,7 +130,7 @@ export async function startTdsScenario(scenario: TdsScenario, opts: TdsScenarioO
   let routing: { server: string; port: number } | undefined;
   if (scenario.redirect) {
     const server = opts.nodeName ?? opts.nodeHost ?? opts.host;
-    const port = opts.nodePort ?? 11000;
+    const port = opts.nodePort ?? REDIRECT_PORTS.min;
     routing = { server: scenario.routingInstance ? `${server}\\${scenario.routingInstance}` : server, port };
     if (scenario.redirect === 'healthy') {
       node = await startTdsGateway({ host: opts.nodeHost ?? opts.host, port, ...opts.certs.node, ...scenario.server, behaviour: 'node',

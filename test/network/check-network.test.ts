@@ -89,6 +89,15 @@ const CASES: readonly Case[] = [
   { name: 'current: only a /27 inside the subnet, no subnet route', ...current, rt: 'rt-current-inner-nva-only.json', ids: ['UDR-001', 'UDR-002'] },
   { name: 'current: a route wider than the subnet to an appliance, no subnet route', ...current, rt: 'rt-current-wide-nva.json', ids: ['UDR-001'] },
   { name: 'legacy: a /27 inside the subnet to an appliance', ...legacy, rt: 'rt-legacy-inner-nva.json', ids: ['UDR-002'] },
+  // Failover groups: TCP 5022 and 11000-11999 to and from the partner's subnet (FAILOVER_GROUP_PORT, REDIRECT_PORTS).
+  { name: 'failover partner: the default rules admit it', ...current, extra: ['--failover-partner', '10.30.0.0/24'], ids: [] },
+  { name: 'failover partner behind a deny-all both ways', ...current, nsg: 'nsg-current-deny-all.json',
+    extra: ['--failover-partner', '10.30.0.0/24'], ids: ['NSG-001', 'NSG-001'] },
+  { name: 'failover partner with its own rules in front of the deny-all', ...current, nsg: 'nsg-current-failover.json',
+    extra: ['--failover-partner', '10.30.0.0/24'], ids: [] },
+  // The legacy fixture denies everything else at 4096 and admits 11000-11999 inbound in a rule of its own.
+  { name: 'failover partner (legacy configuration, behind deny-all rules)', ...legacy, extra: ['--failover-partner', '10.30.0.0/24'],
+    ids: ['NSG-001', 'NSG-003'] },
 ];
 
 for (const c of CASES) {
@@ -115,3 +124,71 @@ for (const c of CASES) {
     }
   });
 }
+
+// One cause, one critical: an NSG or route table the subnet does not use filters or carries none of its traffic,
+// so its checks are not reached, because of the subnet finding that says so (the causedBy vocabulary of diagnose).
+t.test('an NSG and a route table not attached to the subnet: their checks are not reached', async (t) => {
+  const run = await runCommand(checkNetwork, ['--subnet-file', F('subnet-bare.json'), '--nsg-file', F('nsg-deny-all.json'),
+    '--route-table-file', F('rt-current-empty.json'), '--vnet-file', F('vnet.json'), '--json']);
+  const report = JSON.parse(run.stdout) as NetworkCheckReport;
+  t.equal(run.code, 1);
+  t.same(report.findings.map((f) => f.id), ['SUBNET-007', 'SUBNET-008'], 'subnet findings only, in path order');
+  t.match(report.findings[0]!.evidence, /the NSG in --nsg-file \(nsg-sqlmi\) is not attached to it/);
+  t.match(report.findings[0]!.command, /--network-security-group \S+nsg-sqlmi/);
+  t.match(report.findings[1]!.evidence, /the route table in --route-table-file \(rt-sqlmi\) is not attached to it/);
+  const nsgLine = report.checks.find((c) => c.name === 'NSG rules');
+  t.match(nsgLine, { status: 'skip', skipped: 'not-reached', causedBy: 'SUBNET-007',
+    detail: /^not reached: the NSG in --nsg-file \(nsg-sqlmi\) is not attached to subnet snet-sqlmi, so its rules filter none of the subnet's traffic \(SUBNET-007\)$/ });
+  t.match(report.checks.find((c) => c.name === 'Routes'), { status: 'skip', skipped: 'not-reached', causedBy: 'SUBNET-008' });
+  t.notOk(report.checks.some((c) => c.name.startsWith('NSG ') && c.name !== 'NSG rules' && c.name !== 'NSG attached'), 'no rule was evaluated');
+  t.notOk(report.checks.some((c) => c.name.startsWith('UDR ')), 'no route was evaluated');
+
+  const text = await runCommand(checkNetwork, ['--subnet-file', F('subnet-bare.json'), '--nsg-file', F('nsg-deny-all.json'),
+    '--route-table-file', F('rt-current-empty.json'), '--no-color']);
+  t.match(text.stdout, /\[SKIP\] NSG rules +not reached: .*\(SUBNET-007\)/);
+  t.notMatch(text.stdout, /deny_all_inbound/, 'the unattached NSG\'s deny-all is not blamed');
+  t.match(text.stdout, /Verdict: FAILING +2 critical/);
+});
+
+t.test('no NSG attached and none exported: NSG rules not reached because of SUBNET-007', async (t) => {
+  const run = await runCommand(checkNetwork, ['--subnet-file', F('subnet-bare.json'), '--json']);
+  const report = JSON.parse(run.stdout) as NetworkCheckReport;
+  t.same(report.findings.map((f) => f.id), ['SUBNET-007', 'SUBNET-008']);
+  t.match(report.checks.find((c) => c.name === 'NSG rules'), { skipped: 'not-reached', causedBy: 'SUBNET-007',
+    detail: 'not reached: subnet snet-sqlmi has no network security group (SUBNET-007)' });
+  // An attached NSG that was not exported is simply not asked for.
+  const given = JSON.parse((await runCommand(checkNetwork, ['--subnet-file', F('subnet.json'), '--json'])).stdout) as NetworkCheckReport;
+  t.match(given.checks.find((c) => c.name === 'NSG rules'), { status: 'skip', skipped: 'off', detail: 'no --nsg-file given' });
+});
+
+t.test('an exported NSG that is not the attached one: its rules are not checked (SUBNET-009)', async (t) => {
+  const run = await runCommand(checkNetwork, ['--subnet-file', F('subnet-other-nsg.json'), '--nsg-file', F('nsg-deny-all.json'),
+    '--route-table-file', F('rt-current.json'), '--json']);
+  const report = JSON.parse(run.stdout) as NetworkCheckReport;
+  t.same(report.findings.map((f) => f.id), ['SUBNET-009'], report.findings.map((f) => f.evidence).join('\n'));
+  t.equal(run.code, 0);
+  t.match(report.checks.find((c) => c.name === 'NSG rules'), { skipped: 'not-reached', causedBy: 'SUBNET-009',
+    detail: /the NSG in --nsg-file \(nsg-sqlmi\) is not the one attached to subnet snet-sqlmi \(nsg-other\)/ });
+  t.match(report.checks.find((c) => c.name === 'UDR subnet-10-20-0-0-24-to-vnetlocal'), { status: 'pass' }, 'the attached route table is checked');
+});
+
+t.test('findings run along the configuration: subnet, NSG, routes', async (t) => {
+  const run = await runCommand(checkNetwork, ['--subnet-file', F('subnet-28.json'), '--nsg-file', F('nsg-current-no-healthprobe-deny.json'),
+    '--route-table-file', F('rt-current-empty.json'), '--json']);
+  const report = JSON.parse(run.stdout) as NetworkCheckReport;
+  t.same(report.findings.map((f) => f.id), ['SUBNET-004', 'NSG-001', 'UDR-001', 'NSG-007']);
+});
+
+t.test('a failover partner\'s ports come from src/requirements/platform.ts, and the fix names the partner', async (t) => {
+  const argv = ['--subnet-file', F('subnet.json'), '--nsg-file', F('nsg-current-deny-all.json'), '--route-table-file', F('rt-current.json'),
+    '--failover-partner', '10.30.0.0/24', '--json'];
+  const report = JSON.parse((await runCommand(checkNetwork, argv)).stdout) as NetworkCheckReport;
+  const [inbound, outbound] = report.findings.filter((f) => f.id === 'NSG-001');
+  t.match(inbound?.evidence, /no rule admits Inbound Tcp PARTNER SUBNET 10\.30\.0\.0\/24 -> MI SUBNET 10\.20\.0\.0\/24 ports 5022, 11000-11999; the traffic reaches deny_all_inbound/);
+  t.match(inbound?.command, /--source-address-prefixes 10\.30\.0\.0\/24 .*--destination-port-ranges 5022 11000-11999/);
+  t.match(outbound?.evidence, /Outbound Tcp MI SUBNET 10\.20\.0\.0\/24 -> PARTNER SUBNET 10\.30\.0\.0\/24/);
+  t.match(inbound?.ref, /failover-group-configure-sql-mi/);
+  const off = JSON.parse((await runCommand(checkNetwork, argv.filter((a, i) => a !== '--failover-partner' && argv[i - 1] !== '--failover-partner'))).stdout) as NetworkCheckReport;
+  t.same(off.findings.map((f) => f.id), [], 'without --failover-partner the partner traffic is not required');
+  t.match(off.checks.find((c) => c.name.startsWith('NSG failover group')), { name: 'NSG failover group (5022, 11000-11999)', skipped: 'off' });
+});

@@ -37,6 +37,8 @@ t.test('usage errors', async (t) => {
     ['bad architecture', ['--subnet-file', F('subnet.json'), '--architecture', 'modern'], /--architecture modern is not one of legacy, current, auto/],
     ['bad region', ['--subnet-file', F('subnet.json'), '--region', 'West Europe'], /--region West Europe is not an Azure region name/],
     ['two stdin files', ['--subnet-file', '-', '--nsg-file', '-'], /only one file can be read from stdin/],
+    ['bad failover partner', ['--subnet-file', F('subnet.json'), '--failover-partner', '10.30.0.0/33'],
+      /--failover-partner 10\.30\.0\.0\/33 is not an IPv4 address prefix/],
   ];
   for (const [name, argv, message] of cases) {
     const err = await runCommand(checkNetwork, argv).then(() => undefined, (e: unknown) => e);
@@ -156,4 +158,18 @@ t.test('deeply nested or wrongly typed exports: exit 2 naming the field', async 
     t.notMatch(r.stderr, /internal error|Maximum call stack|\n\s+at /, `${label}: no internal error, no stack`);
     t.equal(r.stdout, '', `${label}: nothing on stdout`);
   });
+});
+
+t.test('--no-color: accepted, as diagnose and demo accept it; no colour even on a terminal', async (t) => {
+  const argv = ['--subnet-file', F('subnet.json'), '--nsg-file', F('nsg-legacy-no-health-probe-in.json')];
+  let coloured = '';
+  let plain = '';
+  const tty = (sink: (s: string) => void) => ({ stdout: { isTTY: true, write: (s: string) => { sink(s); return true; } },
+    stderr: { write: () => true }, env: {} });
+  t.equal(await checkNetwork(argv, tty((s) => { coloured += s; })), 1);
+  t.equal(await checkNetwork([...argv, '--no-color'], tty((s) => { plain += s; })), 1);
+  t.match(coloured, /\u001b\[31m\[FAIL\]/, 'a terminal gets colour without the flag');
+  t.notMatch(plain, /\u001b\[/, 'no escape sequence with --no-color');
+  t.equal(plain, coloured.replace(/\u001b\[\d+m/g, ''), 'the same text otherwise');
+  t.match(CHECK_NETWORK_USAGE, /--no-color +no colour even on a terminal/);
 });

@@ -1,5 +1,5 @@
 // PRELOGIN answers laid out the way real servers send them, written by hand from
-// the facts in REFERENCES.md ("Real servers on the wire"), not made with our encoder:
+// captures of real servers (MS-TDS 2.2.6.5 PRELOGIN gives the layout), not made with our encoder:
 //   - SQL Server 2008-2022 answering a client that sent MARS: VERSION, ENCRYPTION, INSTOPT,
 //     THREADID (0 bytes, same offset as MARS), MARS: 43 bytes with the header;
 //   - a server answering nmap's probe (VERSION, ENCRYPTION, INSTOPT, THREADID; no MARS): 37 bytes;

@@ -1,5 +1,7 @@
-// Every finding and every network requirement cites something a user can open: a public URL, an RFC, or this
-// project's own docs/ (or a README section). Never the internal notes (seed documents, REFERENCES.md, DESIGN.md).
+// Every finding and every network requirement cites something a user can open: each part of a reference (parts are
+// separated by "; ") is an https URL (RFCs included: www.rfc-editor.org) or a path of this project's own docs/ (or a
+// README section), optionally followed by a short label in parentheses. Never the internal notes (seed documents,
+// REFERENCES.md, DESIGN.md), never bare text such as "RFC 5280 4.2.1.13".
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +13,8 @@ const INTERNAL = /[Ss]eed:|REFERENCES|DESIGN\.md/;
 const URL_RE = /https:\/\/[^\s;,)]+/g;
 const DOC_RE = /\bdocs\/[\w.-]+\.md\b/g;
 const README_RE = /\bREADME\.md#([\w-]+)/g;
-const RFC_RE = /\bRFC \d{3,5}\b/;
+/** One part of a reference: something to open, then an optional label. */
+const PART_RE = /^(https:\/\/[^\s;]+|docs\/[\w.-]+\.md(#[\w-]+)?|README\.md#[\w-]+)( \([^;]+\))?$/;
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 const slug = (heading: string): string => heading.trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s/g, '-');
@@ -25,7 +28,8 @@ function problems(ref: string): string[] {
   const urls = ref.match(URL_RE) ?? [];
   const docs = ref.match(DOC_RE) ?? [];
   const readme = [...ref.matchAll(README_RE)].map((m) => m[1]!);
-  if (urls.length + docs.length + readme.length === 0 && !RFC_RE.test(ref)) out.push('names no https:// URL, RFC, docs/ path or README section');
+  if (urls.length + docs.length + readme.length === 0) out.push('names no https:// URL, docs/ path or README section');
+  for (const part of ref.split('; ')) if (!PART_RE.test(part)) out.push(`"${part}": not a URL or docs path (with an optional label in parentheses)`);
   for (const u of urls) {
     try {
       const url = new URL(u);
@@ -41,14 +45,20 @@ function problems(ref: string): string[] {
 
 t.test('the checker itself can fail', async (t) => {
   t.same(problems('seed: Connectivity architecture / Network requirements'), ['cites internal notes (seed, REFERENCES.md or DESIGN.md)',
-    'names no https:// URL, RFC, docs/ path or README section']);
+    'names no https:// URL, docs/ path or README section',
+    '"seed: Connectivity architecture / Network requirements": not a URL or docs path (with an optional label in parentheses)']);
   t.match(problems('REFERENCES.md: Login error numbers'), ['cites internal notes (seed, REFERENCES.md or DESIGN.md)']);
   t.match(problems('see DESIGN.md'), ['cites internal notes (seed, REFERENCES.md or DESIGN.md)']);
   t.same(problems('docs/nowhere.md'), ['docs/nowhere.md: no such file']);
   t.same(problems('README.md#no-such-heading'), ['README.md#no-such-heading: no such section']);
   t.same(problems('https://learn.microsoft.com/en-us/azure/x'), ['https://learn.microsoft.com/en-us/azure/x: use the locale-free address']);
   t.same(problems('https://learn.microsoft.com/azure/azure-sql/managed-instance/connection-types-overview; docs/check-network.md'), []);
-  t.same(problems('RFC 5280 4.2.1.13'), []);
+  t.same(problems('RFC 5280 4.2.1.13 (CRL distribution points)'), ['names no https:// URL, docs/ path or README section',
+    '"RFC 5280 4.2.1.13 (CRL distribution points)": not a URL or docs path (with an optional label in parentheses)'], 'a bare RFC number is not a link');
+  t.same(problems('https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.13 (RFC 5280 4.2.1.13: CRL distribution points)'), []);
+  t.same(problems('current configuration: https://learn.microsoft.com/azure/x'),
+    ['"current configuration: https://learn.microsoft.com/azure/x": not a URL or docs path (with an optional label in parentheses)'], 'the label follows the link');
+  t.same(problems('https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4 (RFC 9110 15.5.4: 403 Forbidden); docs/check-network.md'), []);
 });
 
 for (const def of CATALOG) {
@@ -62,5 +72,17 @@ t.test('every requirement of src/network/requirements.ts cites a public document
   for (const req of [...RULE_REQUIREMENTS, ...ROUTE_REQUIREMENTS]) {
     t.same(problems(req.ref), [], `${req.key}: ${req.ref}`);
     t.match(req.ref, /^https:\/\//, `${req.key} cites a URL`);
+  }
+});
+
+t.test('docs/findings.md links every reference: the label is the text, the address the target', async (t) => {
+  const { refLinks } = await import('../../src/report/catalog-doc.js');
+  t.equal(refLinks('https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4 (RFC 9110 15.5.4: 403 Forbidden); docs/check-network.md; README.md#miprobe-diagnose-fqdn (--allow-cidr)'),
+    '[RFC 9110 15.5.4: 403 Forbidden](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4); [docs/check-network.md](check-network.md); '
+    + '[--allow-cidr](../README.md#miprobe-diagnose-fqdn)');
+  const doc = readFileSync(join(ROOT, 'docs', 'findings.md'), 'utf8');
+  for (const line of doc.split('\n').filter((l) => /^\| [A-Z]+-\d{3} \|/.test(l))) {
+    const requirement = line.split(' | ').at(-1)!.replace(/ \|$/, '');
+    t.match(requirement, /^\[[^\]]+\]\((https:\/\/|[\w.-]+\.md|\.\.\/README\.md#)[^)\s]*\)(; \[[^\]]+\]\([^)\s]+\))*$/, line.slice(0, 12));
   }
 });

@@ -9,8 +9,10 @@ import {
 } from './sources.js';
 
 /** Both configurations' rule tables: the current one and the one before the November 2022 feature wave. */
-const RULE_TABLES = `current configuration: ${MI_MANDATORY_RULES}; before the November 2022 feature wave: ${MI_LEGACY_INBOUND}, ${MI_LEGACY_OUTBOUND}`;
-const ROUTE_TABLES = `current configuration: ${MI_MANDATORY_RULES}; before the November 2022 feature wave: ${MI_LEGACY_ROUTES}`;
+const CURRENT_TABLES = `${MI_MANDATORY_RULES} (current configuration)`;
+const RULE_TABLES = `${CURRENT_TABLES}; ${MI_LEGACY_INBOUND} (before the November 2022 feature wave: inbound); `
+  + `${MI_LEGACY_OUTBOUND} (before the November 2022 feature wave: outbound)`;
+const ROUTE_TABLES = `${CURRENT_TABLES}; ${MI_LEGACY_ROUTES} (before the November 2022 feature wave: routes)`;
 /** The original article asked for the mandatory rules "before any other rules". */
 const IN_FRONT = `${MI_ORIGINAL_VNET_REQUIREMENTS} (the mandatory rules in front of any other rules); ${RULE_TABLES}`;
 

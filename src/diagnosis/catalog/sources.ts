@@ -25,11 +25,15 @@ export const MI_MANDATORY_RULES = `${MI}/subnet-service-aided-configuration-enab
 export const MI_OPTIONAL_RULES = `${MI}/subnet-service-aided-configuration-enable#optional-security-rules-and-routes`;
 /** New instances in eligible subnets are enrolled in the November 2022 feature wave. */
 export const MI_FEATURE_WAVE = `${MI}/doc-changes-updates-release-notes-whats-new#november-2022-feature-wave`;
+/** Connection types: clients reach the gateway on 1433 (proxy and redirect alike). */
+export const MI_CONNECTION_TYPES = `${MI}/connection-types-overview`;
 /** Redirect: 1433 and 11000-11999 inbound, TDS 7.4+; public and private endpoints always proxy; how to switch. */
-export const MI_REDIRECT = `${MI}/connection-types-overview#redirect-connection-type`;
+export const MI_REDIRECT = `${MI_CONNECTION_TYPES}#redirect-connection-type`;
 /** Enabling the public endpoint (port 3342) and its NSG rule. */
 export const MI_PUBLIC_ENDPOINT = `${MI}/public-endpoint-configure`;
 export const MI_PUBLIC_ENDPOINT_NSG = `${MI_PUBLIC_ENDPOINT}#allow-public-endpoint-traffic-on-the-network-security-group`;
+/** Failover groups: the instances' subnets reach each other on 5022 and 11000-11999 (replication traffic). */
+export const MI_FAILOVER_GROUPS = `${MI}/failover-group-configure-sql-mi#configuration-requirements`;
 /** A custom DNS server must resolve public domain names. */
 export const MI_CUSTOM_DNS = `${MI}/custom-dns-configure`;
 /** Changed VNet DNS servers reach the instance only after this synchronisation. */
@@ -66,6 +70,8 @@ export const AZURE_DNS_IP = 'https://learn.microsoft.com/azure/virtual-network/w
 export const AZURE_ROUTE_SELECTION = 'https://learn.microsoft.com/azure/virtual-network/virtual-networks-udr-overview#how-azure-selects-a-route';
 /** Azure's certificate authorities, their CRL, OCSP and CA-issuer hosts. */
 export const AZURE_CA = 'https://learn.microsoft.com/azure/security/fundamentals/azure-ca-details';
+/** Azure TLS certificate changes: the Microsoft RSA TLS CAs and their OCSP responder ocsp.msocsp.com. */
+export const AZURE_TLS_CHANGES = 'https://learn.microsoft.com/azure/security/fundamentals/tls-certificate-changes';
 export const SQL_18456 = 'https://learn.microsoft.com/sql/relational-databases/errors-events/mssqlserver-18456-database-engine-error';
 export const SQL_TROUBLESHOOT = `${SQLDB}/troubleshoot-common-errors-issues`;
 export const SQL_40914_40615 = `${SQLDB}/vnet-service-endpoint-rule-overview#errors-40914-and-40615`;
@@ -92,6 +98,19 @@ export const RFC2181_CNAME = `${RFC(2181, '10.1')} (RFC 2181 10.1: CNAME chains)
 export const RFC1918 = `${RFC(1918)} (RFC 1918 private addresses)`;
 export const RFC5280_VALIDATION = `${RFC(5280, '6')} (RFC 5280 6: certification path validation)`;
 export const RFC6125_NAMES = `${RFC(6125, '6')} (RFC 6125 6: host name verification)`;
+export const RFC5280_CRL_DP = `${RFC(5280, '4.2.1.13')} (RFC 5280 4.2.1.13: CRL distribution points, http and ldap URIs)`;
+export const RFC5280_CRLS = `${RFC(5280, '5')} (RFC 5280 5: CRLs)`;
+export const RFC5280_AIA = `${RFC(5280, '4.2.2.1')} (RFC 5280 4.2.2.1: authority information access, caIssuers and OCSP)`;
+export const RFC5280_CRL_TIMES = `${RFC(5280, '5.1.2.4')} (RFC 5280 5.1.2.4 and 5.1.2.5: thisUpdate, nextUpdate)`;
+export const RFC5280_CRL_PROCESSING = `${RFC(5280, '6.3.3')} (RFC 5280 6.3.3: CRL processing)`;
+export const RFC6960_RESPONSES = `${RFC(6960, '2.2')} (RFC 6960 2.2, 2.3 and 4.2.1: OCSP responses)`;
+export const RFC6960_HTTP = `${RFC(6960)}#appendix-A (RFC 6960 appendix A: OCSP over HTTP)`;
+export const RFC6960_TIME = `${RFC(6960, '4.2.2.1')} (RFC 6960 4.2.2.1: time)`;
+export const RFC6960_AUTHORIZED = `${RFC(6960, '4.2.2.2')} (RFC 6960 4.2.2.2: authorized responders)`;
+export const RFC8952_CAPTIVE = `${RFC(8952)} (RFC 8952: captive portals)`;
+export const RFC9110_403 = `${RFC(9110, '15.5.4')} (RFC 9110 15.5.4: 403 Forbidden)`;
+export const RFC9110_407 = `${RFC(9110, '15.5.8')} (RFC 9110 15.5.8: 407 Proxy Authentication Required)`;
+export const RFC9110_3XX = `${RFC(9110, '15.4')} (RFC 9110 15.4: redirection 3xx)`;
 
 // This project's own documents.
 export const DOC_CHECK_NETWORK = 'docs/check-network.md';

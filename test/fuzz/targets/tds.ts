@@ -1,6 +1,6 @@
 // Fuzz targets for what a TDS peer sends: packet framing, PRELOGIN, the
 // TLS-in-TDS shim, and LOGIN7 (what a client sends the simulated gateway).
-// Seeds are real-shaped: the PRELOGIN replies real servers send (REFERENCES.md:
+// Seeds are real-shaped: the PRELOGIN replies real servers send (test/tds/prelogin-conformance.test.ts:
 // SQL Server 2008's 43-byte reply with an empty THREADID, nmap's 37-byte one,
 // the Azure gateway's 49-byte one), tedious' own LOGIN7, a TLS record.
 import { PassThrough } from 'node:stream';

@@ -48,7 +48,8 @@ export function networkTimesOf(report) {
 
 /** The largest of a report's network times. */
 export function largestNetworkTime(report) {
-  return networkTimesOf(report).reduce((a, b) => (b.ms > a.ms ? b : a), { name: 'none', ms: NaN });
+  const times = networkTimesOf(report);
+  return times.length === 0 ? { name: 'none', ms: NaN } : times.reduce((a, b) => (b.ms > a.ms ? b : a));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -54,6 +54,7 @@ async function warmUp(rows: readonly PlanRow[], settings: DataPathSettings): Pro
   const revocation = has('revocationEndpoints') || has('chainRevocation') || has('httpsChains');
   await Promise.all([
     revocation ? import('../probes/revocation.js') : undefined,
+    revocation ? import('../net/pki/http.js').then((m) => m.warmUpFetch()) : undefined,
     has('login') && settings.login !== 'none' ? import('../probes/login.js') : undefined,
   ]);
   if (has('gateway') || has('publicEndpoint')) prepareTlsContexts(settings.ca);

@@ -6,10 +6,16 @@
 // Modes: none (skipped), dummy (a deliberately invalid user: 18456 proves the path
 // to the engine end to end; rate-limited), sql (user + password), token (an access
 // token, FEDAUTH). The password and token are passed in by the caller, used only
-// in tedious' config and never logged or returned. tedious' `debug` events (state
+// in tedious' config and never logged or returned. Phases are timed at socket
+// events, not at tedious' state changes: connect is the TCP handshake (the node's
+// name lookup is the redirect probe's), and each later phase is the time from our
+// request's write to the arrival of the answer's last bytes, summed over its round
+// trips, so tedious' own work (building a TLS context from ~145 roots, packets,
+// parsing) between them is not on the network's clock. tedious' `debug` events (state
 // changes only: packet/payload/data/token dumps stay off, they would show the
-// password) time each phase. Connections, including redirects, go through a
-// connector that asks the AddressGuard and resolves node names with `resolveHost`.
+// password) only name the phase an answer belongs to. Connections, including
+// redirects, go through a connector that asks the AddressGuard and resolves node
+// names with `resolveHost`.
 //
 // API:
 //   probeLogin: Probe<LoginInput, LoginResult>    never throws
@@ -139,6 +145,63 @@ export function resetLoginRateLimit(): void {
   lastDummy.clear();
 }
 
+/**
+ * Network time per phase, from socket events: a round trip runs from the first write of a request to
+ * the last data event of its answer; a phase's time is the sum of its round trips (a TLS handshake has
+ * two), so what the client computes between them is not counted.
+ */
+class PhaseClock {
+  private readonly legs: Array<Map<LoginPhaseName, number>> = [];
+  private writeAt: number | undefined;
+  private trip: { leg: number; name: LoginPhaseName; start: number; end: number } | undefined;
+
+  add(leg: number, name: LoginPhaseName, ms: number): void {
+    const phases = this.legs[leg] ?? (this.legs[leg] = new Map());
+    phases.set(name, (phases.get(name) ?? 0) + Math.max(0, ms));
+  }
+
+  /** Watches a socket tedious reads and writes (the TCP socket, or TDS 8's TLS socket). */
+  watch(socket: Socket, leg: number, phaseNow: () => LoginPhaseName | undefined): void {
+    const write = socket.write;
+    socket.write = function (this: Socket, ...args: Parameters<Socket['write']>): boolean {
+      clock.onWrite();
+      return write.apply(this, args);
+    } as Socket['write'];
+    const clock = this;
+    socket.prependListener('data', () => clock.onData(leg, phaseNow()));
+  }
+
+  private onWrite(): void {
+    this.close();
+    this.writeAt ??= performance.now();
+  }
+
+  private onData(leg: number, name: LoginPhaseName | undefined): void {
+    const now = performance.now();
+    if (this.writeAt !== undefined && name) {
+      this.close();
+      this.trip = { leg, name, start: this.writeAt, end: now };
+      this.writeAt = undefined;
+    } else if (this.trip && this.trip.leg === leg && this.trip.name === name) {
+      this.trip.end = now; // more bytes of the same answer
+    }
+  }
+
+  private close(): void {
+    if (this.trip) this.add(this.trip.leg, this.trip.name, this.trip.end - this.trip.start);
+    this.trip = undefined;
+  }
+
+  /** The phases so far; a request still waiting for its answer counts until now (a timeout's wait). */
+  finish(leg: number, pending: LoginPhaseName | undefined): LoginPhase[] {
+    this.close();
+    if (this.writeAt !== undefined && pending) this.add(leg, pending, performance.now() - this.writeAt);
+    this.writeAt = undefined;
+    return this.legs.flatMap((phases, i) => [...(phases ?? new Map<LoginPhaseName, number>())]
+      .map(([name, ms]) => ({ leg: i, name, seconds: Math.round(ms) / 1000 })));
+  }
+}
+
 const STATE_PHASE: Record<string, LoginPhaseName | undefined> = {
   Connecting: 'connect',
   SentPrelogin: 'prelogin',
@@ -202,27 +265,33 @@ async function login(opts: LoginOptions): Promise<LoginResult> {
   }
 
   const signal = deadlineSignal({ timeoutMs: opts.timeoutMs, signal: opts.signal });
-  const phases: LoginPhase[] = [];
+  const clock = new PhaseClock();
   let leg = 0;
-  let current: { name: LoginPhaseName; since: number } | undefined;
+  let current: LoginPhaseName | undefined;
   let lastPhase: LoginPhaseName | undefined;
+  /** TDS 8: when the TLS handshake on the connected socket started (tedious builds its TLS context first). */
+  let strictTlsFrom: number | undefined;
   let encrypted = strict;
   let routing: RoutingTarget | undefined;
   let connects = 0;
   let serverError: { number: number; state: number; message: string } | undefined;
 
   const onDebug = (line: string): void => {
+    if (line.startsWith('connected to ')) {
+      // tedious has its socket (TDS 8: TLS is up) and is about to send PRELOGIN: time its exchanges from here.
+      const now = performance.now();
+      if (strictTlsFrom !== undefined) clock.add(leg, 'tls', now - strictTlsFrom);
+      strictTlsFrom = undefined;
+      const socket = (conn as { socket?: Socket }).socket;
+      const thisLeg = leg;
+      if (socket) clock.watch(socket, thisLeg, () => (leg === thisLeg ? current : undefined));
+      return;
+    }
     const m = /^State change: (\S+) -> (\S+)$/.exec(line);
     if (!m) return;
-    const now = performance.now();
-    if (current) {
-      phases.push({ leg, name: current.name, seconds: Math.round(now - current.since) / 1000 });
-      lastPhase = current.name;
-    }
-    const next = STATE_PHASE[m[2] ?? ''];
-    if (m[1] === 'ReRouting' || m[2] === 'ReRouting') { /* leg changes when the next connect starts */ }
+    if (current) lastPhase = current;
     if (m[1] === 'ReRouting') leg++;
-    current = next ? { name: next, since: now } : undefined;
+    current = STATE_PHASE[m[2] ?? ''];
   };
 
   const certificateChecks: CertificateCheck[] = [{ leg: 0, name: opts.host }];
@@ -241,7 +310,23 @@ async function login(opts: LoginOptions): Promise<LoginResult> {
     let lastError = 'no address';
     for (const address of addresses) {
       const r = await tcpConnect(address, target.port, { guard: opts.guard, timeoutMs: remainingMs(started, opts.timeoutMs), signal: AbortSignal.any([signal, connSignal]), keep: true });
-      if (r.ok && r.socket) return r.socket;
+      // The handshake as timed at the socket's own event (tcpConnect), not when tedious got to its next state.
+      clock.add(leg, 'connect', r.connectSeconds * 1000);
+      if (r.ok && r.socket) {
+        if (strict) {
+          // TLS wraps this socket (adding its 'close' listener) right before it sends ClientHello, after
+          // building its context: the handshake is timed from there.
+          strictTlsFrom = performance.now();
+          const socket = r.socket;
+          const onListener = (event: string | symbol): void => {
+            if (event !== 'close') return;
+            strictTlsFrom = performance.now();
+            socket.off('newListener', onListener);
+          };
+          socket.on('newListener', onListener);
+        }
+        return r.socket;
+      }
       if (!r.ok) lastError = `${r.code}: ${r.message}`;
     }
     const code = lastError.startsWith('TCP_REFUSED') ? 'ECONNREFUSED' : lastError.startsWith('TCP_TIMEOUT') ? 'ETIMEDOUT' : 'ESOCKET';
@@ -308,9 +393,15 @@ async function login(opts: LoginOptions): Promise<LoginResult> {
       resolve(err ?? undefined);
     });
   }));
+  // A strict handshake that never finished: its wait until now is the TLS phase.
+  if (strictTlsFrom !== undefined) {
+    clock.add(leg, 'tls', performance.now() - strictTlsFrom);
+    if (current === 'connect') current = 'tls';
+    strictTlsFrom = undefined;
+  }
+  const phases = clock.finish(leg, current);
   if (current) {
-    phases.push({ leg, name: current.name, seconds: Math.round(performance.now() - current.since) / 1000 });
-    lastPhase = current.name;
+    lastPhase = current;
     current = undefined;
   }
   const common = { ...base, phases, encrypted, certificateChecks, ...(routing ? { routing } : {}), ...(skipped.length > 0 ? { skipped } : {}),

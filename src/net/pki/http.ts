@@ -6,12 +6,15 @@
 // followed. What answers instead of a CA (an HTML page, a 403 block page, a
 // 407 proxy, a redirect loop, an untrusted TLS certificate, silence after
 // the connection was accepted) is an error of its own kind, with evidence.
-import { isIP, type Socket } from 'node:net';
+// The HTTP phase is timed at the socket's events, from the request's first write to
+// the read that brought the answer's last bytes: undici's setup and our reading of
+// the body are not the network's time.
+import { createServer, isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Client } from './undici-client.js';
 import type { HostResolver } from '../resolver.js';
 import { remainingMs, secondsSince, startDeadline } from '../deadline.js';
-import type { AddressGuard } from '../guard.js';
+import { AddressGuard } from '../guard.js';
 import { tcpConnect, type TcpErrorCode } from '../tcp.js';
 
 export type { HostResolution, HostResolver } from '../resolver.js';
@@ -134,6 +137,29 @@ export function isHtml(contentType: string, body: Buffer): boolean {
   return /\b(?:text\/html|application\/xhtml)/i.test(contentType) && !derOrPem;
 }
 
+/**
+ * One fetch from a listener of this process, before any clock starts: undici's first request compiles
+ * its HTTP parser (WebAssembly) and loads its request path, tens of ms of our CPU that would otherwise
+ * sit inside the phases of the revocation fetches running beside it. Never throws.
+ */
+export async function warmUpFetch(): Promise<void> {
+  // A bare TCP listener answering one fixed HTTP response (node:http stays unloaded).
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/pkix-crl\r\ncontent-length: 2\r\nconnection: close\r\n\r\n0\u0000'));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()); });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    await boundedFetch(`http://127.0.0.1:${port}/warm-up.crl`, { guard: AddressGuard.fromList(['127.0.0.1/32']), timeoutMs: 1000, maxBytes: 1024 });
+  } catch {
+    // Only a warm-up: the probes work without it.
+  } finally {
+    server.close();
+  }
+}
+
 /** Fetches one URL within the deadline and size cap; never throws. */
 export async function boundedFetch(urlText: string, opts: FetchOptions): Promise<FetchResult> {
   const started = performance.now();
@@ -245,6 +271,20 @@ function secure(socket: Socket, host: string, ca: readonly string[] | undefined,
   });
 }
 
+/** When a request's first byte was written to the socket and when its latest bytes were readable there. */
+function watchExchange(socket: Socket): { readonly sentAt: () => number | undefined; readonly readAt: () => number | undefined } {
+  let sentAt: number | undefined;
+  let readAt: number | undefined;
+  const write = socket.write;
+  socket.write = function (this: Socket, ...args: Parameters<Socket['write']>): boolean {
+    sentAt ??= performance.now();
+    return write.apply(this, args);
+  } as Socket['write'];
+  // undici reads on 'readable' (emitted when bytes arrive); ours runs first and only notes the time.
+  socket.prependListener('readable', () => { if (sentAt !== undefined) readAt = performance.now(); });
+  return { sentAt: () => sentAt, readAt: () => readAt };
+}
+
 async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSignal, started: number): Promise<FetchResult> {
   const phases: { dns?: FetchPhases['dns']; tcp?: FetchPhases['tcp']; tls?: FetchPhases['tls']; http?: FetchPhases['http'] } = {};
   const fail = (code: FetchErrorCode, message: string, extra: { status?: number; location?: string; answer?: AnswerEvidence } = {}): FetchResult =>
@@ -310,6 +350,7 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
   let bytes = 0;
   let status: number | undefined;
   const connected = socket;
+  const exchange = watchExchange(connected);
   const client = new Client(url.origin, {
     // The socket is already connected (and guard-checked); undici needs the callback asynchronously.
     connect: (_o, cb) => { process.nextTick(() => cb(null, connected)); },
@@ -319,7 +360,10 @@ async function fetchOnce(urlText: string, opts: FetchOptions, signal: AbortSigna
     bodyTimeout: remaining() + 1000,
   });
   const httpPhase = (ok: boolean): void => {
-    phases.http = { ok, seconds: secondsSince(httpStart), bytes, ...(status !== undefined ? { status } : {}) };
+    // An answer: request written to last bytes read. None (a timeout): the wait from the request until now.
+    const from = exchange.sentAt() ?? httpStart;
+    const to = exchange.readAt() ?? performance.now();
+    phases.http = { ok, seconds: Math.round(Math.max(0, to - from) * 1000) / 1e6, bytes, ...(status !== undefined ? { status } : {}) };
   };
   try {
     const res = await client.request({

@@ -34,7 +34,7 @@ function connectable(endpoint: string): Promise<boolean> {
   });
 }
 
-t.test('--serve --json: one JSON line, the network answers until SIGTERM, then exit 0 and nothing listens', { skip: launcher ? false : 'not built', timeout: 120_000 }, async (t) => {
+t.test('--serve --json: one JSON line, the network answers until SIGTERM, then exit 0 and its files are removed', { skip: launcher ? false : 'not built', timeout: 120_000 }, async (t) => {
   const run = start(['--json', '--scenario', 'redirect-healthy']);
   t.teardown(() => { run.child.kill('SIGKILL'); });
   const line = await run.firstOutput;
@@ -60,8 +60,8 @@ t.test('--serve --json: one JSON line, the network answers until SIGTERM, then e
   t.equal(run.stdout().trim().split('\n').length, 1, 'exactly one line on stdout');
   run.child.kill('SIGTERM');
   t.equal(await run.exit, 0, 'SIGTERM ends it with exit code 0');
-  t.equal(await connectable(info.gateway), false, 'the gateway is closed');
-  t.equal(await connectable(info.node ?? ''), false, 'the node is closed');
+  // Its sockets went with the process (the network runs in it). Connecting again would test nothing: another
+  // demo (a parallel test file) may take the freed block 127.100.N at once, as a user's second demo would.
   t.throws(() => accessSync(info.caFile), 'the temporary CA file is removed');
   t.throws(() => accessSync(info.freetdsConf), 'so is freetds.conf');
 });

@@ -67,7 +67,13 @@ async function warmTcp(): Promise<void> {
   }
 }
 
-export async function warmUpProbes(): Promise<void> {
-  decodePrelogin(encodePrelogin({ version: { major: 12, minor: 0, build: 2000, subbuild: 8 }, encryption: 1, instance: '', threadId: null, mars: false }));
-  await Promise.all([warmDns(), warmTcp()]).catch(() => undefined);
+let warmed: Promise<void> | undefined;
+
+/** Once per process: first-call costs are paid once (the agent runs thousands of checks). */
+export function warmUpProbes(): Promise<void> {
+  warmed ??= (async () => {
+    decodePrelogin(encodePrelogin({ version: { major: 12, minor: 0, build: 2000, subbuild: 8 }, encryption: 1, instance: '', threadId: null, mars: false }));
+    await Promise.all([warmDns(), warmTcp()]).catch(() => undefined);
+  })();
+  return warmed;
 }

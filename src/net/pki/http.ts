@@ -142,7 +142,15 @@ export function isHtml(contentType: string, body: Buffer): boolean {
  * its HTTP parser (WebAssembly) and loads its request path, tens of ms of our CPU that would otherwise
  * sit inside the phases of the revocation fetches running beside it. Never throws.
  */
-export async function warmUpFetch(): Promise<void> {
+let fetchWarmed: Promise<void> | undefined;
+
+/** Once per process (see warmUpFetchOnce). */
+export function warmUpFetch(): Promise<void> {
+  fetchWarmed ??= warmUpFetchOnce();
+  return fetchWarmed;
+}
+
+async function warmUpFetchOnce(): Promise<void> {
   // A bare TCP listener answering one fixed HTTP response (node:http stays unloaded).
   const server = createServer((socket) => {
     socket.on('error', () => undefined);

@@ -97,7 +97,7 @@ function parseHost(input: string): TargetName {
 /**
  * The legacy management endpoint: the CNAME target that carries a `.vnet`
  * label, with that label removed ("do a DNS lookup on this FQDN with .vnet
- * removed": MI_MANAGEMENT_ENDPOINT_IP in src/diagnosis/catalog/sources.ts). Undefined when no name in the chain has the label.
+ * removed": MI_MANAGEMENT_ENDPOINT_IP in src/requirements/sources.ts). Undefined when no name in the chain has the label.
  */
 export function managementHostFromChain(names: readonly string[]): { cnameTarget: string; host: string } | undefined {
   for (const name of names) {

@@ -19,7 +19,7 @@ import type { Direction, Protocol } from './arm.js';
 import { ALL_PORTS, portsOf, unionPorts, type PortSet } from './ports.js';
 import {
   MI_FAILOVER_GROUPS, MI_LEGACY_INBOUND, MI_LEGACY_OUTBOUND, MI_LEGACY_ROUTES, MI_MANDATORY_RULES, MI_OPTIONAL_RULES, MI_ORIGINAL_OUTBOUND,
-} from '../diagnosis/catalog/sources.js';
+} from '../requirements/sources.js';
 
 export type Architecture = 'legacy' | 'current';
 

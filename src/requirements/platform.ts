@@ -2,13 +2,13 @@
 // the revocation endpoints, Azure's resolver. Probes, the simulated network and
 // check-network all read these. Each value names the public page it comes from
 // in REQUIREMENT_SOURCES, which cites the constants of
-// src/diagnosis/catalog/sources.ts (one list of citations for findings and
+// src/requirements/sources.ts (one list of citations for findings and
 // requirements); test/unit/platform-sources.test.ts checks that every value
 // has a source and every source is an https URL.
 import {
   AZURE_CA, AZURE_DNS_IP, AZURE_TLS_CHANGES, CHECKER_CRL_STALL, MI_CONNECTION_TYPES, MI_CUSTOM_DNS, MI_FAILOVER_GROUPS, MI_LEGACY_INBOUND,
   MI_ORIGINAL_VNET_REQUIREMENTS, MI_PUBLIC_ENDPOINT, MI_REDIRECT,
-} from '../diagnosis/catalog/sources.js';
+} from './sources.js';
 
 /** The VNet-local endpoint's gateway (proxy and redirect alike start here). */
 export const GATEWAY_PORT = 1433;
@@ -60,7 +60,7 @@ export const REVOCATION_ENDPOINTS: readonly string[] = [
   'http://ocsp.msocsp.com/',
 ];
 
-/** Where each value comes from: the public page behind it (src/diagnosis/catalog/sources.ts). */
+/** Where each value comes from: the public page behind it (src/requirements/sources.ts). */
 export const REQUIREMENT_SOURCES = {
   GATEWAY_PORT: MI_CONNECTION_TYPES,
   PUBLIC_ENDPOINT_PORT: MI_PUBLIC_ENDPOINT,

@@ -8,7 +8,7 @@
 //   miZoneNames(p): { vnetLocal, target, management?, public?, publicTarget? }
 //
 // Names have the real shapes (the CNAME chain of "Determine the management endpoint IP address",
-// MI_MANAGEMENT_ENDPOINT_IP in src/diagnosis/catalog/sources.ts): the cluster label
+// MI_MANAGEMENT_ENDPOINT_IP in src/requirements/sources.ts): the cluster label
 // is tr<N> (e.g. tr18202) and the region label the numbered one (eastus1-a,
 // westeurope1-a), not the ARM region name.
 // Legacy shape (vnetLabel true, the default):

@@ -9,7 +9,6 @@
 //   simSecretsEnv(info) -> env          the demo login's password, as the environment would give it
 import type { ConfigLayer } from '../config/schema.js';
 import type { LoginMode } from '../config/schema.js';
-import type { ToolCommands } from './tool-commands.js';
 
 export interface SimNetworkInfo {
   readonly scenario: string;
@@ -60,4 +59,17 @@ export function simConfigLayer(info: SimNetworkInfo): ConfigLayer {
 
 export function simSecretsEnv(info: SimNetworkInfo): Record<string, string> {
   return info.login === 'sql' ? { MIPROBE_PASSWORD: info.sqlLogin.password } : {};
+}
+
+/** What a user runs against the simulated network (src/sim/tool-commands.ts makes them). */
+export interface ToolCommands {
+  /** `miprobe diagnose` with the demo's own settings: it reports exactly the scenario's expected findings. */
+  readonly diagnose: string;
+  readonly dig: string;
+  /** One per listening TDS endpoint (gateway, then the node). */
+  readonly nmap: readonly string[];
+  /** null when tsql cannot reach the engine without a lookup in this machine's DNS (a redirect to no listening node). */
+  readonly tsql: string | null;
+  /** Why tsql goes where it goes (or is left out). */
+  readonly tsqlNote: string;
 }

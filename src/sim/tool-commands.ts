@@ -11,19 +11,7 @@
 //   toolCommands(info) -> ToolCommands     the command lines, quoted for a POSIX shell
 //   freetdsConf(info) -> string            the freetds.conf the tsql command reads
 //   shellQuote(word) -> string
-import type { SimNetworkInfo } from './network-info.js';
-
-export interface ToolCommands {
-  /** `miprobe diagnose` with the demo's own settings: it reports exactly the scenario's expected findings. */
-  readonly diagnose: string;
-  readonly dig: string;
-  /** One per listening TDS endpoint (gateway, then the node). */
-  readonly nmap: readonly string[];
-  /** null when tsql cannot reach the engine without a lookup in this machine's DNS (a redirect to no listening node). */
-  readonly tsql: string | null;
-  /** Why tsql goes where it goes (or is left out). */
-  readonly tsqlNote: string;
-}
+import type { SimNetworkInfo, ToolCommands } from './network-info.js';
 
 /** The fields the commands are made of (the rest of SimNetworkInfo is not needed, so it can be built from them). */
 export type CommandInputs = Pick<SimNetworkInfo, 'fqdn' | 'subnet' | 'resolvers' | 'azureResolver' | 'gateway' | 'node' | 'nodeName'

@@ -1,7 +1,7 @@
 // Findings about the legacy management endpoint's built-in firewall, probed
 // live from where miprobe runs (src/probes/management-ports.ts). References are public.
 import type { FindingDefinition } from '../finding.js';
-import { DOC_DIAGNOSE_OPTIONS, MI_LEGACY_MANAGEMENT_ENDPOINT, MI_MANAGEMENT_FIREWALL } from './sources.js';
+import { DOC_DIAGNOSE_OPTIONS, MI_LEGACY_MANAGEMENT_ENDPOINT, MI_MANAGEMENT_FIREWALL } from '../../requirements/sources.js';
 
 const FIREWALL = `${MI_MANAGEMENT_FIREWALL}; ${MI_LEGACY_MANAGEMENT_ENDPOINT}`;
 

@@ -6,7 +6,7 @@ import {
   AZURE_ROUTE_SELECTION, DOC_CHECK_NETWORK, MI_CUSTOM_DNS, MI_DNS_SYNC, MI_LEGACY_INBOUND, MI_LEGACY_OUTBOUND,
   MI_LEGACY_ROUTES, MI_MANDATORY_RULES, MI_NETWORKING_CONSTRAINTS, MI_NETWORK_REQUIREMENTS, MI_OPTIONAL_RULES,
   MI_ORIGINAL_OUTBOUND, MI_ORIGINAL_VNET_REQUIREMENTS,
-} from './sources.js';
+} from '../../requirements/sources.js';
 
 /** Both configurations' rule tables: the current one and the one before the November 2022 feature wave. */
 const CURRENT_TABLES = `${MI_MANDATORY_RULES} (current configuration)`;

@@ -7,7 +7,7 @@ import {
   AZURE_CA as AZURE_CA_PAGE, CHECKER_CRL_STALL, MI_HIGH_LEVEL, RFC5280_AIA, RFC5280_CRL_DP, RFC5280_CRL_PROCESSING, RFC5280_CRL_TIMES,
   RFC5280_CRLS, RFC5280_VALIDATION, RFC6125_NAMES, RFC6960_AUTHORIZED, RFC6960_HTTP, RFC6960_RESPONSES, RFC6960_TIME, RFC8952_CAPTIVE,
   RFC9110_3XX, RFC9110_403, RFC9110_407,
-} from './sources.js';
+} from '../../requirements/sources.js';
 
 const MI_ARCH = `${MI_HIGH_LEVEL} (certificates are verified through certificate revocation lists)`;
 const AZURE_CA = `${AZURE_CA_PAGE} (Azure CA revocation and CA-issuer hosts)`;

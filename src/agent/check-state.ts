@@ -25,11 +25,12 @@ export function checkStatus(check: AgentCheck, outcome: { readonly report?: Diag
   if (!report) return { state: 'error', reason: `did not complete: ${outcome.error ?? 'unknown error'}`, findings: [] };
   const findings = ownedFindings(report.findings, check);
   const lines = ownedLines(report.checks, check);
+  // The first of its rows that could not run because what it needs failed.
+  const missed = lines.find((l) => l.skipped === 'not-reached');
+  const notReached = missed ? { state: 'not-reached' as const, reason: `not reached because ${missed.detail.slice(NOT_REACHED.length)}`, findings } : undefined;
   // Only when none of its rows ran is the check as a whole not reached (or not applicable).
   if (lines.length > 0 && lines.every((l) => l.skipped !== undefined)) {
-    const notReached = lines.find((l) => l.skipped === 'not-reached');
-    if (notReached) return { state: 'not-reached', reason: `not reached because ${notReached.detail.slice(NOT_REACHED.length)}`, findings };
-    return { state: verdictOf(findings), reason: `not applicable: ${lines[0]?.detail ?? ''}`, findings };
+    return notReached ?? { state: verdictOf(findings), reason: `not applicable: ${lines[0]?.detail ?? ''}`, findings };
   }
   // A row that ran but whose every line is skipped (the address guard refused all it would probe).
   const refused = lines.length > 0 && lines.every((l) => l.status === 'skip') ? lines[0] : undefined;
@@ -37,10 +38,8 @@ export function checkStatus(check: AgentCheck, outcome: { readonly report?: Diag
   // A row that could not run while the others passed (the chain the revocation check reads, with the
   // name or the gateway down): the check did not reach all it checks, and says what it missed. What the
   // others found stands when it is a problem.
-  const missed = lines.find((l) => l.skipped === 'not-reached');
   const verdict = verdictOf(findings);
-  if (missed && verdict === 'healthy') return { state: 'not-reached', reason: `not reached because ${missed.detail.slice(NOT_REACHED.length)}`, findings };
-  return { state: verdict, findings };
+  return notReached && verdict === 'healthy' ? notReached : { state: verdict, findings };
 }
 
 /**

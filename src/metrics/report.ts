@@ -153,6 +153,7 @@ export interface StoredOutcome {
   readonly durationSeconds: number;
   readonly error?: string;
   readonly verdict?: DiagnosisReport['verdict'];
+  /** The run's own findings (findingsOfRun). */
   readonly findings?: readonly Finding[];
   /** False when the check could not reach what it checks (its state is "not reached"): no success then. */
   readonly reached: boolean;
@@ -164,7 +165,9 @@ export function storeOutcome(outcome: CheckOutcome, instance: string, reached = 
   return {
     check: outcome.check, completedAt: outcome.completedAt, durationSeconds: outcome.durationSeconds, reached,
     ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-    ...(r ? { verdict: r.verdict, findings: r.findings } : {}),
+    // The run's own findings (its rows', the name's, the host's), kept once: what it only needed (the gateway's
+    // handshake for the revocation check's chain) is another check's to report.
+    ...(r ? { verdict: r.verdict, findings: findingsOfRun(r.findings, new Set([outcome.check])) } : {}),
     samples: r ? reportToMetrics(r, { checks: new Set([outcome.check]), instance }) : [],
   };
 }
@@ -172,7 +175,7 @@ export function storeOutcome(outcome: CheckOutcome, instance: string, reached = 
 /** Success, duration, completion time and error of one check outcome. */
 export function outcomeSamples(outcome: StoredOutcome, instance: string): Sample[] {
   const labels = { instance, check: outcome.check };
-  const critical = outcome.findings ? findingsOfRun(outcome.findings, new Set([outcome.check])).some((x) => x.severity === 'critical') : true;
+  const critical = outcome.findings?.some((x) => x.severity === 'critical') ?? true;
   return [
     { family: 'checkSuccess', labels, value: outcome.reached && outcome.findings && !critical ? 1 : 0 },
     { family: 'checkDuration', labels, value: outcome.durationSeconds },
@@ -195,7 +198,7 @@ export function activeFindings(view: InstanceView): Finding[] {
   for (const [check, outcome] of view.outcomes) {
     if (!outcome.findings) continue;
     // Until name resolution has run on its own, the name findings of the other checks stand in for it.
-    out.push(...(check !== 'nameResolution' && !nameRun && out.length === 0 ? findingsOfRun(outcome.findings, new Set([check])) : ownedFindings(outcome.findings, check)));
+    out.push(...(check !== 'nameResolution' && !nameRun && out.length === 0 ? outcome.findings : ownedFindings(outcome.findings, check)));
   }
   const seen = new Set<string>();
   return out.filter((x) => (seen.has(x.id) ? false : (seen.add(x.id), true)));
